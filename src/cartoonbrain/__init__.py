@@ -1,0 +1,78 @@
+"""cartoonbrain: a small, fast, dependable neural-network library in pure NumPy.
+
+It grows out of a blog post that derives backpropagation and codes it in NumPy; the
+post's names are kept throughout, so each equation can be found in the code.
+
+Glossary (docs/backprop.md derives every line)
+----------------------------------------------
+x, o_0      the input                      W_l   layer l's weights, shape (n_out, n_in)
+a_l         the affines,  a_l = W_l o_{l-1} (+ b_l)
+o_l         the transforms, o_l = f(a_l); f is the layer's *activation* (a function)
+y = o_L     the prediction;  t the target
+g           the error carried backward, ∂L/∂o_l, then ∂L/∂a_l after g ← g ⊙ f'(a_l)
+
+Quick start
+-----------
+>>> import cartoonbrain as cb
+>>> net = cb.Network([cb.Dense(64, 32, activation="relu"), cb.Dense(32, 10)],
+...                  loss="cross_entropy", seed=0)
+"""
+
+from . import blog
+from .activations import ACTIVATIONS, Activation, sigmoid_gradient, softmax, stable_sigmoid
+from .gradcheck import gradcheck, gradient_errors
+from .io import ModelFileError, load, save
+from .layers import Dense, Dropout, Flatten, Layer
+from .losses import LOSSES, Loss, get_loss
+from .network import Network
+from .optimizers import (
+    SGD,
+    Adam,
+    AdamW,
+    CosineDecay,
+    ExponentialDecay,
+    Optimizer,
+    RMSprop,
+    StepDecay,
+    get_optimizer,
+)
+from .training import Callback, EarlyStopping, History, LambdaCallback, TrainingDiverged
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ACTIVATIONS",
+    "LOSSES",
+    "SGD",
+    "Activation",
+    "Adam",
+    "AdamW",
+    "Callback",
+    "CosineDecay",
+    "Dense",
+    "Dropout",
+    "EarlyStopping",
+    "ExponentialDecay",
+    "Flatten",
+    "History",
+    "LambdaCallback",
+    "Layer",
+    "Loss",
+    "ModelFileError",
+    "Network",
+    "Optimizer",
+    "RMSprop",
+    "StepDecay",
+    "TrainingDiverged",
+    "__version__",
+    "blog",
+    "get_loss",
+    "get_optimizer",
+    "gradcheck",
+    "gradient_errors",
+    "load",
+    "save",
+    "sigmoid_gradient",
+    "softmax",
+    "stable_sigmoid",
+]

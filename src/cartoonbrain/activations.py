@@ -1,0 +1,178 @@
+"""Activation functions f, each with its derivative f' beside it.
+
+The post writes a layer as ``o_l = f(a_l)`` and carries the error back with
+``g ← g ⊙ f'(a_l)``. An :class:`Activation` holds exactly that pair: ``f`` for the
+forward pass and ``backward`` for the product ``g ⊙ f'(a)``. The derivative may use
+the cached transform ``o = f(a)`` where that is cheaper (``σ'(a) = o (1 − o)``), so the
+backward pass never evaluates ``f`` a second time.
+
+Every function takes arrays of any shape; the softmax works along the last axis
+(one row per sample, the library's batch-first layout).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+Array = NDArray[np.floating]
+
+__all__ = [
+    "ACTIVATIONS",
+    "Activation",
+    "get_activation",
+    "sigmoid_gradient",
+    "softmax",
+    "stable_sigmoid",
+]
+
+
+def stable_sigmoid(a: Array, out: Array | None = None) -> Array:
+    """The logistic function σ(a) = 1 / (1 + e^(−a)), without overflow for any input.
+
+        s = e^(−|a|) / (1 + e^(−|a|))  = σ(−|a|)
+        σ(a) = s          for a < 0
+        σ(a) = 1 − s      for a ≥ 0   (σ(a) = 1 − σ(−a))
+
+    Only ``e^(−|a|) ≤ 1`` is ever computed, so nothing overflows, and the result is
+    correctly rounded to within an ulp on both sides: it is exactly 0 or 1 only where
+    the float type rounds σ(a) there (in float64, a < −745.13… and a > 37.43…). ±inf give
+    0 and 1; NaN propagates.
+
+    Parameters
+    ----------
+    a : array_like of any shape
+    out : ndarray of the same shape and dtype, optional
+        Where to write the result (may not be ``a`` itself).
+
+    Returns
+    -------
+    ndarray of the same shape and float type as ``a`` (float64 for integer input)
+    """
+    if type(a) is not np.ndarray or a.dtype.kind != "f" or a.ndim == 0:
+        a = np.asarray(a)
+        a = a if a.dtype.kind == "f" else a.astype(np.float64)
+        if a.ndim == 0 and out is None:
+            return stable_sigmoid(a.reshape(1))[0]
+    s = np.abs(a, out=out)
+    np.negative(s, out=s)
+    np.exp(s, out=s)  # e = e^(−|a|) ≤ 1
+    np.divide(s, s + 1, out=s)  # s = e / (1 + e) = σ(−|a|) ≤ ½
+    # σ(a) = |h − s| with h = 1 for a ≥ 0 and 0 for a < 0: one rounding on either side
+    np.subtract(np.heaviside(a, 1), s, out=s)
+    return np.abs(s, out=s)
+
+
+def sigmoid_gradient(a: Array) -> Array:
+    """σ'(a) = σ(a) (1 − σ(a)), the post's ``grad_f``, evaluated from the affines ``a``.
+
+    Inside networks the library uses the cached transform instead (``o (1 − o)``) and
+    never recomputes σ; this function is the post's own, for learners.
+    """
+    s = stable_sigmoid(a)
+    return s * (1 - s)
+
+
+def softmax(a: Array) -> Array:
+    """softmax(a)_k = e^(a_k − max a) / Σ_j e^(a_j − max a), along the last axis."""
+    a = np.asarray(a)
+    e = np.exp(a - a.max(axis=-1, keepdims=True))
+    e /= e.sum(axis=-1, keepdims=True)
+    return e
+
+
+def _elementwise(df: Callable[[Array, Array], Array]) -> Callable[[Array, Array, Array], Array]:
+    def backward(g: Array, a: Array, o: Array) -> Array:
+        return g * df(a, o)
+
+    return backward
+
+
+def _softmax_backward(g: Array, a: Array, o: Array) -> Array:
+    # Jacobian-vector product: J = diag(o) − o oᵀ, so gᵀJ = o ⊙ (g − (g·o)).
+    return o * (g - (g * o).sum(axis=-1, keepdims=True))
+
+
+@dataclass(frozen=True)
+class Activation:
+    """A transform ``o = f(a)`` and its derivative, kept side by side.
+
+    Attributes
+    ----------
+    name : str
+        The name used in configs and model files.
+    f : callable
+        ``f(a) -> o``, element by element (the softmax row by row).
+    df : callable or None
+        ``df(a, o) -> f'(a)`` for element-wise activations; ``None`` for the softmax,
+        whose Jacobian is not diagonal.
+    backward : callable
+        ``backward(g, a, o) -> g ⊙ f'(a)``: the post's first backward step, generalised to
+        ``gᵀ J_f(a)`` for the softmax.
+    """
+
+    name: str
+    f: Callable[[Array], Array]
+    df: Callable[[Array, Array], Array] | None
+    backward: Callable[[Array, Array, Array], Array]
+
+    def __call__(self, a: Array) -> Array:
+        return self.f(a)
+
+    def __repr__(self) -> str:
+        return f"Activation({self.name!r})"
+
+
+def _make(
+    name: str, f: Callable[[Array], Array], df: Callable[[Array, Array], Array]
+) -> Activation:
+    return Activation(name, f, df, _elementwise(df))
+
+
+LEAKY_SLOPE = 0.01
+
+ACTIVATIONS: dict[str, Activation] = {
+    act.name: act
+    for act in [
+        # f(a) = a                        f'(a) = 1
+        _make("identity", lambda a: a, lambda a, o: np.ones_like(a)),
+        # f(a) = σ(a)                     f'(a) = o (1 − o)
+        _make("sigmoid", stable_sigmoid, lambda a, o: o * (1 - o)),
+        # f(a) = tanh(a)                  f'(a) = 1 − o²
+        _make("tanh", np.tanh, lambda a, o: 1 - o * o),
+        # f(a) = max(a, 0)                f'(a) = [a > 0]
+        _make("relu", lambda a: np.maximum(a, 0), lambda a, o: (a > 0).astype(a.dtype)),
+        # f(a) = a if a > 0 else 0.01 a   f'(a) = 1 if a > 0 else 0.01
+        _make(
+            "leaky_relu",
+            lambda a: np.where(a > 0, a, a * a.dtype.type(LEAKY_SLOPE)),
+            lambda a, o: np.where(a > 0, a.dtype.type(1), a.dtype.type(LEAKY_SLOPE)),
+        ),
+        # f(a) = a if a > 0 else e^a − 1  f'(a) = 1 if a > 0 else o + 1
+        _make(
+            "elu",
+            lambda a: np.where(a > 0, a, np.expm1(np.minimum(a, 0))),
+            lambda a, o: np.where(a > 0, a.dtype.type(1), o + 1),
+        ),
+        # f(a) = log(1 + e^a)             f'(a) = σ(a)
+        _make(
+            "softplus", lambda a: np.logaddexp(a.dtype.type(0), a), lambda a, o: stable_sigmoid(a)
+        ),
+    ]
+}
+# softmax(a)_k = e^(a_k) / Σ_j e^(a_j)   gᵀJ = o ⊙ (g − Σ_k g_k o_k)
+ACTIVATIONS["softmax"] = Activation("softmax", softmax, None, _softmax_backward)
+
+
+def get_activation(activation: str | Activation) -> Activation:
+    """Look an activation up by name (``"relu"``) or pass an :class:`Activation` through."""
+    if isinstance(activation, Activation):
+        return activation
+    if isinstance(activation, str) and activation in ACTIVATIONS:
+        return ACTIVATIONS[activation]
+    raise ValueError(
+        f"unknown activation {activation!r}; expected one of {', '.join(sorted(ACTIVATIONS))}"
+    )

@@ -1,0 +1,278 @@
+"""Model files: NumPy ``.npz`` arrays plus a JSON config, written atomically, read safely.
+
+A model file is a ``.npz`` archive holding
+
+* ``config.json``: the architecture (layers, loss, dtype), ``format``/``format_version``,
+  the metadata (class labels, feature names, scaling), and optionally the optimizer's
+  config and the training state of a checkpoint (epoch, history, generator state);
+* ``param.0``, ``param.1``, ...: the parameters, in :meth:`Network.parameters` order;
+* ``optimizer.*``: the optimizer's state buffers, when saved with it;
+* ``checksum``: SHA-256 over everything above, checked on load.
+
+Writing goes to a temporary file in the same folder, which is flushed, fsync'ed, read back
+and verified, then moved over the destination with ``os.replace``: the old file is replaced
+only by a complete, verified new one, and a failed or interrupted write leaves it untouched.
+
+Reading uses ``allow_pickle=False`` and maps the config through fixed tables of known
+layers, activations, losses and optimizers, so loading a file never runs code from it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import tempfile
+import zipfile
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .network import Network
+from .optimizers import Optimizer, get_optimizer
+
+if TYPE_CHECKING:
+    from .training import History
+
+__all__ = ["FORMAT", "FORMAT_VERSION", "ModelFileError", "load", "save"]
+
+FORMAT = "cartoonbrain-model"
+FORMAT_VERSION = 1
+_CONFIG, _CHECKSUM = "config.json", "checksum"
+
+
+class ModelFileError(ValueError):
+    """A model file that cannot be read: damaged, not a model, or of another version."""
+
+
+def _digest(arrays: dict[str, NDArray[Any]]) -> NDArray[np.uint8]:
+    h = hashlib.sha256()
+    for name in sorted(arrays):
+        a = np.ascontiguousarray(arrays[name])
+        h.update(f"{name}:{a.dtype.str}:{a.shape};".encode())
+        h.update(a.tobytes())
+    return np.frombuffer(h.digest(), dtype=np.uint8)
+
+
+def _encode(config: dict[str, Any]) -> NDArray[np.uint8]:
+    return np.frombuffer(json.dumps(config, sort_keys=True).encode("utf-8"), dtype=np.uint8)
+
+
+def _write_atomic(path: Path, arrays: dict[str, NDArray[Any]]) -> None:
+    arrays = dict(arrays)
+    arrays[_CHECKSUM] = _digest(arrays)
+    folder = path.parent if str(path.parent) else Path(".")
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            np.savez(f, **arrays)  # type: ignore[arg-type]
+            f.flush()
+            os.fsync(f.fileno())
+        _read_arrays(tmp, shown=path)  # verify what reached the disk before replacing
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+    with contextlib.suppress(OSError):  # make the rename itself durable
+        dir_fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+
+
+def _read_arrays(path: Path, shown: Path | None = None) -> dict[str, NDArray[Any]]:
+    """Every array of the archive, with the checksum verified; ModelFileError otherwise."""
+    name = shown or path
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            if not isinstance(archive, np.lib.npyio.NpzFile):
+                raise ModelFileError(f"{name}: not a cartoonbrain model file (not an .npz archive)")
+            arrays = {key: archive[key] for key in archive.files}
+    except ModelFileError:
+        raise
+    except FileNotFoundError:
+        raise ModelFileError(f"{name}: no such file") from None
+    except IsADirectoryError:
+        raise ModelFileError(f"{name}: is a folder, not a model file") from None
+    except ValueError as exc:
+        if "pickle" in str(exc):
+            raise ModelFileError(
+                f"{name}: refused: the file holds pickled Python objects, which could run code; "
+                "cartoonbrain model files never do"
+            ) from None
+        raise ModelFileError(f"{name}: not a cartoonbrain model file or damaged ({exc})") from None
+    except (OSError, EOFError, zipfile.BadZipFile, KeyError, zipfile.LargeZipFile) as exc:
+        raise ModelFileError(f"{name}: not a cartoonbrain model file or damaged ({exc})") from None
+    except Exception as exc:  # zlib.error, struct.error and the like from a damaged archive
+        raise ModelFileError(f"{name}: damaged model file ({type(exc).__name__}: {exc})") from None
+    if _CONFIG not in arrays or _CHECKSUM not in arrays:
+        raise ModelFileError(f"{name}: not a cartoonbrain model file (no {_CONFIG} or checksum)")
+    stored = arrays.pop(_CHECKSUM)
+    if not np.array_equal(stored, _digest(arrays)):
+        raise ModelFileError(f"{name}: damaged model file (checksum mismatch)")
+    return arrays
+
+
+def _read_config(arrays: dict[str, NDArray[Any]], name: Path) -> dict[str, Any]:
+    raw = arrays[_CONFIG]
+    if raw.dtype != np.uint8 or raw.ndim != 1:
+        raise ModelFileError(f"{name}: damaged model file (config is not UTF-8 JSON bytes)")
+    try:
+        config = json.loads(raw.tobytes().decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ModelFileError(f"{name}: damaged model file (config: {exc})") from None
+    if not isinstance(config, dict) or config.get("format") != FORMAT:
+        raise ModelFileError(f"{name}: not a cartoonbrain model file")
+    version = config.get("format_version")
+    if version != FORMAT_VERSION:
+        raise ModelFileError(
+            f"{name}: model file format version {version!r}; this cartoonbrain reads version "
+            f"{FORMAT_VERSION} (save it again with a matching cartoonbrain)"
+        )
+    return config
+
+
+def _arrays_for(
+    net: Network, optimizer: Optimizer | None, training: dict[str, Any] | None
+) -> dict[str, NDArray[Any]]:
+    config: dict[str, Any] = {"format": FORMAT, "format_version": FORMAT_VERSION}
+    config["network"] = net.get_config()
+    arrays: dict[str, NDArray[Any]] = {f"param.{i}": p for i, p in enumerate(net.parameters())}
+    if optimizer is not None:
+        config["optimizer"] = optimizer.get_config()
+        arrays.update({f"optimizer.{k}": v for k, v in optimizer.state_dict().items()})
+    if training is not None:
+        config["training"] = training
+    arrays[_CONFIG] = _encode(config)
+    return arrays
+
+
+def save(net: Network, path: str | os.PathLike[str], include_optimizer: bool = False) -> None:
+    """Write ``net`` to ``path`` atomically (see the module docstring for the format).
+
+    Parameters
+    ----------
+    include_optimizer : bool
+        Also store the state of the optimizer of the last ``fit`` (to continue training).
+    """
+    optimizer = net.optimizer if include_optimizer else None
+    _write_atomic(Path(path), _arrays_for(net, optimizer, None))
+
+
+def _build(arrays: dict[str, NDArray[Any]], config: dict[str, Any], name: Path) -> Network:
+    try:
+        net = Network.from_config(config["network"])
+    except (KeyError, ValueError, TypeError) as exc:
+        raise ModelFileError(f"{name}: the model's architecture cannot be built: {exc}") from None
+    params = net.parameters()
+    for i, p in enumerate(params):
+        stored = arrays.get(f"param.{i}")
+        if stored is None or stored.shape != p.shape or stored.dtype != p.dtype:
+            raise ModelFileError(
+                f"{name}: parameter {i} is "
+                + ("missing" if stored is None else f"{stored.dtype} {stored.shape}")
+                + f"; the architecture needs {p.dtype} {p.shape}"
+            )
+        p[...] = stored
+    if f"param.{len(params)}" in arrays:
+        raise ModelFileError(f"{name}: more parameters than the architecture has")
+    return net
+
+
+def _optimizer_state(arrays: dict[str, NDArray[Any]]) -> dict[str, NDArray[Any]]:
+    return {
+        k.removeprefix("optimizer."): v for k, v in arrays.items() if k.startswith("optimizer.")
+    }
+
+
+def load(path: str | os.PathLike[str]) -> Network:
+    """Read a model (or checkpoint) file written by :func:`save` or ``fit(checkpoint=...)``.
+
+    The optimizer, when the file has one, comes back as ``net.optimizer``. Raises
+    :class:`ModelFileError` (a ValueError) for a damaged file, a file that is not a
+    cartoonbrain model, one of another format version, or one with pickled objects.
+    """
+    path = Path(path)
+    arrays = _read_arrays(path)
+    config = _read_config(arrays, path)
+    net = _build(arrays, config, path)
+    if "optimizer" in config:
+        try:
+            net.optimizer = get_optimizer(config["optimizer"])
+            net.optimizer.load_state_dict(_optimizer_state(arrays))
+        except (ValueError, TypeError, KeyError) as exc:
+            raise ModelFileError(f"{path}: bad optimizer state: {exc}") from None
+    training = config.get("training")
+    if isinstance(training, dict) and "rng_state" in training:
+        _set_rng_state(net, training["rng_state"], path)
+    return net
+
+
+def _set_rng_state(net: Network, state: Any, name: Path) -> None:
+    try:
+        if state.get("bit_generator") != type(net.rng.bit_generator).__name__:
+            raise ValueError(f"generator {state.get('bit_generator')!r}")
+        net.rng.bit_generator.state = state
+    except (AttributeError, TypeError, ValueError, KeyError) as exc:
+        raise ModelFileError(f"{name}: bad generator state in checkpoint: {exc}") from None
+
+
+def save_checkpoint(
+    net: Network, optimizer: Optimizer, path: str | os.PathLike[str], epoch: int, history: History
+) -> None:
+    """Everything ``fit`` needs to resume bit-identically, in a file ``load`` also reads."""
+    training = {
+        "epoch": epoch,
+        "history": history.history,
+        "history_epochs": history.epoch,
+        "rng_state": net.rng.bit_generator.state,
+    }
+    _write_atomic(Path(path), _arrays_for(net, optimizer, training))
+
+
+def restore_checkpoint(
+    net: Network, optimizer: Optimizer, path: str | os.PathLike[str]
+) -> tuple[int, History]:
+    """Put a checkpoint's weights, optimizer state and generator state into ``net``.
+
+    Returns the number of epochs already done and the history so far.
+    """
+    from .training import History
+
+    path = Path(path)
+    arrays = _read_arrays(path)
+    config = _read_config(arrays, path)
+    training = config.get("training")
+    if not isinstance(training, dict):
+        raise ModelFileError(f"{path}: a model file, but not a checkpoint (no training state)")
+    mine, theirs = net.get_config(), config["network"]
+    for key in ("layers", "loss", "dtype"):
+        if mine[key] != theirs.get(key):
+            raise ModelFileError(
+                f"{path}: the checkpoint was written for another network ({key}: "
+                f"{theirs.get(key)!r}, this one has {mine[key]!r}); use another checkpoint "
+                "path or start without --resume"
+            )
+    if optimizer.get_config().get("name") != config.get("optimizer", {}).get("name"):
+        raise ModelFileError(
+            f"{path}: the checkpoint was written with optimizer "
+            f"{config.get('optimizer', {}).get('name')!r}, "
+            f"not {optimizer.get_config().get('name')!r}"
+        )
+    stored = _build(arrays, config, path)
+    net.flat_parameters[...] = stored.flat_parameters
+    try:
+        optimizer.load_state_dict(_optimizer_state(arrays))
+    except (ValueError, KeyError) as exc:
+        raise ModelFileError(f"{path}: bad optimizer state: {exc}") from None
+    _set_rng_state(net, training.get("rng_state"), path)
+    history = History()
+    history.history = {k: list(v) for k, v in training.get("history", {}).items()}
+    history.epoch = list(training.get("history_epochs", []))
+    return int(training["epoch"]), history

@@ -1,0 +1,223 @@
+"""Losses: the value L(Y, T) and its gradient ∂L/∂Y with respect to the network's output.
+
+Every loss is the mean over the batch of n samples. ``Y`` is what the last layer gives:
+for the two cross-entropy losses it is the last layer's affines (logits, the last Dense
+is ``"identity"``), and the softmax or sigmoid is applied inside the loss, where it can
+be done exactly::
+
+    squared_error         L = (1/n) Σ_i ½ ‖y_i − t_i‖²          ∂L/∂Y = (Y − T) / n
+                          (the post's E = ½ ‖y − t‖², per sample)
+    mse                   L = (1/(n k)) Σ_ij (y_ij − t_ij)²       ∂L/∂Y = 2 (Y − T) / (n k)
+                          (as PyTorch's MSELoss: the mean over samples and outputs)
+    cross_entropy         L = (1/n) Σ_i [logsumexp(z_i) − z_i,t_i]  ∂L/∂Z = (softmax(Z) − T) / n
+    binary_cross_entropy  L = mean over entries of [softplus(z) − t z]   ∂L/∂Z = (σ(Z) − T) / N
+
+with T one-hot for ``cross_entropy`` (class ids are accepted and used as such) and
+``N`` the number of entries of Z for ``binary_cross_entropy``. Both are finite for any
+finite logits (logsumexp is taken after subtracting the row maximum, softplus as
+``max(z, 0) + log1p(e^−|z|)``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .activations import softmax, stable_sigmoid
+
+Array = NDArray[Any]
+
+__all__ = ["LOSSES", "Loss", "get_loss"]
+
+
+class Loss:
+    """A loss: ``value_and_gradient(Y, T) -> (L, ∂L/∂Y)`` plus how to read its targets."""
+
+    name = "loss"
+    #: True for the losses whose targets are classes
+    classification = False
+    #: the activation this loss applies itself to the logits (predict applies it too)
+    output_activation: str | None = None
+
+    def __call__(self, y: Array, t: Array) -> float:
+        return self.value_and_gradient(y, t)[0]
+
+    def value_and_gradient(self, y: Array, t: Array) -> tuple[float, Array]:
+        raise NotImplementedError
+
+    def output(self, y: Array) -> Array:
+        """What ``predict`` returns for the network's output ``y``."""
+        return y
+
+    def prepare_targets(self, t: Any, n_outputs: int, dtype: np.dtype) -> Array:
+        """Check the targets against the network's output size; return them ready to use.
+
+        Raises ValueError naming the first bad entry and what was expected.
+        """
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        return f"get_loss({self.name!r})"
+
+
+def _regression_targets(t: Any, n_outputs: int, dtype: np.dtype, name: str) -> Array:
+    t = np.asarray(t)
+    if t.dtype.kind not in "biuf":
+        raise ValueError(f"{name} needs numeric targets; got an array of dtype {t.dtype}")
+    if t.ndim == 1 and n_outputs == 1:
+        t = t.reshape(-1, 1)
+    if t.ndim != 2 or t.shape[1] != n_outputs:
+        raise ValueError(
+            f"targets have shape {t.shape}; expected (n_samples, {n_outputs}) to match the "
+            f"network's {n_outputs} outputs" + (" (or (n_samples,))" if n_outputs == 1 else "")
+        )
+    return np.ascontiguousarray(t, dtype=dtype)
+
+
+class SquaredError(Loss):
+    name = "squared_error"
+
+    def value_and_gradient(self, y: Array, t: Array) -> tuple[float, Array]:
+        d = y - t
+        n = y.shape[0]
+        value = float(np.vdot(d, d)) / (2 * n)
+        d *= d.dtype.type(1 / n)
+        return value, d
+
+    def prepare_targets(self, t: Any, n_outputs: int, dtype: np.dtype) -> Array:
+        return _regression_targets(t, n_outputs, dtype, self.name)
+
+
+class MeanSquaredError(Loss):
+    name = "mse"
+
+    def value_and_gradient(self, y: Array, t: Array) -> tuple[float, Array]:
+        d = y - t
+        value = float(np.vdot(d, d)) / d.size
+        d *= d.dtype.type(2 / d.size)
+        return value, d
+
+    def prepare_targets(self, t: Any, n_outputs: int, dtype: np.dtype) -> Array:
+        return _regression_targets(t, n_outputs, dtype, self.name)
+
+
+class CrossEntropy(Loss):
+    name = "cross_entropy"
+    classification = True
+    output_activation = "softmax"
+
+    def value_and_gradient(self, z: Array, t: Array) -> tuple[float, Array]:
+        n = z.shape[0]
+        shifted = z - z.max(axis=1, keepdims=True)
+        p = np.exp(shifted)
+        total = p.sum(axis=1, keepdims=True)
+        p /= total  # softmax(z)
+        log_total = np.log(total)
+        if t.ndim == 1:  # class ids
+            rows = np.arange(n)
+            value = float(np.sum(log_total[:, 0] - shifted[rows, t], dtype=np.float64)) / n
+            p[rows, t] -= 1
+        else:  # one-hot or probabilities
+            value = float(np.vdot(t, log_total - shifted)) / n
+            p -= t
+        p *= p.dtype.type(1 / n)
+        return value, p
+
+    def output(self, z: Array) -> Array:
+        return softmax(z)
+
+    def prepare_targets(self, t: Any, n_outputs: int, dtype: np.dtype) -> Array:
+        if n_outputs < 2:
+            raise ValueError(
+                "cross_entropy needs a last layer of at least 2 outputs (one per class); "
+                "for one output use loss='binary_cross_entropy'"
+            )
+        t = np.asarray(t)
+        if t.ndim == 2 and t.shape[1] == 1:
+            t = t[:, 0]
+        if t.ndim == 1:
+            if t.dtype.kind == "f":
+                if not np.all(np.isfinite(t)) or np.any(t != np.round(t)):
+                    bad = int(np.flatnonzero(~np.isfinite(t) | (t != np.round(t)))[0])
+                    raise ValueError(
+                        f"cross_entropy needs integer class ids 0..{n_outputs - 1}; "
+                        f"target {t[bad]!r} at row {bad} is not one"
+                    )
+            elif t.dtype.kind not in "iub":
+                raise ValueError(
+                    f"cross_entropy needs integer class ids 0..{n_outputs - 1}; got an array of "
+                    f"dtype {t.dtype} (encode labels as 0..k-1 first, or use the sklearn "
+                    "estimators or the CLI, which do it for you)"
+                )
+            ids = t.astype(np.int64)
+            bad_rows = np.flatnonzero((ids < 0) | (ids >= n_outputs))
+            if bad_rows.size:
+                r = int(bad_rows[0])
+                raise ValueError(
+                    f"class id {ids[r]} at row {r} is out of range for a network with "
+                    f"{n_outputs} outputs; expected 0..{n_outputs - 1}"
+                )
+            return ids
+        if t.ndim == 2 and t.shape[1] == n_outputs and t.dtype.kind in "biuf":
+            t = np.ascontiguousarray(t, dtype=dtype)
+            if np.any(t < 0) or not np.allclose(t.sum(axis=1), 1, atol=1e-3):
+                raise ValueError(
+                    "cross_entropy targets of shape (n_samples, n_classes) must be one-hot "
+                    "(or probabilities): non-negative rows that sum to 1"
+                )
+            return t
+        raise ValueError(
+            f"targets have shape {t.shape}; cross_entropy expects class ids of shape "
+            f"(n_samples,) or one-hot rows of shape (n_samples, {n_outputs})"
+        )
+
+
+class BinaryCrossEntropy(Loss):
+    name = "binary_cross_entropy"
+    classification = True
+    output_activation = "sigmoid"
+
+    def value_and_gradient(self, z: Array, t: Array) -> tuple[float, Array]:
+        # softplus(z) − t z = max(z, 0) − t z + log1p(e^−|z|)
+        per_entry = np.maximum(z, 0) - t * z + np.log1p(np.exp(-np.abs(z)))
+        value = float(np.mean(per_entry, dtype=np.float64))
+        g = stable_sigmoid(z)
+        g -= t
+        g *= g.dtype.type(1 / g.size)
+        return value, g
+
+    def output(self, z: Array) -> Array:
+        return stable_sigmoid(z)
+
+    def prepare_targets(self, t: Any, n_outputs: int, dtype: np.dtype) -> Array:
+        t = np.asarray(t)
+        if t.dtype.kind not in "biuf":
+            raise ValueError(
+                f"binary_cross_entropy needs targets 0 or 1; got an array of dtype {t.dtype}"
+            )
+        t = _regression_targets(t, n_outputs, dtype, self.name)
+        bad = np.flatnonzero(((t < 0) | (t > 1) | ~np.isfinite(t)).any(axis=1))
+        if bad.size:
+            r = int(bad[0])
+            raise ValueError(
+                f"binary_cross_entropy needs targets in [0, 1] (0 or 1 for labels); "
+                f"row {r} has {t[r].tolist()}"
+            )
+        return t
+
+
+LOSSES: dict[str, type[Loss]] = {
+    cls.name: cls for cls in (SquaredError, MeanSquaredError, CrossEntropy, BinaryCrossEntropy)
+}
+
+
+def get_loss(loss: str | Loss) -> Loss:
+    """A loss by name (``"mse"``, ``"squared_error"``, ``"cross_entropy"``,
+    ``"binary_cross_entropy"``) or a :class:`Loss` passed through."""
+    if isinstance(loss, Loss):
+        return loss
+    if isinstance(loss, str) and loss in LOSSES:
+        return LOSSES[loss]()
+    raise ValueError(f"unknown loss {loss!r}; expected one of {', '.join(LOSSES)}")

@@ -1,0 +1,397 @@
+"""Network: a stack of layers, a loss, and the post's forward and backward passes.
+
+The post works with one sample as a column, ``a_l = W_l o_{l-1}``. The library works
+batch-first, one sample per row (the layout of NumPy, scikit-learn and PyTorch), and keeps
+the post's ``W_l`` of shape ``(n_out, n_in)``, so a layer computes
+
+    A_l = O_{l-1} W_lᵀ + b_l,     O_l = f(A_l),     O_0 = X
+
+and the backward pass, starting from G = ∂L/∂O_L (the loss's gradient), runs
+
+    G ← G ⊙ f'(A_l);   ∇W_l = Gᵀ O_{l-1};   ∇b_l = Σ_rows G;   G ← G W_l     for l = L … 1
+
+which is the post's ``g ← g ⊙ f'(a_l); ∇W_l = g o_{l-1}ᵀ; g ← W_lᵀ g`` transposed.
+
+All parameters live in one flat buffer (``Network.flat_parameters``) and all gradients
+in another, each layer holding views; :meth:`Network.parameters` returns those live views
+in the order ``[W_1, b_1, W_2, b_2, ...]``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .layers import Dense, Layer, layer_from_config
+from .losses import Loss, get_loss
+from .metrics import METRICS, default_metrics
+
+if TYPE_CHECKING:
+    from .training import History
+
+Array = NDArray[Any]
+
+__all__ = ["Network", "as_dtype"]
+
+_DTYPES = {"float32": np.float32, "float64": np.float64}
+
+
+def as_dtype(dtype: Any) -> np.dtype:
+    """``"float32"`` or ``"float64"`` (or the NumPy types) as a NumPy dtype."""
+    try:
+        resolved = np.dtype(dtype)
+    except TypeError:
+        resolved = None
+    if resolved is None or resolved.name not in _DTYPES:
+        raise ValueError(f"dtype must be 'float32' or 'float64'; got {dtype!r}")
+    return resolved
+
+
+class Network:
+    """A feed-forward network: layers, a loss, a dtype and a seeded random generator.
+
+    Parameters
+    ----------
+    layers : sequence of Layer
+        E.g. ``[Dense(784, 256, activation="relu"), Dense(256, 10)]``. Each layer's input
+        size must equal the previous layer's output size (checked here).
+    loss : str or Loss, default "mse"
+        ``"mse"``, ``"squared_error"``, ``"cross_entropy"`` or ``"binary_cross_entropy"``.
+        The cross-entropy losses take the last layer's affines (logits): give the last
+        Dense ``activation="identity"``; ``predict`` returns probabilities.
+    seed : int or None
+        Seeds the one generator behind the initial weights, shuffling and dropout.
+        The same seed gives bit-identical weights after ``fit``.
+    dtype : "float32" (default) or "float64"
+        Every parameter, gradient and activation array has this dtype.
+    l2 : float, default 0
+        L2 penalty on the weights (not the biases): the loss gains (l2/2) Σ_l ‖W_l‖² and
+        each ∇W_l gains l2 · W_l.
+    metadata : dict, optional
+        Plain JSON-able data saved with the model (class labels, feature names, scaling).
+    """
+
+    def __init__(
+        self,
+        layers: Sequence[Layer],
+        loss: str | Loss = "mse",
+        *,
+        seed: int | None = None,
+        dtype: Any = "float32",
+        l2: float = 0.0,
+        metadata: dict[str, Any] | None = None,
+    ) -> None:
+        self.layers = list(layers)
+        if not self.layers:
+            raise ValueError("a Network needs at least one layer")
+        for i, layer in enumerate(self.layers):
+            if not isinstance(layer, Layer):
+                raise ValueError(f"layer {i} is {layer!r}, not a cartoonbrain layer")
+        self.loss = get_loss(loss)
+        self.dtype = as_dtype(dtype)
+        if isinstance(l2, bool) or not isinstance(l2, (int, float)) or not 0 <= l2 < math.inf:
+            raise ValueError(f"l2 must be a non-negative number; got {l2!r}")
+        self.l2 = float(l2)
+        self.seed = seed
+        self.rng = np.random.default_rng(seed)
+        self.metadata: dict[str, Any] = dict(metadata or {})
+        self.optimizer: Any = None  # the last fit's optimizer, for saving its state
+        self.last_output: Array | None = None  # O_L of the last training step
+        self.input_shape, self.output_shape = self._check_chain()
+        self._check_loss_pairing()
+        self._allocate()
+        for layer in self.layers:
+            layer.attach(self.rng)
+            layer.initialize(self.rng)
+        for p in self._params:
+            if p.dtype != self.dtype:  # pragma: no cover - views share the buffer's dtype
+                raise AssertionError("parameter dtype drifted")
+
+    # ------------------------------------------------------------------ building
+    def _check_chain(self) -> tuple[tuple[int, ...] | None, tuple[int, ...]]:
+        shape: tuple[int, ...] | None = None
+        input_shape: tuple[int, ...] | None = None
+        for i, layer in enumerate(self.layers):
+            try:
+                new_shape = layer.output_shape(shape)
+            except ValueError as exc:
+                raise ValueError(
+                    f"layer {i} ({type(layer).__name__}) does not fit: {exc}"
+                ) from None
+            if input_shape is None and shape is None and isinstance(layer, Dense):
+                input_shape = (layer.n_in,)
+            shape = new_shape
+        if shape is None:
+            raise ValueError("the network's output size is unknown: end it with a Dense layer")
+        return input_shape, shape
+
+    def _check_loss_pairing(self) -> None:
+        last = self.layers[-1]
+        wanted = self.loss.output_activation
+        if wanted is None or not isinstance(last, Dense):
+            return
+        if last.activation.name == wanted:
+            raise ValueError(
+                f"the last layer applies {wanted!r} but loss={self.loss.name!r} applies it "
+                f"itself, exactly, from the logits; use activation='identity' on the last "
+                f"Dense layer (predict() still returns probabilities)"
+            )
+        if last.activation.name != "identity":
+            raise ValueError(
+                f"loss={self.loss.name!r} takes logits: the last Dense layer must have "
+                f"activation='identity', not {last.activation.name!r}"
+            )
+
+    def _allocate(self) -> None:
+        shapes = [s for layer in self.layers for s in layer.parameter_shapes()]
+        sizes = [math.prod(s) for s in shapes]
+        self.flat_parameters = np.zeros(sum(sizes), dtype=self.dtype)
+        self.flat_gradients = np.zeros(sum(sizes), dtype=self.dtype)
+        self._params: list[Array] = []
+        self._grads: list[Array] = []
+        offset = 0
+        for layer in self.layers:
+            params, grads = [], []
+            for shape in layer.parameter_shapes():
+                size = math.prod(shape)
+                params.append(self.flat_parameters[offset : offset + size].reshape(shape))
+                grads.append(self.flat_gradients[offset : offset + size].reshape(shape))
+                offset += size
+            layer.bind(params, grads)
+            self._params += params
+            self._grads += grads
+        # the weights (not the biases) get the L2 penalty
+        dense = [layer for layer in self.layers if isinstance(layer, Dense)]
+        self._weights: list[Array] = [layer.W for layer in dense if layer.W is not None]
+        self._weight_grads: list[Array] = [layer.dW for layer in dense if layer.dW is not None]
+
+    # ------------------------------------------------------------------ inspection
+    def parameters(self) -> list[Array]:
+        """The live parameter arrays ``[W_1, b_1, W_2, b_2, ...]`` (views: writes go through)."""
+        return list(self._params)
+
+    def parameter_names(self) -> list[str]:
+        """Names aligned with :meth:`parameters`, e.g. ``["layer0.W", "layer0.b", ...]``."""
+        return [
+            f"layer{i}.{n}" for i, layer in enumerate(self.layers) for n in layer.parameter_names
+        ]
+
+    def gradients(self) -> list[Array]:
+        """The live gradient arrays of the last backward pass, aligned with parameters()."""
+        return list(self._grads)
+
+    @property
+    def n_parameters(self) -> int:
+        return int(self.flat_parameters.size)
+
+    def get_config(self) -> dict[str, Any]:
+        """Plain data describing the architecture (what a model file stores besides arrays)."""
+        return {
+            "layers": [layer.get_config() for layer in self.layers],
+            "loss": self.loss.name,
+            "dtype": self.dtype.name,
+            "l2": self.l2,
+            "seed": self.seed,
+            "metadata": self.metadata,
+        }
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Network:
+        if not isinstance(config, dict) or not isinstance(config.get("layers"), list):
+            raise ValueError("a network config must be a dict with a list of 'layers'")
+        return cls(
+            [layer_from_config(c) for c in config["layers"]],
+            loss=config.get("loss", "mse"),
+            seed=config.get("seed"),
+            dtype=config.get("dtype", "float32"),
+            l2=config.get("l2", 0.0),
+            metadata=config.get("metadata"),
+        )
+
+    def summary(self) -> str:
+        """A table of layers, output sizes and parameter counts."""
+        lines = [f"{'layer':<36}{'output':>12}{'parameters':>14}"]
+        shape: tuple[int, ...] | None = self.input_shape
+        for i, layer in enumerate(self.layers):
+            shape = layer.output_shape(shape)
+            count = sum(math.prod(s) for s in layer.parameter_shapes())
+            out = "?" if shape is None else "×".join(map(str, shape))
+            lines.append(f"{i:>2} {layer!r:<33}{out:>12}{count:>14,}")
+        lines.append(
+            f"loss={self.loss.name}, dtype={self.dtype.name}, {self.n_parameters:,} parameters"
+        )
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return f"Network({self.layers!r}, loss={self.loss.name!r}, dtype={self.dtype.name!r})"
+
+    # ------------------------------------------------------------------ data checks
+    def check_inputs(self, X: Any, name: str = "X") -> Array:
+        """X as a C-contiguous array of the network's dtype, or a ValueError saying why not."""
+        try:
+            X = np.asarray(X)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"{name} could not be read as a numeric array: {exc}") from None
+        if X.dtype.kind not in "biuf":
+            raise ValueError(f"{name} must be numeric; got an array of dtype {X.dtype}")
+        if X.ndim == 1 and self.input_shape is not None and self.input_shape != (1,):
+            raise ValueError(
+                f"{name} has shape {X.shape}; expected (n_samples, {self.input_shape[0]}) "
+                f"(for one sample use {name}.reshape(1, -1))"
+            )
+        if X.ndim < 2:
+            raise ValueError(f"{name} has shape {X.shape}; expected (n_samples, n_features)")
+        if X.shape[0] == 0:
+            raise ValueError(f"{name} is empty (0 samples); expected at least one sample")
+        if self.input_shape is not None and X.shape[1:] != self.input_shape:
+            got = X.shape[1] if X.ndim == 2 else X.shape[1:]
+            want = self.input_shape[0] if len(self.input_shape) == 1 else self.input_shape
+            raise ValueError(f"{name} has {got} features per sample; the network expects {want}")
+        X = np.ascontiguousarray(X, dtype=self.dtype)
+        if not np.isfinite(X).all():
+            bad = np.argwhere(~np.isfinite(X))[0]
+            raise ValueError(
+                f"{name} contains {X[tuple(bad)]} at row {bad[0]}"
+                + (f", column {bad[1]}" if len(bad) > 1 else "")
+                + "; expected finite numbers (drop or impute missing values first)"
+            )
+        return X
+
+    def check_targets(self, y: Any, n_samples: int, name: str = "y") -> Array:
+        """y checked against the loss and the output size, in the form the loss uses."""
+        if y is None:
+            raise ValueError(f"{name} is missing; the loss {self.loss.name!r} needs targets")
+        try:
+            y_arr = np.asarray(y)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"{name} could not be read as an array: {exc}") from None
+        if y_arr.ndim == 0 or len(y_arr) != n_samples:
+            raise ValueError(
+                f"{name} has {0 if y_arr.ndim == 0 else len(y_arr)} rows but X has {n_samples}; "
+                "expected one target per sample"
+            )
+        if y_arr.dtype.kind == "f" and not np.isfinite(y_arr).all():
+            row = int(np.argwhere(~np.isfinite(y_arr))[0][0])
+            raise ValueError(
+                f"{name} contains a non-finite value at row {row}; expected finite targets"
+            )
+        return self.loss.prepare_targets(y_arr, self.output_shape[0], self.dtype)
+
+    # ------------------------------------------------------------------ the maths
+    def forward(self, X: Array, training: bool = False) -> Array:
+        """O_L: the last layer's transforms (the logits, for the cross-entropy losses).
+
+        Each layer caches its ``affines`` and ``transforms`` for :meth:`backward`.
+        ``X`` must already be an array of the network's dtype (see :meth:`check_inputs`).
+        """
+        o = X
+        for layer in self.layers:
+            o = layer.forward(o, training)
+        return o
+
+    def backward(self, g: Array) -> None:
+        """Carry g = ∂L/∂O_L back through every layer, filling :meth:`gradients`."""
+        last = len(self.layers) - 1
+        for i in range(last, -1, -1):
+            g = self.layers[i].backward(g, need_input_gradient=i > 0)  # type: ignore[assignment]
+        if self.l2:
+            for W, dW in zip(self._weights, self._weight_grads):
+                dW += self.dtype.type(self.l2) * W
+
+    def _penalty(self) -> float:
+        if not self.l2:
+            return 0.0
+        return 0.5 * self.l2 * sum([float(np.vdot(W, W)) for W in self._weights])
+
+    def _loss_and_gradients(self, X: Array, t: Array, training: bool) -> float:
+        """Forward, loss and backward on prepared arrays; gradients land in flat_gradients."""
+        y = self.last_output = self.forward(X, training)
+        value, g = self.loss.value_and_gradient(y, t)
+        self.backward(g)
+        return value + self._penalty()
+
+    def loss_and_gradients(
+        self, X: Any, y: Any, training: bool = False
+    ) -> tuple[float, list[Array]]:
+        """The loss on (X, y) and its gradient for every parameter.
+
+        Returns
+        -------
+        value : float
+            The mean loss over the batch (plus the L2 penalty, if any).
+        grads : list of ndarray
+            Copies, aligned with :meth:`parameters` (``grads[0]`` is ∂L/∂W_1, shape (n_out, n_in)).
+        """
+        X = self.check_inputs(X)
+        t = self.check_targets(y, len(X))
+        value = self._loss_and_gradients(X, t, training)
+        return value, [g.copy() for g in self._grads]
+
+    # ------------------------------------------------------------------ using it
+    def predict(self, X: Any, batch_size: int | None = None) -> Array:
+        """Probabilities for the cross-entropy losses, the raw outputs for regression.
+
+        Shape (n_samples, n_outputs). Dropout is off.
+        """
+        X = self.check_inputs(X)
+        if batch_size is None or batch_size >= len(X):
+            return self.loss.output(self.forward(X))
+        if batch_size <= 0:
+            raise ValueError(f"batch_size must be a positive integer; got {batch_size!r}")
+        return np.concatenate(
+            [
+                self.loss.output(self.forward(X[i : i + batch_size]))
+                for i in range(0, len(X), batch_size)
+            ]
+        )
+
+    def predict_classes(self, X: Any) -> Array:
+        """Class ids (argmax of the probabilities; > ½ for one sigmoid output)."""
+        if not self.loss.classification:
+            raise ValueError(f"predict_classes needs a classification loss, not {self.loss.name!r}")
+        from .metrics import predicted_classes
+
+        return predicted_classes(self.predict(X))
+
+    def evaluate(
+        self, X: Any, y: Any, metrics: Iterable[str] | None = None, batch_size: int = 4096
+    ) -> dict[str, float]:
+        """The loss and metrics on (X, y): accuracy for classifiers; mse, mae, r2 otherwise."""
+        X = self.check_inputs(X)
+        t = self.check_targets(y, len(X))
+        return self._evaluate(X, t, metrics, batch_size)
+
+    def _evaluate(
+        self, X: Array, t: Array, metrics: Iterable[str] | None, batch_size: int = 4096
+    ) -> dict[str, float]:
+        names = list(default_metrics(self.loss.classification) if metrics is None else metrics)
+        outputs = [self.forward(X[i : i + batch_size]) for i in range(0, len(X), batch_size)]
+        total = 0.0
+        for i, out in zip(range(0, len(X), batch_size), outputs):
+            total += self.loss(out, t[i : i + batch_size]) * len(out)
+        result = {"loss": total / len(X) + self._penalty()}
+        if names:
+            y = np.concatenate([self.loss.output(o) for o in outputs])
+            for name in names:
+                if name not in METRICS:
+                    raise ValueError(
+                        f"unknown metric {name!r}; expected one of {', '.join(METRICS)}"
+                    )
+                result[name] = METRICS[name](y, t)
+        return result
+
+    def fit(self, X: Any, y: Any, **kwargs: Any) -> History:
+        """Train on (X, y); see :func:`cartoonbrain.training.fit` for the arguments."""
+        from .training import fit
+
+        return fit(self, X, y, **kwargs)
+
+    def save(self, path: Any, **kwargs: Any) -> None:
+        """Write the model to ``path`` (.npz + JSON config); see :func:`cartoonbrain.io.save`."""
+        from .io import save
+
+        save(self, path, **kwargs)

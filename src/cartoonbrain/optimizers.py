@@ -1,0 +1,623 @@
+"""Optimizers: turn the gradients ∇W from backpropagation into parameter updates.
+
+The post's plain update is gradient descent, ``W ← W − lr ∇W``. Each optimizer below
+writes its own rule in its docstring, with ``w`` a parameter, ``g`` its gradient, ``lr``
+the learning rate and ``λ`` the weight decay; the formulations follow PyTorch's
+``torch.optim`` so that results can be compared with it.
+
+The network hands :meth:`Optimizer.step` its parameters and gradients as aligned lists of
+arrays (usually a single flat buffer each). Every update is done in place, vectorised, in
+the parameters' own float type: state buffers are allocated once, on the first step, and
+scalars are Python floats, so float32 parameters never meet a float64 temporary.
+
+A learning rate is a float or a :class:`Schedule`, a function of the step count ``t``
+(counted from 0): :class:`StepDecay`, :class:`ExponentialDecay`, :class:`CosineDecay`.
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+from numbers import Real
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+Array = NDArray[np.floating]
+
+__all__ = [
+    "OPTIMIZERS",
+    "SCHEDULES",
+    "SGD",
+    "Adam",
+    "AdamW",
+    "Constant",
+    "CosineDecay",
+    "ExponentialDecay",
+    "Optimizer",
+    "RMSprop",
+    "Schedule",
+    "StepDecay",
+    "clip_by_global_norm",
+    "get_optimizer",
+    "get_schedule",
+]
+
+
+# ---------------------------------------------------------------- argument checks
+def _is_number(value: Any) -> bool:
+    return isinstance(value, Real) and not isinstance(value, bool)
+
+
+def _positive(name: str, value: Any) -> float:
+    if not (_is_number(value) and math.isfinite(value) and value > 0):
+        raise ValueError(f"{name} must be a positive finite number; got {value!r}")
+    return float(value)
+
+
+def _non_negative(name: str, value: Any) -> float:
+    if not (_is_number(value) and math.isfinite(value) and value >= 0):
+        raise ValueError(f"{name} must be a finite number >= 0; got {value!r}")
+    return float(value)
+
+
+def _fraction(name: str, value: Any) -> float:
+    if not (_is_number(value) and 0 <= value < 1):
+        raise ValueError(f"{name} must be a number in [0, 1); got {value!r}")
+    return float(value)
+
+
+def _count(name: str, value: Any, minimum: int) -> int:
+    if not (
+        isinstance(value, (int, np.integer)) and not isinstance(value, bool) and value >= minimum
+    ):
+        raise ValueError(f"{name} must be an integer >= {minimum}; got {value!r}")
+    return int(value)
+
+
+# ---------------------------------------------------------------- gradient clipping
+def clip_by_global_norm(grads: list[Array], max_norm: float) -> float:
+    """Scale all gradients together so that their global norm is at most ``max_norm``.
+
+        n = √(Σ_arrays Σ g²)      if n > max_norm:  g ← g · max_norm / n   (every array)
+
+    As PyTorch's ``clip_grad_norm_`` (without its ``1e-6`` in the denominator). The sum of
+    squares is accumulated in float64; the arrays are scaled in place and keep their
+    dtype. A non-finite norm is returned as it is and the gradients are left unchanged.
+
+    Parameters
+    ----------
+    grads : list of ndarray
+        The gradients, modified in place.
+    max_norm : float
+        The largest global norm allowed, > 0.
+
+    Returns
+    -------
+    float
+        The global norm ``n`` before clipping.
+    """
+    max_norm = _positive("max_norm", max_norm)
+    total = 0.0
+    for g in grads:
+        flat = g.reshape(-1)
+        if flat.dtype == np.float64:
+            total += float(np.dot(flat, flat))
+        else:  # accumulate in float64 through einsum's buffered cast, no full-size copy
+            total += float(np.einsum("i,i->", flat, flat, dtype=np.float64))
+    norm = math.sqrt(total)
+    if math.isfinite(norm) and norm > max_norm:
+        scale = max_norm / norm
+        for g in grads:
+            g *= scale
+    return norm
+
+
+# ---------------------------------------------------------------- learning-rate schedules
+class Schedule:
+    """A learning rate that depends on the step count: ``lr = schedule(t)``, t = 0, 1, 2, ...
+
+    ``t`` is the optimizer's :attr:`Optimizer.iterations` before the step is taken, so the
+    first step uses ``schedule(0)``.
+    """
+
+    name = "schedule"
+
+    def __call__(self, iteration: int) -> float:
+        if not (isinstance(iteration, (int, np.integer)) and iteration >= 0):
+            raise ValueError(f"iteration must be an integer >= 0; got {iteration!r}")
+        return self._rate(int(iteration))
+
+    def _rate(self, t: int) -> float:
+        raise NotImplementedError
+
+    def get_config(self) -> dict[str, Any]:
+        """The schedule as a JSON-able dict, ``{"name": ..., <constructor arguments>}``."""
+        arguments = inspect.signature(type(self)).parameters
+        return {"name": self.name, **{key: getattr(self, key) for key in arguments}}
+
+    def __repr__(self) -> str:
+        config = self.get_config()
+        del config["name"]
+        return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in config.items())})"
+
+
+class Constant(Schedule):
+    """lr = learning_rate at every step."""
+
+    name = "constant"
+
+    def __init__(self, learning_rate: float) -> None:
+        self.learning_rate = _positive("learning_rate", learning_rate)
+
+    def _rate(self, t: int) -> float:
+        return self.learning_rate
+
+
+class StepDecay(Schedule):
+    """lr = initial_learning_rate · gamma^⌊t / step_size⌋: times gamma every step_size steps."""
+
+    name = "step_decay"
+
+    def __init__(self, initial_learning_rate: float, step_size: int, gamma: float = 0.1) -> None:
+        self.initial_learning_rate = _positive("initial_learning_rate", initial_learning_rate)
+        self.step_size = _count("step_size", step_size, 1)
+        self.gamma = _positive("gamma", gamma)
+
+    def _rate(self, t: int) -> float:
+        return self.initial_learning_rate * self.gamma ** (t // self.step_size)
+
+
+class ExponentialDecay(Schedule):
+    """lr = initial_learning_rate · decay_rate^(t / decay_steps), decaying smoothly."""
+
+    name = "exponential_decay"
+
+    def __init__(
+        self, initial_learning_rate: float, decay_rate: float, decay_steps: int = 1
+    ) -> None:
+        self.initial_learning_rate = _positive("initial_learning_rate", initial_learning_rate)
+        self.decay_rate = _positive("decay_rate", decay_rate)
+        self.decay_steps = _count("decay_steps", decay_steps, 1)
+
+    def _rate(self, t: int) -> float:
+        return self.initial_learning_rate * self.decay_rate ** (t / self.decay_steps)
+
+
+class CosineDecay(Schedule):
+    """A linear warm-up, then half a cosine from initial_learning_rate down to the minimum.
+
+        t < warmup_steps:  lr = initial · (t + 1) / warmup_steps
+        otherwise:         p  = min(t − warmup_steps, decay_steps) / decay_steps
+                           lr = minimum + (initial − minimum) · ½ (1 + cos(π p))
+
+    After ``warmup_steps + decay_steps`` steps the rate stays at ``minimum_learning_rate``
+    (which may be 0: those steps then leave the parameters unchanged).
+    """
+
+    name = "cosine_decay"
+
+    def __init__(
+        self,
+        initial_learning_rate: float,
+        decay_steps: int,
+        warmup_steps: int = 0,
+        minimum_learning_rate: float = 0.0,
+    ) -> None:
+        self.initial_learning_rate = _positive("initial_learning_rate", initial_learning_rate)
+        self.decay_steps = _count("decay_steps", decay_steps, 1)
+        self.warmup_steps = _count("warmup_steps", warmup_steps, 0)
+        self.minimum_learning_rate = _non_negative("minimum_learning_rate", minimum_learning_rate)
+        if self.minimum_learning_rate > self.initial_learning_rate:
+            raise ValueError(
+                f"minimum_learning_rate must not exceed initial_learning_rate "
+                f"{self.initial_learning_rate!r}; got {minimum_learning_rate!r}"
+            )
+
+    def _rate(self, t: int) -> float:
+        if t < self.warmup_steps:
+            return self.initial_learning_rate * (t + 1) / self.warmup_steps
+        progress = min(t - self.warmup_steps, self.decay_steps) / self.decay_steps
+        cosine = 0.5 * (1.0 + math.cos(math.pi * progress))
+        low = self.minimum_learning_rate
+        return low + (self.initial_learning_rate - low) * cosine
+
+
+SCHEDULES: dict[str, type[Schedule]] = {
+    cls.name: cls for cls in (Constant, StepDecay, ExponentialDecay, CosineDecay)
+}
+
+
+def _options(cls: type, given: dict[str, Any], what: str) -> dict[str, Any]:
+    accepted = list(inspect.signature(cls).parameters)
+    unknown = sorted(set(given) - set(accepted))
+    if unknown:
+        raise ValueError(f"unknown option(s) {unknown} for {what}; expected some of {accepted}")
+    return given
+
+
+def get_schedule(spec: str | dict[str, Any] | float | Schedule, **overrides: Any) -> Schedule:
+    """Build a schedule from a name (``"cosine_decay"`` plus keyword arguments), a config
+    dict from :meth:`Schedule.get_config`, a float (a :class:`Constant` rate), or pass a
+    :class:`Schedule` through."""
+    if isinstance(spec, Schedule) and not overrides:
+        return spec
+    if _is_number(spec):
+        return Constant(**{"learning_rate": spec, **overrides})
+    config = dict(spec) if isinstance(spec, dict) else {"name": spec}
+    name = config.pop("name", None)
+    if not (isinstance(name, str) and name in SCHEDULES):
+        raise ValueError(f"unknown schedule {name!r}; expected one of {', '.join(SCHEDULES)}")
+    cls = SCHEDULES[name]
+    return cls(**_options(cls, {**config, **overrides}, f"schedule {name!r}"))
+
+
+# ---------------------------------------------------------------- optimizers
+class Optimizer:
+    """The common part of every optimizer: checks, clipping, the step count, the state.
+
+    A subclass names its state buffers in :attr:`buffer_names` (one buffer per parameter
+    array, e.g. Adam's ``m`` and ``v``) and writes the update rule in ``_update``.
+
+    Attributes
+    ----------
+    learning_rate : float or Schedule
+    iterations : int
+        The number of :meth:`step` calls so far.
+    """
+
+    name = "optimizer"
+    buffer_names: tuple[str, ...] = ()
+    coupled_weight_decay = True  # d = g + λw; AdamW decays w itself instead
+
+    def __init__(
+        self,
+        learning_rate: float | Schedule,
+        weight_decay: float = 0.0,
+        clip_norm: float | None = None,
+    ) -> None:
+        if not isinstance(learning_rate, Schedule):
+            learning_rate = _positive("learning_rate", learning_rate)
+        self.learning_rate: float | Schedule = learning_rate
+        self.weight_decay = _non_negative("weight_decay", weight_decay)
+        self.clip_norm = None if clip_norm is None else _positive("clip_norm", clip_norm)
+        self.iterations = 0
+        self._state: dict[str, list[Array]] = {}  # buffer name -> one array per parameter
+        self._work: list[Array] = []  # scratch space, not part of the state
+        self._decayed: list[Array] = []  # g + λw, for coupled weight decay
+
+    def current_learning_rate(self) -> float:
+        """The rate the next :meth:`step` will use: the schedule at :attr:`iterations`."""
+        if isinstance(self.learning_rate, Schedule):
+            return float(self.learning_rate(self.iterations))
+        return self.learning_rate
+
+    def step(self, params: list[Array], grads: list[Array]) -> None:
+        """Update every ``params[i]`` in place from ``grads[i]``.
+
+        When ``clip_norm`` is set, the gradients are first clipped by their global norm
+        (see :func:`clip_by_global_norm`): ``grads`` is then scaled in place. Otherwise
+        ``grads`` is left untouched.
+
+        Parameters
+        ----------
+        params : list of ndarray
+            Floating-point arrays, updated in place.
+        grads : list of ndarray
+            Their gradients: same length, shapes and dtypes.
+        """
+        self._check(params, grads)
+        if self.clip_norm is not None:
+            clip_by_global_norm(grads, self.clip_norm)
+        if len(self._work) != len(params):
+            self._allocate(params)
+        learning_rate = self.current_learning_rate()
+        for i, (w, g) in enumerate(zip(params, grads, strict=True)):
+            self._update(i, w, g, learning_rate)
+        self.iterations += 1
+
+    def _update(self, i: int, w: Array, g: Array, learning_rate: float) -> None:
+        raise NotImplementedError
+
+    def _check(self, params: list[Array], grads: list[Array]) -> None:
+        if len(params) != len(grads):
+            raise ValueError(f"got {len(params)} parameter arrays but {len(grads)} gradients")
+        for i, (w, g) in enumerate(zip(params, grads, strict=True)):
+            if not (isinstance(w, np.ndarray) and w.dtype.kind == "f"):
+                kind = getattr(w, "dtype", type(w).__name__)
+                raise ValueError(f"params[{i}] must be a floating-point ndarray; got {kind}")
+            if not isinstance(g, np.ndarray) or g.shape != w.shape or g.dtype != w.dtype:
+                raise ValueError(
+                    f"grads[{i}] must match params[{i}] (shape {w.shape}, dtype {w.dtype}); "
+                    f"got shape {getattr(g, 'shape', None)}, dtype {getattr(g, 'dtype', None)}"
+                )
+        for name, buffers in self._state.items():
+            if len(buffers) != len(params):
+                raise ValueError(
+                    f"the optimizer holds state for {len(buffers)} parameter arrays "
+                    f"but step() got {len(params)}"
+                )
+            for i, (w, buffer) in enumerate(zip(params, buffers, strict=True)):
+                if buffer.shape != w.shape or buffer.dtype != w.dtype:
+                    raise ValueError(
+                        f"state {name}.{i} has shape {buffer.shape}, dtype {buffer.dtype} "
+                        f"but params[{i}] has shape {w.shape}, dtype {w.dtype}"
+                    )
+
+    def _allocate(self, params: list[Array]) -> None:
+        """Zero state buffers (unless loaded) and scratch space, each in its parameter's dtype."""
+        if not self._state:
+            self._state = {name: [np.zeros_like(w) for w in params] for name in self.buffer_names}
+        self._work = [np.empty_like(w) for w in params]
+        coupled = self.weight_decay > 0 and self.coupled_weight_decay
+        self._decayed = [np.empty_like(w) for w in params] if coupled else []
+
+    def _gradient(self, i: int, w: Array, g: Array) -> Array:
+        """g + λ w (coupled, L2 weight decay), or g itself when λ = 0."""
+        if not self._decayed:
+            return g
+        d = np.multiply(w, self.weight_decay, out=self._decayed[i])
+        d += g
+        return d
+
+    def get_config(self) -> dict[str, Any]:
+        """The optimizer as a JSON-able dict: ``{"name": ..., <constructor arguments>}``,
+        with a schedule given as its own config dict."""
+        config: dict[str, Any] = {"name": self.name}
+        for key in inspect.signature(type(self)).parameters:
+            value = getattr(self, key)
+            config[key] = value.get_config() if isinstance(value, Schedule) else value
+        return config
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """Copies of everything a resumed run needs: ``"iterations"`` (0-d int64) and each
+        state buffer as ``"<buffer>.<index>"``, e.g. ``"m.0"``, ``"v.0"``."""
+        state = {"iterations": np.array(self.iterations, dtype=np.int64)}
+        for name, buffers in self._state.items():
+            for i, buffer in enumerate(buffers):
+                state[f"{name}.{i}"] = buffer.copy()
+        return state
+
+    def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
+        """Restore a :meth:`state_dict` (copying its arrays), checking names and shapes."""
+        state = dict(state)
+        iterations = np.asarray(state.pop("iterations", None))
+        if iterations.shape != () or iterations.dtype.kind not in "iu" or iterations < 0:
+            raise ValueError(f"state['iterations'] must be a 0-d integer >= 0; got {iterations!r}")
+        n_params = len(state) // len(self.buffer_names) if self.buffer_names else 0
+        expected = {f"{name}.{i}" for name in self.buffer_names for i in range(n_params)}
+        if set(state) != expected:
+            raise ValueError(
+                f"{self.name} state must hold 'iterations' and "
+                f"{', '.join(f'{name}.<i>' for name in self.buffer_names) or 'nothing else'} "
+                f"for every parameter index i; got {sorted(state)}"
+            )
+        if n_params == 0 and self.buffer_names and iterations > 0:
+            raise ValueError(f"state has iterations={int(iterations)} but no buffers")
+        loaded = {
+            name: [np.array(state[f"{name}.{i}"], copy=True) for i in range(n_params)]
+            for name in self.buffer_names
+        }
+        for name, buffers in loaded.items():
+            for i, buffer in enumerate(buffers):
+                first = loaded[self.buffer_names[0]][i]
+                if buffer.dtype.kind != "f" or buffer.shape != first.shape:
+                    raise ValueError(
+                        f"state {name}.{i} must be a float array of shape {first.shape} "
+                        f"(as {self.buffer_names[0]}.{i}); got {buffer.dtype} {buffer.shape}"
+                    )
+        self._state = loaded if n_params else {}
+        self._work, self._decayed = [], []
+        self.iterations = int(iterations)
+
+    def __repr__(self) -> str:
+        config = self.get_config()
+        del config["name"]
+        return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in config.items())})"
+
+
+def _subtract_scaled(w: Array, x: Array, scale: float, work: Array) -> None:
+    """w ← w − scale · x, through ``work`` (which may be ``x`` itself)."""
+    np.multiply(x, scale, out=work)
+    np.subtract(w, work, out=w)
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent, with optional momentum (PyTorch's formulation).
+
+        d ← g + λ w                      (weight_decay λ: coupled L2)
+        v ← μ v + d                      (momentum μ > 0; v starts at 0, so v₁ = d)
+        w ← w − lr d                     (μ = 0)
+        w ← w − lr v                     (μ > 0)
+        w ← w − lr (d + μ v)             (nesterov)
+
+    State: ``velocity.<i>`` when momentum > 0.
+    """
+
+    name = "sgd"
+
+    def __init__(
+        self,
+        learning_rate: float | Schedule = 0.01,
+        momentum: float = 0.0,
+        nesterov: bool = False,
+        weight_decay: float = 0.0,
+        clip_norm: float | None = None,
+    ) -> None:
+        super().__init__(learning_rate, weight_decay, clip_norm)
+        self.momentum = _fraction("momentum", momentum)
+        if nesterov and self.momentum == 0:
+            raise ValueError(f"nesterov=True needs momentum > 0; got momentum={momentum!r}")
+        self.nesterov = bool(nesterov)
+        self.buffer_names = ("velocity",) if self.momentum > 0 else ()
+
+    def _update(self, i: int, w: Array, g: Array, learning_rate: float) -> None:
+        work = self._work[i]
+        d = self._gradient(i, w, g)
+        if not self.momentum:
+            _subtract_scaled(w, d, learning_rate, work)
+            return
+        v = self._state["velocity"][i]
+        v *= self.momentum
+        v += d
+        if not self.nesterov:
+            _subtract_scaled(w, v, learning_rate, work)
+            return
+        _subtract_scaled(w, d, learning_rate, work)
+        _subtract_scaled(w, v, learning_rate * self.momentum, work)
+
+
+class RMSprop(Optimizer):
+    """Divide each gradient by a running root mean square of its recent values.
+
+        d ← g + λ w                      (weight_decay λ: coupled L2)
+        s ← ρ s + (1 − ρ) d²
+        w ← w − lr d / (√s + ε)          (momentum μ = 0)
+        b ← μ b + d / (√s + ε);  w ← w − lr b     (μ > 0)
+
+    State: ``square_average.<i>``, and ``momentum_buffer.<i>`` when momentum > 0.
+    """
+
+    name = "rmsprop"
+
+    def __init__(
+        self,
+        learning_rate: float | Schedule = 0.001,
+        rho: float = 0.9,
+        epsilon: float = 1e-7,
+        momentum: float = 0.0,
+        weight_decay: float = 0.0,
+        clip_norm: float | None = None,
+    ) -> None:
+        super().__init__(learning_rate, weight_decay, clip_norm)
+        self.rho = _fraction("rho", rho)
+        self.epsilon = _positive("epsilon", epsilon)
+        self.momentum = _fraction("momentum", momentum)
+        names = ("square_average", "momentum_buffer")
+        self.buffer_names = names if self.momentum > 0 else names[:1]
+
+    def _update(self, i: int, w: Array, g: Array, learning_rate: float) -> None:
+        work = self._work[i]
+        d = self._gradient(i, w, g)
+        s = self._state["square_average"][i]
+        np.multiply(d, d, out=work)
+        work *= 1.0 - self.rho
+        s *= self.rho
+        s += work  # s ← ρ s + (1 − ρ) d²
+        np.sqrt(s, out=work)
+        work += self.epsilon
+        np.divide(d, work, out=work)  # d / (√s + ε)
+        if not self.momentum:
+            _subtract_scaled(w, work, learning_rate, work)
+            return
+        b = self._state["momentum_buffer"][i]
+        b *= self.momentum
+        b += work
+        _subtract_scaled(w, b, learning_rate, work)
+
+
+class Adam(Optimizer):
+    """Adaptive moment estimation (PyTorch's Adam; weight decay is coupled L2).
+
+        t ← t + 1;   d ← g + λ w
+        m ← β₁ m + (1 − β₁) d           v ← β₂ v + (1 − β₂) d²
+        m̂ = m / (1 − β₁ᵗ)               v̂ = v / (1 − β₂ᵗ)
+        w ← w − lr m̂ / (√v̂ + ε)
+
+    computed, as PyTorch does, as ``w ← w − (lr / (1 − β₁ᵗ)) · m / (√v / √(1 − β₂ᵗ) + ε)``,
+    the same value with fewer passes over the arrays. ``t`` is :attr:`iterations` + 1.
+
+    State: ``m.<i>`` and ``v.<i>``.
+    """
+
+    name = "adam"
+    buffer_names = ("m", "v")
+
+    def __init__(
+        self,
+        learning_rate: float | Schedule = 0.001,
+        beta_1: float = 0.9,
+        beta_2: float = 0.999,
+        epsilon: float = 1e-8,
+        weight_decay: float = 0.0,
+        clip_norm: float | None = None,
+    ) -> None:
+        super().__init__(learning_rate, weight_decay, clip_norm)
+        self.beta_1 = _fraction("beta_1", beta_1)
+        self.beta_2 = _fraction("beta_2", beta_2)
+        self.epsilon = _positive("epsilon", epsilon)
+
+    def _update(self, i: int, w: Array, g: Array, learning_rate: float) -> None:
+        self._adam(i, w, self._gradient(i, w, g), learning_rate)
+
+    def _adam(self, i: int, w: Array, d: Array, learning_rate: float) -> None:
+        t = self.iterations + 1
+        m, v, work = self._state["m"][i], self._state["v"][i], self._work[i]
+        np.multiply(d, 1.0 - self.beta_1, out=work)
+        m *= self.beta_1
+        m += work  # m ← β₁ m + (1 − β₁) d
+        np.multiply(d, d, out=work)
+        work *= 1.0 - self.beta_2
+        v *= self.beta_2
+        v += work  # v ← β₂ v + (1 − β₂) d²
+        np.sqrt(v, out=work)
+        work /= math.sqrt(1.0 - self.beta_2**t)
+        work += self.epsilon  # √v̂ + ε, scaled by √(1 − β₂ᵗ)
+        np.divide(m, work, out=work)
+        _subtract_scaled(w, work, learning_rate / (1.0 - self.beta_1**t), work)
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay (Loshchilov & Hutter; PyTorch's AdamW).
+
+        w ← w (1 − lr λ)
+        then the Adam step with d = g (no λ w term): see :class:`Adam`.
+
+    State: ``m.<i>`` and ``v.<i>``.
+    """
+
+    name = "adamw"
+    coupled_weight_decay = False
+
+    def __init__(
+        self,
+        learning_rate: float | Schedule = 0.001,
+        beta_1: float = 0.9,
+        beta_2: float = 0.999,
+        epsilon: float = 1e-8,
+        weight_decay: float = 0.01,
+        clip_norm: float | None = None,
+    ) -> None:
+        super().__init__(learning_rate, beta_1, beta_2, epsilon, weight_decay, clip_norm)
+
+    def _update(self, i: int, w: Array, g: Array, learning_rate: float) -> None:
+        if self.weight_decay:
+            w *= 1.0 - learning_rate * self.weight_decay
+        self._adam(i, w, g, learning_rate)
+
+
+OPTIMIZERS: dict[str, type[Optimizer]] = {cls.name: cls for cls in (SGD, RMSprop, Adam, AdamW)}
+
+
+def get_optimizer(spec: str | Optimizer | dict[str, Any], **overrides: Any) -> Optimizer:
+    """Build an optimizer from a name (``"adam"``) and keyword arguments, or from a config
+    dict from :meth:`Optimizer.get_config` (its ``learning_rate`` may be a schedule config);
+    ``overrides`` replace entries of the config. An :class:`Optimizer` is passed through
+    (overrides are refused for it, since rebuilding would drop its state)."""
+    if isinstance(spec, Optimizer):
+        if overrides:
+            raise ValueError(
+                f"cannot apply {sorted(overrides)} to an existing optimizer; pass a name or "
+                f"a config dict instead"
+            )
+        return spec
+    config = dict(spec) if isinstance(spec, dict) else {"name": spec}
+    name = config.pop("name", None)
+    if not (isinstance(name, str) and name.lower() in OPTIMIZERS):
+        raise ValueError(f"unknown optimizer {name!r}; expected one of {', '.join(OPTIMIZERS)}")
+    cls = OPTIMIZERS[name.lower()]
+    options = _options(cls, {**config, **overrides}, f"optimizer {name!r}")
+    if isinstance(options.get("learning_rate"), (dict, str)):
+        options["learning_rate"] = get_schedule(options["learning_rate"])
+    return cls(**options)

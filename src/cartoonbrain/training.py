@@ -1,0 +1,355 @@
+"""The training loop: shuffled mini-batches, validation, callbacks, History, checkpoints.
+
+One step is the post's step on a mini-batch instead of one sample::
+
+    forward (caches affines, transforms) → L, ∂L/∂O_L → backward (fills ∇W, ∇b) → optimizer
+
+:func:`fit` is what ``Network.fit`` calls. Everything random (the shuffling of each epoch
+and the dropout masks) comes from the network's seeded generator, so the same seed gives
+bit-identical weights, and a checkpoint (weights, optimizer state, generator state, epoch,
+history) lets a killed run resume and finish exactly as if it had never stopped.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import sys
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .metrics import METRICS, default_metrics
+from .optimizers import Optimizer, get_optimizer
+
+if TYPE_CHECKING:
+    from .network import Network
+
+Array = NDArray[Any]
+
+__all__ = ["Callback", "EarlyStopping", "History", "LambdaCallback", "TrainingDiverged", "fit"]
+
+
+class TrainingDiverged(ValueError):
+    """The loss became NaN or infinite; the weights of the last finite step are kept."""
+
+
+@dataclass
+class History:
+    """What ``fit`` returns: ``history["loss"]``, ``history["val_loss"]``, metrics per epoch."""
+
+    history: dict[str, list[float]] = field(default_factory=dict)
+    epoch: list[int] = field(default_factory=list)
+    stopped_early: bool = False
+
+    def append(self, epoch: int, logs: dict[str, float]) -> None:
+        self.epoch.append(epoch)
+        for key, value in logs.items():
+            self.history.setdefault(key, []).append(float(value))
+
+    def __getitem__(self, key: str) -> list[float]:
+        return self.history[key]
+
+
+class Callback:
+    """Hooks called by :func:`fit`. ``logs`` holds the epoch's loss, metrics and val_*."""
+
+    network: Network
+
+    def on_train_begin(self, logs: dict[str, float]) -> None: ...
+    def on_epoch_begin(self, epoch: int, logs: dict[str, float]) -> None: ...
+    def on_batch_end(self, batch: int, logs: dict[str, float]) -> None: ...
+    def on_epoch_end(self, epoch: int, logs: dict[str, float]) -> None: ...
+    def on_train_end(self, logs: dict[str, float]) -> None: ...
+
+    #: set to True from a hook to stop after the current epoch
+    stop_training = False
+
+
+class LambdaCallback(Callback):
+    """A callback from plain functions: ``LambdaCallback(on_epoch_end=lambda e, logs: ...)``."""
+
+    def __init__(self, **hooks: Callable[..., None]) -> None:
+        for name, hook in hooks.items():
+            if not name.startswith("on_") or not hasattr(Callback, name):
+                raise ValueError(f"unknown callback hook {name!r}")
+            setattr(self, name, hook)
+
+
+class EarlyStopping(Callback):
+    """Stop when ``monitor`` has not improved by ``min_delta`` for ``patience`` epochs.
+
+    Parameters
+    ----------
+    monitor : str, default "val_loss" (falls back to "loss" without validation data)
+    patience : int, default 5
+    min_delta : float, default 0
+    mode : "min" or "max" (default: "max" for accuracy and r2, else "min")
+    restore_best_weights : bool, default True
+        Put back the weights of the best epoch when training stops.
+    """
+
+    def __init__(
+        self,
+        monitor: str = "val_loss",
+        patience: int = 5,
+        min_delta: float = 0.0,
+        mode: str | None = None,
+        restore_best_weights: bool = True,
+    ) -> None:
+        if isinstance(patience, bool) or not isinstance(patience, int) or patience < 0:
+            raise ValueError(f"patience must be a non-negative integer; got {patience!r}")
+        if not min_delta >= 0:
+            raise ValueError(f"min_delta must be >= 0; got {min_delta!r}")
+        if mode is None:
+            mode = "max" if monitor.split("val_")[-1] in ("accuracy", "r2") else "min"
+        if mode not in ("min", "max"):
+            raise ValueError(f"mode must be 'min' or 'max'; got {mode!r}")
+        self.monitor, self.patience, self.min_delta, self.mode = monitor, patience, min_delta, mode
+        self.restore_best_weights = restore_best_weights
+        self.best = math.inf
+        self.best_epoch = -1
+        self.wait = 0
+        self.best_weights: Array | None = None
+
+    def on_train_begin(self, logs: dict[str, float]) -> None:
+        self.stop_training = False
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, float]) -> None:
+        key = self.monitor if self.monitor in logs else self.monitor.removeprefix("val_")
+        if key not in logs:
+            raise ValueError(f"EarlyStopping monitors {self.monitor!r}, which fit does not report")
+        score = logs[key] if self.mode == "min" else -logs[key]
+        if score < self.best - self.min_delta:
+            self.best, self.best_epoch, self.wait = score, epoch, 0
+            if self.restore_best_weights:
+                self.best_weights = self.network.flat_parameters.copy()
+        else:
+            self.wait += 1
+            if self.wait > self.patience:
+                self.stop_training = True
+
+    def on_train_end(self, logs: dict[str, float]) -> None:
+        if self.stop_training and self.restore_best_weights and self.best_weights is not None:
+            self.network.flat_parameters[...] = self.best_weights
+
+
+def _check_positive_int(name: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
+        raise ValueError(f"{name} must be a positive integer; got {value!r}")
+    return int(value)
+
+
+def _split(
+    net: Network, X: Array, t: Array, validation_data: Any, validation_split: float
+) -> tuple[Array, Array, Array | None, Array | None]:
+    if validation_data is not None:
+        if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
+            raise ValueError("validation_data must be a pair (X_val, y_val)")
+        Xv = net.check_inputs(validation_data[0], "X_val")
+        return X, t, Xv, net.check_targets(validation_data[1], len(Xv), "y_val")
+    if not 0 <= validation_split < 1:
+        raise ValueError(f"validation_split must be in [0, 1); got {validation_split!r}")
+    if validation_split == 0:
+        return X, t, None, None
+    n_val = int(round(len(X) * validation_split))
+    if n_val == 0 or n_val == len(X):
+        raise ValueError(
+            f"validation_split={validation_split} of {len(X)} samples leaves no "
+            "training or no validation samples"
+        )
+    # as Keras: the last fraction of the data, before any shuffling
+    return X[:-n_val], t[:-n_val], X[-n_val:], t[-n_val:]
+
+
+class _Progress:
+    """A tqdm bar over the batches when tqdm is installed and verbose == 1; else lines."""
+
+    def __init__(self, verbose: int, epochs: int, n_batches: int) -> None:
+        self.verbose, self.epochs, self.n_batches = verbose, epochs, n_batches
+        self.bar: Any = None
+
+    def start_epoch(self, epoch: int) -> None:
+        if self.verbose != 1:
+            return
+        try:
+            from tqdm.auto import tqdm
+        except ImportError:  # pragma: no cover - tqdm is an optional extra
+            return
+        self.bar = tqdm(
+            total=self.n_batches,
+            desc=f"Epoch {epoch + 1}/{self.epochs}",
+            unit="batch",
+            leave=False,
+            file=sys.stderr,
+            dynamic_ncols=True,
+        )
+
+    def batch(self, loss: float) -> None:
+        if self.bar is not None:
+            self.bar.update(1)
+            self.bar.set_postfix(loss=f"{loss:.4f}", refresh=False)
+
+    def end_epoch(self, epoch: int, logs: dict[str, float]) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+        if self.verbose:
+            text = " - ".join(f"{k} {v:.4f}" for k, v in logs.items())
+            print(f"Epoch {epoch + 1}/{self.epochs} - {text}", flush=True)
+
+
+def fit(
+    net: Network,
+    X: Any,
+    y: Any,
+    *,
+    epochs: int = 1,
+    batch_size: int = 32,
+    optimizer: str | Optimizer | dict[str, Any] = "adam",
+    learning_rate: float | None = None,
+    validation_data: tuple[Any, Any] | None = None,
+    validation_split: float = 0.0,
+    shuffle: bool = True,
+    metrics: Sequence[str] | None = None,
+    callbacks: Iterable[Callback] = (),
+    verbose: int = 0,
+    checkpoint: str | os.PathLike[str] | None = None,
+    resume: bool = False,
+) -> History:
+    """Train ``net`` on (X, y) with mini-batches; return the :class:`History`.
+
+    Parameters
+    ----------
+    X : array of shape (n_samples, n_features);  y : targets the loss understands
+    epochs : int, batch_size : int
+        Each epoch visits every training sample once, in a new order drawn from the
+        network's generator when ``shuffle``; the last, smaller batch is used too.
+    optimizer : name ("sgd", "adam", "rmsprop", "adamw"), config dict or Optimizer
+    learning_rate : float, optional, overrides the optimizer's
+    validation_data : (X_val, y_val), or validation_split : float
+        The split takes the last fraction of the samples (as Keras), before shuffling.
+    metrics : list of names; default accuracy for classifiers, mse/mae/r2 otherwise
+    callbacks : Callback objects (EarlyStopping, LambdaCallback, your own)
+    verbose : 0 silent, 1 a tqdm progress bar and a line per epoch, 2 a line per epoch
+    checkpoint : path, optional
+        Saved atomically after every epoch: weights, optimizer state, generator state,
+        epoch and history. It is also a valid model file (``cb.load`` reads it).
+    resume : bool
+        Continue from ``checkpoint`` if it exists; the result is bit-identical to a run
+        that never stopped.
+
+    Raises
+    ------
+    TrainingDiverged
+        When the loss becomes NaN or infinite; the weights of the last finite step are
+        kept, and the message names the epoch and batch.
+    """
+    epochs = _check_positive_int("epochs", epochs)
+    batch_size = _check_positive_int("batch_size", batch_size)
+    if verbose not in (0, 1, 2):
+        raise ValueError(f"verbose must be 0, 1 or 2; got {verbose!r}")
+    opt = get_optimizer(optimizer)
+    if learning_rate is not None:
+        if not (isinstance(learning_rate, (int, float)) and 0 < learning_rate < math.inf):
+            raise ValueError(
+                f"learning_rate must be a positive finite number; got {learning_rate!r}"
+            )
+        opt.learning_rate = float(learning_rate)
+    X = net.check_inputs(X)
+    t = net.check_targets(y, len(X))
+    X, t, Xv, tv = _split(net, X, t, validation_data, validation_split)
+    metric_names = list(metrics) if metrics is not None else None
+    for name in metric_names or []:
+        _metric(name)
+    callbacks = list(callbacks)
+    for callback in callbacks:
+        if not isinstance(callback, Callback):
+            raise ValueError(f"callbacks must be Callback objects; got {callback!r}")
+        callback.network = net
+
+    history = History()
+    start_epoch = 0
+    if checkpoint is not None and resume and os.path.exists(checkpoint):
+        from .io import restore_checkpoint
+
+        start_epoch, history = restore_checkpoint(net, opt, checkpoint)
+    net.optimizer = opt  # kept so that save(..., include_optimizer=True) can store its state
+
+    n = len(X)
+    n_batches = -(-n // batch_size)
+    progress = _Progress(verbose, epochs, n_batches)
+    backup = np.empty_like(net.flat_parameters)
+    params, grads = [net.flat_parameters], [net.flat_gradients]
+    names = default_metrics(net.loss.classification) if metric_names is None else metric_names
+    outputs = np.empty((n, *net.output_shape), dtype=net.dtype) if names else None
+    logs: dict[str, float] = {}
+    for callback in callbacks:
+        callback.on_train_begin(logs)
+    for epoch in range(start_epoch, epochs):
+        for callback in callbacks:
+            callback.on_epoch_begin(epoch, logs)
+        progress.start_epoch(epoch)
+        if shuffle:
+            order = net.rng.permutation(n)
+            Xe, te = X[order], t[order]
+        else:
+            Xe, te = X, t
+        total = 0.0
+        for b, start in enumerate(range(0, n, batch_size)):
+            stop = min(start + batch_size, n)
+            value = net._loss_and_gradients(Xe[start:stop], te[start:stop], training=True)
+            if not math.isfinite(value):
+                _diverged(net, opt, backup, value, epoch, b, first=epoch == start_epoch and b == 0)
+            if outputs is not None:
+                outputs[start:stop] = net.last_output
+            np.copyto(backup, net.flat_parameters)
+            opt.step(params, grads)
+            total += value * (stop - start)
+            progress.batch(value)
+            for callback in callbacks:
+                callback.on_batch_end(b, {"loss": value})
+        if not np.isfinite(net.flat_parameters).all():
+            _diverged(net, opt, backup, math.nan, epoch, n_batches - 1, first=False)
+        # training metrics from each batch's outputs before its update (as Keras reports them)
+        logs = {"loss": total / n}
+        if outputs is not None:
+            y_epoch = net.loss.output(outputs)
+            logs.update({name: _metric(name)(y_epoch, te) for name in names})
+        if Xv is not None and tv is not None:
+            logs.update({f"val_{k}": v for k, v in net._evaluate(Xv, tv, names).items()})
+        history.append(epoch, logs)
+        progress.end_epoch(epoch, logs)
+        for callback in callbacks:
+            callback.on_epoch_end(epoch, logs)
+        if checkpoint is not None:
+            from .io import save_checkpoint
+
+            save_checkpoint(net, opt, checkpoint, epoch=epoch + 1, history=history)
+        if any(callback.stop_training for callback in callbacks):
+            history.stopped_early = True
+            break
+    for callback in callbacks:
+        callback.on_train_end(logs)
+    return history
+
+
+def _metric(name: str) -> Callable[[Array, Array], float]:
+    if name not in METRICS:
+        raise ValueError(f"unknown metric {name!r}; expected one of {', '.join(METRICS)}")
+    return METRICS[name]
+
+
+def _diverged(
+    net: Network, opt: Optimizer, backup: Array, value: float, epoch: int, batch: int, first: bool
+) -> None:
+    if not first:
+        net.flat_parameters[...] = backup
+    raise TrainingDiverged(
+        f"the loss became {value} at epoch {epoch + 1}, batch {batch + 1}; the weights of the "
+        f"last finite step are kept. Try a lower learning rate (now "
+        f"{opt.current_learning_rate():g}), gradient clipping (clip_norm) or scaled inputs"
+    )
