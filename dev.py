@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Set-up and everyday commands for cartoonbrain, using only the Python standard library.
 
-    python3 dev.py run [ARGS...]    the main job: ``cartoonbrain ARGS`` (default: ``blog``)
+    python3 dev.py run [ARGS...]    the main job: ``cartoonbrain ARGS`` (default: ``train``, on the digits dataset)
     python3 dev.py test [PYTEST ARGS...]   ruff format --check, ruff check, mypy, pytest
     python3 dev.py bench NAME       run ``benchmarks/NAME.py`` (installs the peers it needs)
 
@@ -60,7 +60,7 @@ def main(argv: list[str]) -> int:
         return 2
     ensure_venv()
     if command == "run":
-        return run(str(BIN / "cartoonbrain"), *(rest or ["blog"]))
+        return run(str(BIN / "cartoonbrain"), *(rest or ["train"]))
     if command == "bench":
         if not rest:
             sys.exit("usage: python3 dev.py bench NAME [ARGS...]   (see benchmarks/README.md)")

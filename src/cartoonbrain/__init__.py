@@ -18,7 +18,7 @@ Quick start
 ...                  loss="cross_entropy", seed=0)
 """
 
-from . import blog
+from . import blog, datasets
 from .activations import ACTIVATIONS, Activation, sigmoid_gradient, softmax, stable_sigmoid
 from .gradcheck import gradcheck, gradient_errors
 from .io import ModelFileError, load, save
@@ -66,6 +66,7 @@ __all__ = [
     "TrainingDiverged",
     "__version__",
     "blog",
+    "datasets",
     "get_loss",
     "get_optimizer",
     "gradcheck",

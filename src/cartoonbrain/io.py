@@ -20,13 +20,14 @@ layers, activations, losses and optimizers, so loading a file never runs code fr
 from __future__ import annotations
 
 import contextlib
+import glob
 import hashlib
 import json
 import os
-import tempfile
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 import numpy as np
 from numpy.typing import NDArray
@@ -37,7 +38,7 @@ from .optimizers import Optimizer, get_optimizer
 if TYPE_CHECKING:
     from .training import History
 
-__all__ = ["FORMAT", "FORMAT_VERSION", "ModelFileError", "load", "save"]
+__all__ = ["FORMAT", "FORMAT_VERSION", "ModelFileError", "atomic_write", "load", "save"]
 
 FORMAT = "cartoonbrain-model"
 FORMAT_VERSION = 1
@@ -61,18 +62,49 @@ def _encode(config: dict[str, Any]) -> NDArray[np.uint8]:
     return np.frombuffer(json.dumps(config, sort_keys=True).encode("utf-8"), dtype=np.uint8)
 
 
-def _write_atomic(path: Path, arrays: dict[str, NDArray[Any]]) -> None:
-    arrays = dict(arrays)
-    arrays[_CHECKSUM] = _digest(arrays)
-    folder = path.parent if str(path.parent) else Path(".")
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    tmp = Path(tmp_name)
+def _pid_alive(pid: int) -> bool:
     try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True
+    return True
+
+
+def _remove_stale_temporaries(path: Path) -> None:
+    """Delete temporaries of ``path`` left by writers that were killed (SIGKILL, power loss)."""
+    for tmp in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
+        pid = tmp.name[len(path.name) + 2 : -len(".tmp")]
+        if pid.isdigit() and not _pid_alive(int(pid)):
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+
+
+def atomic_write(
+    path: str | os.PathLike[str],
+    write: Callable[[BinaryIO], None],
+    verify: Callable[[Path], object] | None = None,
+) -> None:
+    """Write a file so that ``path`` only ever holds its old content or the complete new one.
+
+    ``write`` fills a temporary file in the same folder (named ``.NAME.PID.tmp``), which
+    is flushed and fsync'ed, checked by ``verify`` (if given), then renamed over ``path``
+    with ``os.replace``. On any failure the temporary is removed and ``path`` is untouched;
+    temporaries of writers that were killed are removed by the next write.
+    """
+    path = Path(path)
+    folder = path.parent
+    _remove_stale_temporaries(path)
+    tmp = folder / f".{path.name}.{os.getpid()}.tmp"
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, file_mode(path))
         with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays)  # type: ignore[arg-type]
+            write(f)
             f.flush()
             os.fsync(f.fileno())
-        _read_arrays(tmp, shown=path)  # verify what reached the disk before replacing
+        if verify is not None:
+            verify(tmp)
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
@@ -86,14 +118,39 @@ def _write_atomic(path: Path, arrays: dict[str, NDArray[Any]]) -> None:
             os.close(dir_fd)
 
 
+def _write_atomic(path: Path, arrays: dict[str, NDArray[Any]]) -> None:
+    arrays = dict(arrays)
+    arrays[_CHECKSUM] = _digest(arrays)
+    atomic_write(
+        path,
+        lambda f: np.savez(f, **arrays),  # type: ignore[arg-type]
+        verify=lambda tmp: _read_arrays(tmp, shown=path),  # what reached the disk
+    )
+
+
+def file_mode(path: Path) -> int:
+    """The permissions a new file at ``path`` should get: the old file's, else 0o666 & ~umask."""
+    try:
+        return path.stat().st_mode & 0o7777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
 def _read_arrays(path: Path, shown: Path | None = None) -> dict[str, NDArray[Any]]:
     """Every array of the archive, with the checksum verified; ModelFileError otherwise."""
     name = shown or path
     try:
-        with np.load(path, allow_pickle=False) as archive:
+        with open(path, "rb") as f:  # our own handle: closed even when np.load fails
+            if f.read(4) != b"PK\x03\x04":
+                raise ModelFileError(f"{name}: not a cartoonbrain model file (not an .npz archive)")
+            f.seek(0)
+            archive = np.load(f, allow_pickle=False)
             if not isinstance(archive, np.lib.npyio.NpzFile):
                 raise ModelFileError(f"{name}: not a cartoonbrain model file (not an .npz archive)")
-            arrays = {key: archive[key] for key in archive.files}
+            with archive:
+                arrays = {key: archive[key] for key in archive.files}
     except ModelFileError:
         raise
     except FileNotFoundError:

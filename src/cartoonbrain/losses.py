@@ -143,7 +143,7 @@ class CrossEntropy(Loss):
                     bad = int(np.flatnonzero(~np.isfinite(t) | (t != np.round(t)))[0])
                     raise ValueError(
                         f"cross_entropy needs integer class ids 0..{n_outputs - 1}; "
-                        f"target {t[bad]!r} at row {bad} is not one"
+                        f"target {t[bad].item()!r} at row {bad} is not one"
                     )
             elif t.dtype.kind not in "iub":
                 raise ValueError(

@@ -19,30 +19,38 @@ Array = NDArray[Any]
 __all__ = ["METRICS", "accuracy", "default_metrics", "mae", "mse", "r2"]
 
 
-def predicted_classes(y: Array) -> Array:
-    """Class ids from probabilities: argmax of each row, or y > ½ for one column."""
-    if y.ndim == 2 and y.shape[1] > 1:
-        return y.argmax(axis=1)
-    return (y.reshape(len(y), -1) > 0.5).astype(np.int64)
+def predicted_classes(y: Array, independent: bool = False) -> Array:
+    """Class ids from probabilities.
+
+    Softmax rows (``independent=False``): the argmax of each row, shape (n,). Sigmoid
+    outputs (``independent=True``, binary or multi-label): y > ½ entry by entry, shape of y.
+    """
+    if independent or y.ndim != 2 or y.shape[1] == 1:
+        return (y > 0.5).astype(np.int64)
+    return y.argmax(axis=1)
 
 
-def accuracy(y: Array, t: Array) -> float:
-    """Fraction of rows whose predicted class equals the target (ids or one-hot rows)."""
-    if y.ndim == 2 and y.shape[1] > 1:
-        target = t.argmax(axis=1) if t.ndim == 2 else t
-        return float(np.mean(y.argmax(axis=1) == target))
-    return float(np.mean((y > 0.5) == (t.reshape(y.shape) > 0.5)))
+def accuracy(y: Array, t: Array, independent: bool = False) -> float:
+    """Fraction of predictions equal to the targets (class ids or one-hot rows).
+
+    With ``independent`` (sigmoid outputs) every entry is its own yes/no prediction, and
+    accuracy is the fraction of entries on the right side of ½ (Keras's binary accuracy).
+    """
+    if independent or y.ndim != 2 or y.shape[1] == 1:
+        return float(np.mean((y > 0.5) == (t.reshape(y.shape) > 0.5)))
+    target = t.argmax(axis=1) if t.ndim == 2 else t
+    return float(np.mean(y.argmax(axis=1) == target))
 
 
-def mse(y: Array, t: Array) -> float:
+def mse(y: Array, t: Array, independent: bool = False) -> float:
     return float(np.mean(np.square(y - t.reshape(y.shape)), dtype=np.float64))
 
 
-def mae(y: Array, t: Array) -> float:
+def mae(y: Array, t: Array, independent: bool = False) -> float:
     return float(np.mean(np.abs(y - t.reshape(y.shape)), dtype=np.float64))
 
 
-def r2(y: Array, t: Array) -> float:
+def r2(y: Array, t: Array, independent: bool = False) -> float:
     t = t.reshape(y.shape).astype(np.float64)
     residual = np.sum(np.square(y - t), axis=0)
     total = np.sum(np.square(t - t.mean(axis=0)), axis=0)

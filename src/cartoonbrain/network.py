@@ -122,7 +122,7 @@ class Network:
                 raise ValueError(
                     f"layer {i} ({type(layer).__name__}) does not fit: {exc}"
                 ) from None
-            if input_shape is None and shape is None and isinstance(layer, Dense):
+            if i == 0 and isinstance(layer, Dense):
                 input_shape = (layer.n_in,)
             shape = new_shape
         if shape is None:
@@ -183,6 +183,11 @@ class Network:
     def gradients(self) -> list[Array]:
         """The live gradient arrays of the last backward pass, aligned with parameters()."""
         return list(self._grads)
+
+    @property
+    def independent_outputs(self) -> bool:
+        """True when each output is its own yes/no probability (binary_cross_entropy)."""
+        return self.loss.output_activation == "sigmoid"
 
     @property
     def n_parameters(self) -> int:
@@ -355,7 +360,7 @@ class Network:
             raise ValueError(f"predict_classes needs a classification loss, not {self.loss.name!r}")
         from .metrics import predicted_classes
 
-        return predicted_classes(self.predict(X))
+        return predicted_classes(self.predict(X), independent=self.independent_outputs)
 
     def evaluate(
         self, X: Any, y: Any, metrics: Iterable[str] | None = None, batch_size: int = 4096
@@ -381,7 +386,7 @@ class Network:
                     raise ValueError(
                         f"unknown metric {name!r}; expected one of {', '.join(METRICS)}"
                     )
-                result[name] = METRICS[name](y, t)
+                result[name] = METRICS[name](y, t, independent=self.independent_outputs)
         return result
 
     def fit(self, X: Any, y: Any, **kwargs: Any) -> History:

@@ -301,7 +301,9 @@ def fit(
         total = 0.0
         for b, start in enumerate(range(0, n, batch_size)):
             stop = min(start + batch_size, n)
-            value = net._loss_and_gradients(Xe[start:stop], te[start:stop], training=True)
+            # a diverging run overflows; it is caught just below, by its non-finite loss
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                value = net._loss_and_gradients(Xe[start:stop], te[start:stop], training=True)
             if not math.isfinite(value):
                 _diverged(net, opt, backup, value, epoch, b, first=epoch == start_epoch and b == 0)
             if outputs is not None:
@@ -318,7 +320,8 @@ def fit(
         logs = {"loss": total / n}
         if outputs is not None:
             y_epoch = net.loss.output(outputs)
-            logs.update({name: _metric(name)(y_epoch, te) for name in names})
+            independent = net.independent_outputs
+            logs.update({n: _metric(n)(y_epoch, te, independent=independent) for n in names})
         if Xv is not None and tv is not None:
             logs.update({f"val_{k}": v for k, v in net._evaluate(Xv, tv, names).items()})
         history.append(epoch, logs)
@@ -337,7 +340,7 @@ def fit(
     return history
 
 
-def _metric(name: str) -> Callable[[Array, Array], float]:
+def _metric(name: str) -> Callable[..., float]:
     if name not in METRICS:
         raise ValueError(f"unknown metric {name!r}; expected one of {', '.join(METRICS)}")
     return METRICS[name]
