@@ -19,7 +19,6 @@ import signal
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -358,6 +357,7 @@ def _features_for(net: Any, args: argparse.Namespace, need_target: bool) -> tupl
         if getattr(args, "dataset", None) is None:
             raise CommandError("give the data: --data FILE.csv (or --dataset NAME)")
         data = _load_dataset(args.dataset, args.seed)
+        assert data.X_test is not None
         return data.X_test, data.y_test
     table = read_table(args.data)
     names = meta.get("feature_names")
