@@ -51,6 +51,13 @@ def as_dtype(dtype: Any) -> np.dtype:
     return resolved
 
 
+def _all_finite(X: Array) -> bool:
+    """Whether every entry is finite; for float32, one float64 sum (which cannot overflow)."""
+    if X.dtype == np.float32:
+        return bool(np.isfinite(np.add.reduce(X, axis=None, dtype=np.float64)))
+    return bool(np.isfinite(X).all())
+
+
 class Network:
     """A feed-forward network: layers, a loss, a dtype and a seeded random generator.
 
@@ -217,6 +224,23 @@ class Network:
             metadata=config.get("metadata"),
         )
 
+    # pickling (joblib, multiprocessing, copy.deepcopy): rebuild from the config so that
+    # every layer's views point into the new flat buffers again
+    def __getstate__(self) -> dict[str, Any]:
+        return {
+            "config": self.get_config(),
+            "parameters": self.flat_parameters.copy(),
+            "rng_state": self.rng.bit_generator.state,
+            "optimizer": self.optimizer,
+        }
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        rebuilt = Network.from_config(state["config"])
+        self.__dict__.update(rebuilt.__dict__)
+        self.flat_parameters[...] = state["parameters"]
+        self.rng.bit_generator.state = state["rng_state"]
+        self.optimizer = state["optimizer"]
+
     def summary(self) -> str:
         """A table of layers, output sizes and parameter counts."""
         lines = [f"{'layer':<36}{'output':>12}{'parameters':>14}"]
@@ -257,7 +281,7 @@ class Network:
             want = self.input_shape[0] if len(self.input_shape) == 1 else self.input_shape
             raise ValueError(f"{name} has {got} features per sample; the network expects {want}")
         X = np.ascontiguousarray(X, dtype=self.dtype)
-        if not np.isfinite(X).all():
+        if not _all_finite(X):
             bad = np.argwhere(~np.isfinite(X))[0]
             raise ValueError(
                 f"{name} contains {X[tuple(bad)]} at row {bad[0]}"
