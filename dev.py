@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Set-up and everyday commands for cartoonbrain, using only the Python standard library.
 
-    python3 dev.py run [ARGS...]    the main job: ``cartoonbrain ARGS`` (default: ``train``, on the digits dataset)
+    python3 dev.py run [ARGS...]    the main job: ``cartoonbrain ARGS`` (default: ``train``)
     python3 dev.py test [PYTEST ARGS...]   ruff format --check, ruff check, mypy, pytest
     python3 dev.py bench NAME       run ``benchmarks/NAME.py`` (installs the peers it needs)
 

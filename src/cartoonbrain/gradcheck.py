@@ -15,6 +15,7 @@ differences). Dropout is off, so the loss is a deterministic function of the wei
 
 from __future__ import annotations
 
+from copy import deepcopy
 from typing import Any
 
 import numpy as np
@@ -27,9 +28,14 @@ __all__ = ["gradcheck", "gradient_errors", "numerical_gradients"]
 def _float64_copy(net: Network) -> Network:
     if net.dtype == np.float64:
         return net
-    config = net.get_config()
-    config["dtype"] = "float64"
-    copy = Network.from_config(config)
+    # copies of the layers themselves, so that custom activations and losses come along
+    copy = Network(
+        [deepcopy(layer) for layer in net.layers],
+        loss=net.loss,
+        dtype="float64",
+        l2=net.l2,
+        input_shape=net.input_shape,
+    )
     copy.flat_parameters[...] = net.flat_parameters
     return copy
 

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import NDArray
 
-from .layers import Dense, Layer, layer_from_config
+from .layers import Dense, Dropout, Flatten, Layer, layer_from_config
 from .losses import Loss, get_loss
 from .metrics import METRICS, default_metrics
 
@@ -80,6 +80,9 @@ class Network:
         each ∇W_l gains l2 · W_l.
     metadata : dict, optional
         Plain JSON-able data saved with the model (class labels, feature names, scaling).
+    input_shape : tuple of int, optional
+        The shape of one sample, e.g. ``(1, 40)`` for a Conv1D with one channel. Needed
+        only when the first layer cannot tell (convolutions); a first Dense gives (n_in,).
     """
 
     def __init__(
@@ -91,6 +94,7 @@ class Network:
         dtype: Any = "float32",
         l2: float = 0.0,
         metadata: dict[str, Any] | None = None,
+        input_shape: Sequence[int] | None = None,
     ) -> None:
         self.layers = list(layers)
         if not self.layers:
@@ -108,7 +112,12 @@ class Network:
         self.metadata: dict[str, Any] = dict(metadata or {})
         self.optimizer: Any = None  # the last fit's optimizer, for saving its state
         self.last_output: Array | None = None  # O_L of the last training step
-        self.input_shape, self.output_shape = self._check_chain()
+        self.input_size: int | None = None  # features per sample, when only that is known
+        if input_shape is not None:
+            input_shape = tuple(int(n) for n in input_shape)
+            if not input_shape or any(n <= 0 for n in input_shape):
+                raise ValueError(f"input_shape must be positive sizes; got {input_shape!r}")
+        self.input_shape, self.output_shape = self._check_chain(input_shape)
         self._check_loss_pairing()
         self._allocate()
         for layer in self.layers:
@@ -119,22 +128,36 @@ class Network:
                 raise AssertionError("parameter dtype drifted")
 
     # ------------------------------------------------------------------ building
-    def _check_chain(self) -> tuple[tuple[int, ...] | None, tuple[int, ...]]:
-        shape: tuple[int, ...] | None = None
-        input_shape: tuple[int, ...] | None = None
+    def _check_chain(
+        self, input_shape: tuple[int, ...] | None
+    ) -> tuple[tuple[int, ...] | None, tuple[int, ...]]:
+        """Check that each layer fits the next; return the input and output shapes."""
+        if input_shape is None:
+            input_shape = self._infer_input_shape()
+        shape = input_shape
         for i, layer in enumerate(self.layers):
             try:
-                new_shape = layer.output_shape(shape)
+                shape = layer.output_shape(shape)
             except ValueError as exc:
                 raise ValueError(
                     f"layer {i} ({type(layer).__name__}) does not fit: {exc}"
                 ) from None
-            if i == 0 and isinstance(layer, Dense):
-                input_shape = (layer.n_in,)
-            shape = new_shape
         if shape is None:
             raise ValueError("the network's output size is unknown: end it with a Dense layer")
         return input_shape, shape
+
+    def _infer_input_shape(self) -> tuple[int, ...] | None:
+        """(n_in,) of the first Dense when only shape-keeping layers (Dropout) come before.
+
+        After a Flatten the number of features is known but not their shape: it is kept in
+        ``input_size`` and checked against each input's product of dimensions.
+        """
+        rest = [layer for layer in self.layers if not isinstance(layer, Dropout)]
+        if rest and isinstance(rest[0], Dense):
+            return (rest[0].n_in,)
+        if len(rest) > 1 and isinstance(rest[0], Flatten) and isinstance(rest[1], Dense):
+            self.input_size = rest[1].n_in
+        return None
 
     def _check_loss_pairing(self) -> None:
         last = self.layers[-1]
@@ -209,6 +232,7 @@ class Network:
             "l2": self.l2,
             "seed": self.seed,
             "metadata": self.metadata,
+            "input_shape": None if self.input_shape is None else list(self.input_shape),
         }
 
     @classmethod
@@ -222,6 +246,7 @@ class Network:
             dtype=config.get("dtype", "float32"),
             l2=config.get("l2", 0.0),
             metadata=config.get("metadata"),
+            input_shape=config.get("input_shape"),
         )
 
     # pickling (joblib, multiprocessing, copy.deepcopy): rebuild from the config so that
@@ -276,6 +301,11 @@ class Network:
             raise ValueError(f"{name} has shape {X.shape}; expected (n_samples, n_features)")
         if X.shape[0] == 0:
             raise ValueError(f"{name} is empty (0 samples); expected at least one sample")
+        if self.input_size is not None and math.prod(X.shape[1:]) != self.input_size:
+            raise ValueError(
+                f"{name} has {math.prod(X.shape[1:])} features per sample; the network "
+                f"expects {self.input_size} (each sample of {name} has shape {X.shape[1:]})"
+            )
         if self.input_shape is not None and X.shape[1:] != self.input_shape:
             got = X.shape[1] if X.ndim == 2 else X.shape[1:]
             want = self.input_shape[0] if len(self.input_shape) == 1 else self.input_shape

@@ -10,19 +10,33 @@ arrays (usually a single flat buffer each). Every update is done in place, vecto
 the parameters' own float type: state buffers are allocated once, on the first step, and
 scalars are Python floats, so float32 parameters never meet a float64 temporary.
 
-A learning rate is a float or a :class:`Schedule`, a function of the step count ``t``
-(counted from 0): :class:`StepDecay`, :class:`ExponentialDecay`, :class:`CosineDecay`.
+A learning rate is a float or a :class:`~cartoonbrain.schedules.Schedule`, a function of
+the step count ``t`` (counted from 0), from :mod:`cartoonbrain.schedules` (re-exported
+here): :class:`StepDecay`, :class:`ExponentialDecay`, :class:`CosineDecay`.
 """
 
 from __future__ import annotations
 
 import inspect
 import math
-from numbers import Real
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
+
+from ._validation import fraction as _fraction
+from ._validation import known_options as _options
+from ._validation import non_negative as _non_negative
+from ._validation import positive as _positive
+from .schedules import (
+    SCHEDULES,
+    Constant,
+    CosineDecay,
+    ExponentialDecay,
+    Schedule,
+    StepDecay,
+    get_schedule,
+)
 
 Array = NDArray[np.floating]
 
@@ -43,37 +57,6 @@ __all__ = [
     "get_optimizer",
     "get_schedule",
 ]
-
-
-# ---------------------------------------------------------------- argument checks
-def _is_number(value: Any) -> bool:
-    return isinstance(value, Real) and not isinstance(value, bool)
-
-
-def _positive(name: str, value: Any) -> float:
-    if not (_is_number(value) and math.isfinite(value) and value > 0):
-        raise ValueError(f"{name} must be a positive finite number; got {value!r}")
-    return float(value)
-
-
-def _non_negative(name: str, value: Any) -> float:
-    if not (_is_number(value) and math.isfinite(value) and value >= 0):
-        raise ValueError(f"{name} must be a finite number >= 0; got {value!r}")
-    return float(value)
-
-
-def _fraction(name: str, value: Any) -> float:
-    if not (_is_number(value) and 0 <= value < 1):
-        raise ValueError(f"{name} must be a number in [0, 1); got {value!r}")
-    return float(value)
-
-
-def _count(name: str, value: Any, minimum: int) -> int:
-    if not (
-        isinstance(value, (int, np.integer)) and not isinstance(value, bool) and value >= minimum
-    ):
-        raise ValueError(f"{name} must be an integer >= {minimum}; got {value!r}")
-    return int(value)
 
 
 # ---------------------------------------------------------------- gradient clipping
@@ -112,145 +95,6 @@ def clip_by_global_norm(grads: list[Array], max_norm: float) -> float:
         for g in grads:
             g *= scale
     return norm
-
-
-# ---------------------------------------------------------------- learning-rate schedules
-class Schedule:
-    """A learning rate that depends on the step count: ``lr = schedule(t)``, t = 0, 1, 2, ...
-
-    ``t`` is the optimizer's :attr:`Optimizer.iterations` before the step is taken, so the
-    first step uses ``schedule(0)``.
-    """
-
-    name = "schedule"
-
-    def __call__(self, iteration: int) -> float:
-        if not (isinstance(iteration, (int, np.integer)) and iteration >= 0):
-            raise ValueError(f"iteration must be an integer >= 0; got {iteration!r}")
-        return self._rate(int(iteration))
-
-    def _rate(self, t: int) -> float:
-        raise NotImplementedError
-
-    def get_config(self) -> dict[str, Any]:
-        """The schedule as a JSON-able dict, ``{"name": ..., <constructor arguments>}``."""
-        arguments = inspect.signature(type(self)).parameters
-        return {"name": self.name, **{key: getattr(self, key) for key in arguments}}
-
-    def __repr__(self) -> str:
-        config = self.get_config()
-        del config["name"]
-        return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in config.items())})"
-
-
-class Constant(Schedule):
-    """lr = learning_rate at every step."""
-
-    name = "constant"
-
-    def __init__(self, learning_rate: float) -> None:
-        self.learning_rate = _positive("learning_rate", learning_rate)
-
-    def _rate(self, t: int) -> float:
-        return self.learning_rate
-
-
-class StepDecay(Schedule):
-    """lr = initial_learning_rate · gamma^⌊t / step_size⌋: times gamma every step_size steps."""
-
-    name = "step_decay"
-
-    def __init__(self, initial_learning_rate: float, step_size: int, gamma: float = 0.1) -> None:
-        self.initial_learning_rate = _positive("initial_learning_rate", initial_learning_rate)
-        self.step_size = _count("step_size", step_size, 1)
-        self.gamma = _positive("gamma", gamma)
-
-    def _rate(self, t: int) -> float:
-        return self.initial_learning_rate * self.gamma ** (t // self.step_size)
-
-
-class ExponentialDecay(Schedule):
-    """lr = initial_learning_rate · decay_rate^(t / decay_steps), decaying smoothly."""
-
-    name = "exponential_decay"
-
-    def __init__(
-        self, initial_learning_rate: float, decay_rate: float, decay_steps: int = 1
-    ) -> None:
-        self.initial_learning_rate = _positive("initial_learning_rate", initial_learning_rate)
-        self.decay_rate = _positive("decay_rate", decay_rate)
-        self.decay_steps = _count("decay_steps", decay_steps, 1)
-
-    def _rate(self, t: int) -> float:
-        return self.initial_learning_rate * self.decay_rate ** (t / self.decay_steps)
-
-
-class CosineDecay(Schedule):
-    """A linear warm-up, then half a cosine from initial_learning_rate down to the minimum.
-
-        t < warmup_steps:  lr = initial · (t + 1) / warmup_steps
-        otherwise:         p  = min(t − warmup_steps, decay_steps) / decay_steps
-                           lr = minimum + (initial − minimum) · ½ (1 + cos(π p))
-
-    After ``warmup_steps + decay_steps`` steps the rate stays at ``minimum_learning_rate``
-    (which may be 0: those steps then leave the parameters unchanged).
-    """
-
-    name = "cosine_decay"
-
-    def __init__(
-        self,
-        initial_learning_rate: float,
-        decay_steps: int,
-        warmup_steps: int = 0,
-        minimum_learning_rate: float = 0.0,
-    ) -> None:
-        self.initial_learning_rate = _positive("initial_learning_rate", initial_learning_rate)
-        self.decay_steps = _count("decay_steps", decay_steps, 1)
-        self.warmup_steps = _count("warmup_steps", warmup_steps, 0)
-        self.minimum_learning_rate = _non_negative("minimum_learning_rate", minimum_learning_rate)
-        if self.minimum_learning_rate > self.initial_learning_rate:
-            raise ValueError(
-                f"minimum_learning_rate must not exceed initial_learning_rate "
-                f"{self.initial_learning_rate!r}; got {minimum_learning_rate!r}"
-            )
-
-    def _rate(self, t: int) -> float:
-        if t < self.warmup_steps:
-            return self.initial_learning_rate * (t + 1) / self.warmup_steps
-        progress = min(t - self.warmup_steps, self.decay_steps) / self.decay_steps
-        cosine = 0.5 * (1.0 + math.cos(math.pi * progress))
-        low = self.minimum_learning_rate
-        return low + (self.initial_learning_rate - low) * cosine
-
-
-SCHEDULES: dict[str, type[Schedule]] = {
-    cls.name: cls for cls in (Constant, StepDecay, ExponentialDecay, CosineDecay)
-}
-
-
-def _options(cls: type, given: dict[str, Any], what: str) -> dict[str, Any]:
-    accepted = list(inspect.signature(cls).parameters)
-    unknown = sorted(set(given) - set(accepted))
-    if unknown:
-        raise ValueError(f"unknown option(s) {unknown} for {what}; expected some of {accepted}")
-    return given
-
-
-def get_schedule(spec: str | dict[str, Any] | float | Schedule, **overrides: Any) -> Schedule:
-    """Build a schedule from a name (``"cosine_decay"`` plus keyword arguments), a config
-    dict from :meth:`Schedule.get_config`, a float (a :class:`Constant` rate), or pass a
-    :class:`Schedule` through."""
-    if isinstance(spec, Schedule) and not overrides:
-        return spec
-    if _is_number(spec):
-        return Constant(**{"learning_rate": spec, **overrides})
-    config = dict(spec) if isinstance(spec, dict) else {"name": spec}
-    name = config.pop("name", None)
-    if not (isinstance(name, str) and name in SCHEDULES):
-        raise ValueError(f"unknown schedule {name!r}; expected one of {', '.join(SCHEDULES)}")
-    cls = SCHEDULES[name]
-    return cls(**_options(cls, {**config, **overrides}, f"schedule {name!r}"))
 
 
 # ---------------------------------------------------------------- optimizers

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import NDArray
 
+from ._validation import positive
 from .metrics import METRICS, default_metrics
 from .optimizers import Optimizer, get_optimizer
 
@@ -117,6 +118,7 @@ class EarlyStopping(Callback):
 
     def on_train_begin(self, logs: dict[str, float]) -> None:
         self.stop_training = False
+        self.best, self.best_epoch, self.wait, self.best_weights = math.inf, -1, 0, None
 
     def on_epoch_end(self, epoch: int, logs: dict[str, float]) -> None:
         key = self.monitor if self.monitor in logs else self.monitor.removeprefix("val_")
@@ -129,7 +131,7 @@ class EarlyStopping(Callback):
                 self.best_weights = self.network.flat_parameters.copy()
         else:
             self.wait += 1
-            if self.wait > self.patience:
+            if self.wait >= self.patience:
                 self.stop_training = True
 
     def on_train_end(self, logs: dict[str, float]) -> None:
@@ -254,11 +256,7 @@ def fit(
         raise ValueError(f"verbose must be 0, 1 or 2; got {verbose!r}")
     opt = get_optimizer(optimizer)
     if learning_rate is not None:
-        if not (isinstance(learning_rate, (int, float)) and 0 < learning_rate < math.inf):
-            raise ValueError(
-                f"learning_rate must be a positive finite number; got {learning_rate!r}"
-            )
-        opt.learning_rate = float(learning_rate)
+        opt.learning_rate = positive("learning_rate", learning_rate)
     X = net.check_inputs(X)
     t = net.check_targets(y, len(X))
     X, t, Xv, tv = _split(net, X, t, validation_data, validation_split)

@@ -1,0 +1,160 @@
+"""Learning-rate schedules: the learning rate as a function of the step count.
+
+A schedule is called with the optimizer's step count ``t`` (counted from 0, before the
+step) and returns that step's rate; an optimizer takes a float or a schedule as its
+``learning_rate``. Each one writes its formula in its docstring.
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+from typing import Any
+
+import numpy as np
+
+from ._validation import count as _count
+from ._validation import is_number as _is_number
+from ._validation import known_options as _options
+from ._validation import non_negative as _non_negative
+from ._validation import positive as _positive
+
+__all__ = [
+    "SCHEDULES",
+    "Constant",
+    "CosineDecay",
+    "ExponentialDecay",
+    "Schedule",
+    "StepDecay",
+    "get_schedule",
+]
+
+
+class Schedule:
+    """A learning rate that depends on the step count: ``lr = schedule(t)``, t = 0, 1, 2, ...
+
+    ``t`` is the optimizer's :attr:`Optimizer.iterations` before the step is taken, so the
+    first step uses ``schedule(0)``.
+    """
+
+    name = "schedule"
+
+    def __call__(self, iteration: int) -> float:
+        if not (isinstance(iteration, (int, np.integer)) and iteration >= 0):
+            raise ValueError(f"iteration must be an integer >= 0; got {iteration!r}")
+        return self._rate(int(iteration))
+
+    def _rate(self, t: int) -> float:
+        raise NotImplementedError
+
+    def get_config(self) -> dict[str, Any]:
+        """The schedule as a JSON-able dict, ``{"name": ..., <constructor arguments>}``."""
+        arguments = inspect.signature(type(self)).parameters
+        return {"name": self.name, **{key: getattr(self, key) for key in arguments}}
+
+    def __repr__(self) -> str:
+        config = self.get_config()
+        del config["name"]
+        return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in config.items())})"
+
+
+class Constant(Schedule):
+    """lr = learning_rate at every step."""
+
+    name = "constant"
+
+    def __init__(self, learning_rate: float) -> None:
+        self.learning_rate = _positive("learning_rate", learning_rate)
+
+    def _rate(self, t: int) -> float:
+        return self.learning_rate
+
+
+class StepDecay(Schedule):
+    """lr = initial_learning_rate · gamma^⌊t / step_size⌋: times gamma every step_size steps."""
+
+    name = "step_decay"
+
+    def __init__(self, initial_learning_rate: float, step_size: int, gamma: float = 0.1) -> None:
+        self.initial_learning_rate = _positive("initial_learning_rate", initial_learning_rate)
+        self.step_size = _count("step_size", step_size, 1)
+        self.gamma = _positive("gamma", gamma)
+
+    def _rate(self, t: int) -> float:
+        return self.initial_learning_rate * self.gamma ** (t // self.step_size)
+
+
+class ExponentialDecay(Schedule):
+    """lr = initial_learning_rate · decay_rate^(t / decay_steps), decaying smoothly."""
+
+    name = "exponential_decay"
+
+    def __init__(
+        self, initial_learning_rate: float, decay_rate: float, decay_steps: int = 1
+    ) -> None:
+        self.initial_learning_rate = _positive("initial_learning_rate", initial_learning_rate)
+        self.decay_rate = _positive("decay_rate", decay_rate)
+        self.decay_steps = _count("decay_steps", decay_steps, 1)
+
+    def _rate(self, t: int) -> float:
+        return self.initial_learning_rate * self.decay_rate ** (t / self.decay_steps)
+
+
+class CosineDecay(Schedule):
+    """A linear warm-up, then half a cosine from initial_learning_rate down to the minimum.
+
+        t < warmup_steps:  lr = initial · (t + 1) / warmup_steps
+        otherwise:         p  = min(t − warmup_steps, decay_steps) / decay_steps
+                           lr = minimum + (initial − minimum) · ½ (1 + cos(π p))
+
+    After ``warmup_steps + decay_steps`` steps the rate stays at ``minimum_learning_rate``
+    (which may be 0: those steps then leave the parameters unchanged).
+    """
+
+    name = "cosine_decay"
+
+    def __init__(
+        self,
+        initial_learning_rate: float,
+        decay_steps: int,
+        warmup_steps: int = 0,
+        minimum_learning_rate: float = 0.0,
+    ) -> None:
+        self.initial_learning_rate = _positive("initial_learning_rate", initial_learning_rate)
+        self.decay_steps = _count("decay_steps", decay_steps, 1)
+        self.warmup_steps = _count("warmup_steps", warmup_steps, 0)
+        self.minimum_learning_rate = _non_negative("minimum_learning_rate", minimum_learning_rate)
+        if self.minimum_learning_rate > self.initial_learning_rate:
+            raise ValueError(
+                f"minimum_learning_rate must not exceed initial_learning_rate "
+                f"{self.initial_learning_rate!r}; got {minimum_learning_rate!r}"
+            )
+
+    def _rate(self, t: int) -> float:
+        if t < self.warmup_steps:
+            return self.initial_learning_rate * (t + 1) / self.warmup_steps
+        progress = min(t - self.warmup_steps, self.decay_steps) / self.decay_steps
+        cosine = 0.5 * (1.0 + math.cos(math.pi * progress))
+        low = self.minimum_learning_rate
+        return low + (self.initial_learning_rate - low) * cosine
+
+
+SCHEDULES: dict[str, type[Schedule]] = {
+    cls.name: cls for cls in (Constant, StepDecay, ExponentialDecay, CosineDecay)
+}
+
+
+def get_schedule(spec: str | dict[str, Any] | float | Schedule, **overrides: Any) -> Schedule:
+    """Build a schedule from a name (``"cosine_decay"`` plus keyword arguments), a config
+    dict from :meth:`Schedule.get_config`, a float (a :class:`Constant` rate), or pass a
+    :class:`Schedule` through."""
+    if isinstance(spec, Schedule) and not overrides:
+        return spec
+    if _is_number(spec):
+        return Constant(**{"learning_rate": spec, **overrides})
+    config = dict(spec) if isinstance(spec, dict) else {"name": spec}
+    name = config.pop("name", None)
+    if not (isinstance(name, str) and name in SCHEDULES):
+        raise ValueError(f"unknown schedule {name!r}; expected one of {', '.join(SCHEDULES)}")
+    cls = SCHEDULES[name]
+    return cls(**_options(cls, {**config, **overrides}, f"schedule {name!r}"))
