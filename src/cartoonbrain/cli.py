@@ -3,6 +3,7 @@
     cartoonbrain train [--dataset NAME | --data FILE.csv --target COLUMN] [options]
     cartoonbrain evaluate --model PATH (--dataset NAME | --data FILE.csv --target COLUMN)
     cartoonbrain predict --model PATH --data FILE.csv [--out predictions.csv]
+    cartoonbrain export --model PATH --out FILE.onnx [--input-shape C,H,W]
     cartoonbrain datasets
     cartoonbrain blog [--epochs N] [--samples N] [--learning-rate F] [--seed S]
 
@@ -73,6 +74,18 @@ def _sizes(text: str) -> tuple[int, ...]:
     if any(size <= 0 for size in sizes):
         raise argparse.ArgumentTypeError(f"layer sizes must be positive, got {text!r}")
     return sizes
+
+
+def _shape(text: str) -> tuple[int, ...]:
+    try:
+        shape = tuple(int(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected one sample's shape such as 1,28,28, got {text!r}"
+        ) from None
+    if any(size <= 0 for size in shape):
+        raise argparse.ArgumentTypeError(f"shape sizes must be positive, got {text!r}")
+    return shape
 
 
 # ---------------------------------------------------------------- data
@@ -474,6 +487,34 @@ def _run_predict(args: argparse.Namespace) -> int:
     return 0
 
 
+# ---------------------------------------------------------------- export
+def _add_export(sub: Any) -> None:
+    p = sub.add_parser(
+        "export",
+        help="export a saved model to ONNX (needs the onnx extra)",
+        description="Write a saved model as an ONNX graph whose output is what predict gives "
+        "(class probabilities for classifiers). Needs pip install 'cartoonbrain[onnx]'.",
+    )
+    p.add_argument("--model", required=True, help="a model or checkpoint file")
+    p.add_argument("--out", required=True, metavar="FILE.onnx", help="where to write it")
+    p.add_argument(
+        "--input-shape",
+        type=_shape,
+        metavar="C,H,W",
+        help="one sample's shape, for a model that starts with a convolution or pooling "
+        "layer and does not record it (e.g. 1,28,28)",
+    )
+    p.set_defaults(handler=_run_export)
+
+
+def _run_export(args: argparse.Namespace) -> int:
+    from .onnx import export_file
+
+    export_file(args.model, args.out, input_shape=args.input_shape)
+    print(f"wrote the ONNX model to {args.out}")
+    return 0
+
+
 # ---------------------------------------------------------------- datasets / blog
 def _add_datasets(sub: Any) -> None:
     p = sub.add_parser(
@@ -539,7 +580,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--debug", action="store_true", help="show the full traceback when something fails"
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for add in (_add_train, _add_evaluate, _add_predict, _add_datasets, _add_blog):
+    for add in (_add_train, _add_evaluate, _add_predict, _add_export, _add_datasets, _add_blog):
         add(sub)
     return parser
 

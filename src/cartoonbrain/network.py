@@ -214,6 +214,19 @@ class Network:
         """The live gradient arrays of the last backward pass, aligned with parameters()."""
         return list(self._grads)
 
+    def optimizer_views(self) -> tuple[list[Array], list[Array]]:
+        """The flat parameters and gradients as an optimizer steps them.
+
+        One array each, or for networks of 65,536 parameters or more two halves, which
+        the optimizer updates in two threads. The split depends only on the size, so an
+        optimizer's saved state always fits the same network again.
+        """
+        parts = 2 if self.flat_parameters.size >= 1 << 16 else 1
+        return (
+            np.array_split(self.flat_parameters, parts),
+            np.array_split(self.flat_gradients, parts),
+        )
+
     @property
     def independent_outputs(self) -> bool:
         """True when each output is its own yes/no probability (binary_cross_entropy)."""

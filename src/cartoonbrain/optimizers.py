@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import inspect
 import math
+import os
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -98,6 +100,18 @@ def clip_by_global_norm(grads: list[Array], max_norm: float) -> float:
 
 
 # ---------------------------------------------------------------- optimizers
+#: below this many parameters in all, step() updates the arrays one after the other
+_PARALLEL_SIZE = 1 << 16
+_POOL: ThreadPoolExecutor | None = None
+
+
+def _pool() -> ThreadPoolExecutor:
+    global _POOL
+    if _POOL is None:
+        _POOL = ThreadPoolExecutor(max_workers=max(1, min(4, (os.cpu_count() or 1) - 1)))
+    return _POOL
+
+
 class Optimizer:
     """The common part of every optimizer: checks, clipping, the step count, the state.
 
@@ -157,8 +171,20 @@ class Optimizer:
         if len(self._work) != len(params):
             self._allocate(params)
         learning_rate = self.current_learning_rate()
-        for i, (w, g) in enumerate(zip(params, grads, strict=True)):
+        jobs = list(enumerate(zip(params, grads, strict=True)))
+        if len(jobs) > 1 and sum(w.size for w in params) >= _PARALLEL_SIZE:
+            # element-wise updates: NumPy releases the GIL inside each ufunc, so the other
+            # arrays are updated in worker threads while this one updates the first
+            pending = [
+                _pool().submit(self._update, i, w, g, learning_rate) for i, (w, g) in jobs[1:]
+            ]
+            jobs = jobs[:1]
+        else:
+            pending = []
+        for i, (w, g) in jobs:
             self._update(i, w, g, learning_rate)
+        for job in pending:
+            job.result()
         self.iterations += 1
 
     def _update(self, i: int, w: Array, g: Array, learning_rate: float) -> None:
