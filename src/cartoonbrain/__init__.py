@@ -20,6 +20,7 @@ Quick start
 
 from . import blog, datasets
 from .activations import ACTIVATIONS, Activation, sigmoid_gradient, softmax, stable_sigmoid
+from .diagnostics import TrainingMonitor, diagnose
 from .gradcheck import gradcheck, gradient_errors
 from .io import ModelFileError, load, save
 from .layers import Dense, Dropout, Flatten, Layer
@@ -64,9 +65,11 @@ __all__ = [
     "RMSprop",
     "StepDecay",
     "TrainingDiverged",
+    "TrainingMonitor",
     "__version__",
     "blog",
     "datasets",
+    "diagnose",
     "get_loss",
     "get_optimizer",
     "gradcheck",

@@ -19,6 +19,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 Array = NDArray[np.floating]
+#: ``df(a, o) -> f'(a)``: a float array, or a bool mask where f' is 0 or 1 (ReLU)
+Derivative = Callable[[Array, Array], NDArray[np.floating] | NDArray[np.bool_]]
 
 __all__ = [
     "ACTIVATIONS",
@@ -84,7 +86,7 @@ def softmax(a: Array) -> Array:
     return e
 
 
-def _elementwise(df: Callable[[Array, Array], Array]) -> Callable[[Array, Array, Array], Array]:
+def _elementwise(df: Derivative) -> Callable[[Array, Array, Array], Array]:
     def backward(g: Array, a: Array, o: Array) -> Array:
         return g * df(a, o)
 
@@ -116,7 +118,7 @@ class Activation:
 
     name: str
     f: Callable[[Array], Array]
-    df: Callable[[Array, Array], Array] | None
+    df: Derivative | None
     backward: Callable[[Array, Array, Array], Array]
 
     def __call__(self, a: Array) -> Array:
@@ -126,9 +128,7 @@ class Activation:
         return f"Activation({self.name!r})"
 
 
-def _make(
-    name: str, f: Callable[[Array], Array], df: Callable[[Array, Array], Array]
-) -> Activation:
+def _make(name: str, f: Callable[[Array], Array], df: Derivative) -> Activation:
     return Activation(name, f, df, _elementwise(df))
 
 
@@ -144,7 +144,7 @@ ACTIVATIONS: dict[str, Activation] = {
         # f(a) = tanh(a)                  f'(a) = 1 − o²
         _make("tanh", np.tanh, lambda a, o: 1 - o * o),
         # f(a) = max(a, 0)                f'(a) = [a > 0]
-        _make("relu", lambda a: np.maximum(a, 0), lambda a, o: (a > 0).astype(a.dtype)),
+        _make("relu", lambda a: np.maximum(a, 0), lambda a, o: a > 0),  # g ⊙ [a > 0]
         # f(a) = a if a > 0 else 0.01 a   f'(a) = 1 if a > 0 else 0.01
         _make(
             "leaky_relu",

@@ -5,7 +5,10 @@
     cartoonbrain predict --model PATH --data FILE.csv [--out predictions.csv]
     cartoonbrain export --model PATH --out FILE.onnx [--input-shape C,H,W]
     cartoonbrain datasets
-    cartoonbrain blog [--epochs N] [--samples N] [--learning-rate F] [--seed S]
+    cartoonbrain blog [--epochs N] [--samples N] [--learning-rate F] [--seed S] [--report DIR]
+
+``train --report DIR`` and ``blog --report DIR`` also write ``DIR/report.html`` (curves,
+per-layer gradients, diagnostics) and print the diagnostics.
 
 Every expected failure (a bad file, a bad option, a diverging run) ends with exit status 2
 and one line on stderr; ``--debug`` shows the traceback instead.
@@ -16,6 +19,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import math
+import shlex
 import signal
 import sys
 from collections.abc import Sequence
@@ -244,6 +248,12 @@ def _add_train(sub: Any) -> None:
         help="continue from --checkpoint if it exists; the result is bit-identical",
     )
     p.add_argument("--quiet", action="store_true", help="no progress bar or epoch lines")
+    p.add_argument(
+        "--report",
+        metavar="DIR",
+        help="also write DIR/report.html (curves, per-layer gradients, diagnostics) and "
+        "print the diagnostics; needs matplotlib",
+    )
     p.set_defaults(handler=_run_train)
 
 
@@ -323,6 +333,7 @@ def _run_train(args: argparse.Namespace) -> int:
         optimizer.learning_rate = cb.CosineDecay(rate, steps)
     else:
         optimizer.learning_rate = rate
+    monitor = _train_monitor(args)
     if not args.quiet:
         print(
             f"training on {data.name}: {len(X)} rows, {X.shape[1]} features, "
@@ -340,9 +351,12 @@ def _run_train(args: argparse.Namespace) -> int:
             verbose=0 if args.quiet else 1,
             checkpoint=args.checkpoint,
             resume=args.resume,
+            callbacks=[] if monitor is None else [monitor],
         )
     except cb.TrainingDiverged as exc:
         cb.save(net, args.out)
+        if monitor is not None:
+            _write_train_report(args, net, data, None, monitor, error=exc)
         raise CommandError(f"{exc}; the last finite model was saved to {args.out}") from None
     if data.X_test is not None and data.y_test is not None:
         result = net.evaluate(_scaler(net, data.X_test), data.y_test)
@@ -351,7 +365,72 @@ def _run_train(args: argparse.Namespace) -> int:
         print(f"final loss {history['loss'][-1]:.4f}")
     cb.save(net, args.out)
     print(f"saved the model to {args.out}", flush=True)
+    if monitor is not None:
+        _write_train_report(args, net, data, history, monitor)
     return 0
+
+
+def _train_monitor(args: argparse.Namespace) -> Any:
+    """A TrainingMonitor for --report (matplotlib is checked now, not after training)."""
+    if args.report is None:
+        return None
+    from .diagnostics import TrainingMonitor
+    from .report import require_matplotlib
+
+    require_matplotlib()
+    return TrainingMonitor()
+
+
+def _write_train_report(
+    args: argparse.Namespace,
+    net: Any,
+    data: Data,
+    history: Any,
+    monitor: Any,
+    error: BaseException | None = None,
+) -> None:
+    """Print the diagnostics and write --report DIR/report.html (with the test set)."""
+    from .diagnostics import diagnose, print_findings
+    from .report import write_report
+
+    print_findings(diagnose(monitor, history, error=error))
+    config = {k: v for k, v in vars(args).items() if k not in ("handler", "debug", "command")}
+    config["command"] = _command_line(args)
+    config.update(
+        dataset=data.name, task=data.task, n_train_rows=len(data.X), n_features=data.X.shape[1]
+    )
+    config["optimizer"] = net.optimizer.get_config()
+    X_test = y_test = None
+    if error is None and data.X_test is not None and data.y_test is not None:
+        X_test, y_test = _scaler(net, data.X_test), data.y_test
+    path = write_report(
+        args.report,
+        net,
+        history,
+        monitor,
+        config=config,
+        title=f"cartoonbrain train on {data.name}",
+        X_test=X_test,
+        y_test=y_test,
+        error=error,
+    )
+    print(f"wrote the training report to {path}", flush=True)
+
+
+def _command_line(args: argparse.Namespace) -> str:
+    """A ``cartoonbrain train ...`` line that repeats the run (every option spelled out)."""
+    skip = ("command", "handler", "debug", "report", "checkpoint", "resume", "quiet")
+    parts = ["cartoonbrain", args.command]
+    for key, value in vars(args).items():
+        if key in skip or value is None or value is False:
+            continue
+        option = "--" + key.replace("_", "-")
+        if value is True:
+            parts.append(option)
+        else:
+            text = ",".join(map(str, value)) if isinstance(value, tuple) else str(value)
+            parts += [option, shlex.quote(text)]
+    return " ".join(parts)
 
 
 # ---------------------------------------------------------------- evaluate / predict
@@ -555,16 +634,33 @@ def _add_blog(sub: Any) -> None:
         "--learning-rate", type=_positive_float, default=0.05, help="SGD step ε (default 0.05)"
     )
     p.add_argument("--seed", type=int, default=0, help="seed of the data and weights (default 0)")
+    p.add_argument(
+        "--report",
+        metavar="DIR",
+        help="also write DIR/report.html (the same run through cb.Network: curves, per-layer "
+        "gradients, diagnostics) and print the diagnostics; needs matplotlib",
+    )
     p.set_defaults(handler=_run_blog)
 
 
 def _run_blog(args: argparse.Namespace) -> int:
+    def log(line: str) -> None:
+        print(line, flush=True)
+
+    if args.report is not None:
+        from .report import blog_report
+
+        path, _ = blog_report(
+            args.report, args.epochs, args.samples, args.learning_rate, args.seed, log=log
+        )
+        print(f"wrote the training report to {path}", flush=True)
+        return 0
     blog.run(
         epochs=args.epochs,
         n_samples=args.samples,
         learning_rate=args.learning_rate,
         seed=args.seed,
-        log=lambda line: print(line, flush=True),
+        log=log,
     )
     return 0
 
