@@ -78,10 +78,14 @@ def sigmoid_gradient(a: Array) -> Array:
     return s * (1 - s)
 
 
-def softmax(a: Array) -> Array:
-    """softmax(a)_k = e^(a_k − max a) / Σ_j e^(a_j − max a), along the last axis."""
+def softmax(a: Array, out: Array | None = None) -> Array:
+    """softmax(a)_k = e^(a_k − max a) / Σ_j e^(a_j − max a), along the last axis.
+
+    ``out`` may be ``a`` itself (the inference path computes it in place).
+    """
     a = np.asarray(a)
-    e = np.exp(a - a.max(axis=-1, keepdims=True))
+    e = np.subtract(a, a.max(axis=-1, keepdims=True), out=out)
+    np.exp(e, out=e)
     e /= e.sum(axis=-1, keepdims=True)
     return e
 
@@ -124,6 +128,13 @@ class Activation:
     def __call__(self, a: Array) -> Array:
         return self.f(a)
 
+    def apply_in_place(self, a: Array) -> Array:
+        """f(a), overwriting ``a`` where that is cheaper (inference: nothing is cached)."""
+        inplace = _IN_PLACE.get(self.name)
+        return (
+            self.f(a) if inplace is None or ACTIVATIONS.get(self.name) is not self else inplace(a)
+        )
+
     def __repr__(self) -> str:
         return f"Activation({self.name!r})"
 
@@ -165,6 +176,15 @@ ACTIVATIONS: dict[str, Activation] = {
 }
 # softmax(a)_k = e^(a_k) / Σ_j e^(a_j)   gᵀJ = o ⊙ (g − Σ_k g_k o_k)
 ACTIVATIONS["softmax"] = Activation("softmax", softmax, None, _softmax_backward)
+
+
+#: activations that can overwrite their input: used by inference, which caches nothing
+_IN_PLACE: dict[str, Callable[[Array], Array]] = {
+    "identity": lambda a: a,
+    "relu": lambda a: np.maximum(a, 0, out=a),
+    "tanh": lambda a: np.tanh(a, out=a),
+    "softmax": lambda a: softmax(a, out=a),
+}
 
 
 def get_activation(activation: str | Activation) -> Activation:

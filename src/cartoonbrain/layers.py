@@ -72,6 +72,11 @@ class Layer:
     def forward(self, o_prev: Array, training: bool = False) -> Array:
         raise NotImplementedError
 
+    def infer(self, o_prev: Array) -> Array:
+        """The forward pass for prediction: nothing cached, and ``o_prev`` may be overwritten
+        when it is not the user's array (the network passes the previous layer's output)."""
+        return self.forward(o_prev, training=False)
+
     def backward(self, g: Array, need_input_gradient: bool = True) -> Array | None:
         raise NotImplementedError
 
@@ -163,6 +168,14 @@ class Dense(Layer):
         self.transforms = self.activation.f(a)
         return self.transforms
 
+    def infer(self, o_prev: Array) -> Array:
+        """A = O_prev Wᵀ + b;  O = f(A), computed in A's memory and not cached."""
+        assert self.W is not None
+        a = o_prev @ self.W.T
+        if self.b is not None:
+            a += self.b
+        return self.activation.apply_in_place(a)
+
     def backward(self, g: Array, need_input_gradient: bool = True) -> Array | None:
         """Carry G = ∂L/∂O back through the layer, filling ∇W and ∇b.
 
@@ -217,6 +230,9 @@ class Dropout(Layer):
         keep = self.rng.random(o_prev.shape, dtype=o_prev.dtype) >= self.rate
         self.mask = keep * o_prev.dtype.type(1 / (1 - self.rate))
         return o_prev * self.mask
+
+    def infer(self, o_prev: Array) -> Array:
+        return o_prev
 
     def backward(self, g: Array, need_input_gradient: bool = True) -> Array | None:
         if not need_input_gradient:

@@ -47,8 +47,9 @@ class Loss:
     def value_and_gradient(self, y: Array, t: Array) -> tuple[float, Array]:
         raise NotImplementedError
 
-    def output(self, y: Array) -> Array:
-        """What ``predict`` returns for the network's output ``y``."""
+    def output(self, y: Array, in_place: bool = False) -> Array:
+        """What ``predict`` returns for the network's output ``y`` (may overwrite ``y``
+        when ``in_place``)."""
         return y
 
     def prepare_targets(self, t: Any, n_outputs: int, dtype: np.dtype) -> Array:
@@ -125,8 +126,8 @@ class CrossEntropy(Loss):
         p *= p.dtype.type(1 / n)
         return value, p
 
-    def output(self, z: Array) -> Array:
-        return softmax(z)
+    def output(self, z: Array, in_place: bool = False) -> Array:
+        return softmax(z, out=z if in_place else None)
 
     def prepare_targets(self, t: Any, n_outputs: int, dtype: np.dtype) -> Array:
         if n_outputs < 2:
@@ -188,7 +189,7 @@ class BinaryCrossEntropy(Loss):
         g *= g.dtype.type(1 / g.size)
         return value, g
 
-    def output(self, z: Array) -> Array:
+    def output(self, z: Array, in_place: bool = False) -> Array:
         return stable_sigmoid(z)
 
     def prepare_targets(self, t: Any, n_outputs: int, dtype: np.dtype) -> Array:

@@ -51,6 +51,10 @@ def as_dtype(dtype: Any) -> np.dtype:
     return resolved
 
 
+#: inputs with more entries than this are checked for NaN and inf through predict's output
+_LARGE = 1 << 16
+
+
 def _all_finite(X: Array) -> bool:
     """Whether every entry is finite; for float32, one float64 sum (which cannot overflow)."""
     if X.dtype == np.float32:
@@ -214,19 +218,6 @@ class Network:
         """The live gradient arrays of the last backward pass, aligned with parameters()."""
         return list(self._grads)
 
-    def optimizer_views(self) -> tuple[list[Array], list[Array]]:
-        """The flat parameters and gradients as an optimizer steps them.
-
-        One array each, or for networks of 65,536 parameters or more two halves, which
-        the optimizer updates in two threads. The split depends only on the size, so an
-        optimizer's saved state always fits the same network again.
-        """
-        parts = 2 if self.flat_parameters.size >= 1 << 16 else 1
-        return (
-            np.array_split(self.flat_parameters, parts),
-            np.array_split(self.flat_gradients, parts),
-        )
-
     @property
     def independent_outputs(self) -> bool:
         """True when each output is its own yes/no probability (binary_cross_entropy)."""
@@ -297,8 +288,18 @@ class Network:
         return f"Network({self.layers!r}, loss={self.loss.name!r}, dtype={self.dtype.name!r})"
 
     # ------------------------------------------------------------------ data checks
-    def check_inputs(self, X: Any, name: str = "X") -> Array:
+    def check_inputs(self, X: Any, name: str = "X", check_finite: bool = True) -> Array:
         """X as a C-contiguous array of the network's dtype, or a ValueError saying why not."""
+        if (  # the common case, checked in a few attribute reads
+            type(X) is np.ndarray
+            and X.dtype == self.dtype
+            and X.ndim == 2
+            and X.shape[0]
+            and X.shape[1:] == self.input_shape
+            and X.flags.c_contiguous
+            and (not check_finite or _all_finite(X))
+        ):
+            return X
         try:
             X = np.asarray(X)
         except (TypeError, ValueError) as exc:
@@ -324,7 +325,7 @@ class Network:
             want = self.input_shape[0] if len(self.input_shape) == 1 else self.input_shape
             raise ValueError(f"{name} has {got} features per sample; the network expects {want}")
         X = np.ascontiguousarray(X, dtype=self.dtype)
-        if not _all_finite(X):
+        if check_finite and not _all_finite(X):
             bad = np.argwhere(~np.isfinite(X))[0]
             raise ValueError(
                 f"{name} contains {X[tuple(bad)]} at row {bad[0]}"
@@ -409,17 +410,32 @@ class Network:
 
         Shape (n_samples, n_outputs). Dropout is off.
         """
-        X = self.check_inputs(X)
+        large = isinstance(X, np.ndarray) and X.size > _LARGE
+        X = self.check_inputs(X, check_finite=not large)
+        if large:  # a NaN or inf in X shows in the output: look at X only then
+            with np.errstate(over="ignore", invalid="ignore"):
+                out = self._predict_batches(X, batch_size)
+            if not _all_finite(out):
+                self.check_inputs(X)  # names the bad entry, if X has one
+            return out
+        return self._predict_batches(X, batch_size)
+
+    def _predict_batches(self, X: Array, batch_size: int | None) -> Array:
         if batch_size is None or batch_size >= len(X):
-            return self.loss.output(self.forward(X))
+            return self._infer(X)
         if batch_size <= 0:
             raise ValueError(f"batch_size must be a positive integer; got {batch_size!r}")
         return np.concatenate(
-            [
-                self.loss.output(self.forward(X[i : i + batch_size]))
-                for i in range(0, len(X), batch_size)
-            ]
+            [self._infer(X[i : i + batch_size]) for i in range(0, len(X), batch_size)]
         )
+
+    def _infer(self, X: Array) -> Array:
+        """predict's maths: every layer's ``infer`` (nothing cached), then the loss's output."""
+        o = X
+        for layer in self.layers:
+            o = layer.infer(o)
+        # the last output is the network's own array unless every layer passed X through
+        return self.loss.output(o, in_place=o is not X)
 
     def predict_classes(self, X: Any) -> Array:
         """Class ids (argmax of the probabilities; > ½ for one sigmoid output)."""

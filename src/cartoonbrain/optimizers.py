@@ -19,8 +19,6 @@ from __future__ import annotations
 
 import inspect
 import math
-import os
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -100,18 +98,6 @@ def clip_by_global_norm(grads: list[Array], max_norm: float) -> float:
 
 
 # ---------------------------------------------------------------- optimizers
-#: below this many parameters in all, step() updates the arrays one after the other
-_PARALLEL_SIZE = 1 << 16
-_POOL: ThreadPoolExecutor | None = None
-
-
-def _pool() -> ThreadPoolExecutor:
-    global _POOL
-    if _POOL is None:
-        _POOL = ThreadPoolExecutor(max_workers=max(1, min(4, (os.cpu_count() or 1) - 1)))
-    return _POOL
-
-
 class Optimizer:
     """The common part of every optimizer: checks, clipping, the step count, the state.
 
@@ -171,20 +157,8 @@ class Optimizer:
         if len(self._work) != len(params):
             self._allocate(params)
         learning_rate = self.current_learning_rate()
-        jobs = list(enumerate(zip(params, grads, strict=True)))
-        if len(jobs) > 1 and sum(w.size for w in params) >= _PARALLEL_SIZE:
-            # element-wise updates: NumPy releases the GIL inside each ufunc, so the other
-            # arrays are updated in worker threads while this one updates the first
-            pending = [
-                _pool().submit(self._update, i, w, g, learning_rate) for i, (w, g) in jobs[1:]
-            ]
-            jobs = jobs[:1]
-        else:
-            pending = []
-        for i, (w, g) in jobs:
+        for i, (w, g) in enumerate(zip(params, grads, strict=True)):
             self._update(i, w, g, learning_rate)
-        for job in pending:
-            job.result()
         self.iterations += 1
 
     def _update(self, i: int, w: Array, g: Array, learning_rate: float) -> None:
@@ -395,8 +369,8 @@ class Adam(Optimizer):
         m̂ = m / (1 − β₁ᵗ)               v̂ = v / (1 − β₂ᵗ)
         w ← w − lr m̂ / (√v̂ + ε)
 
-    computed, as PyTorch does, as ``w ← w − (lr / (1 − β₁ᵗ)) · m / (√v / √(1 − β₂ᵗ) + ε)``,
-    the same value with fewer passes over the arrays. ``t`` is :attr:`iterations` + 1.
+    computed as ``w ← w − (lr √(1 − β₂ᵗ) / (1 − β₁ᵗ)) · m / (√v + ε √(1 − β₂ᵗ))``, the
+    same value with fewer passes over the arrays. ``t`` is :attr:`iterations` + 1.
 
     State: ``m.<i>`` and ``v.<i>``.
     """
@@ -431,11 +405,12 @@ class Adam(Optimizer):
         work *= 1.0 - self.beta_2
         v *= self.beta_2
         v += work  # v ← β₂ v + (1 − β₂) d²
+        # lr m̂ / (√v̂ + ε) = (lr √c₂ / c₁) · m / (√v + ε √c₂), with cᵢ = 1 − βᵢᵗ
+        root_c2 = math.sqrt(1.0 - self.beta_2**t)
         np.sqrt(v, out=work)
-        work /= math.sqrt(1.0 - self.beta_2**t)
-        work += self.epsilon  # √v̂ + ε, scaled by √(1 − β₂ᵗ)
+        work += self.epsilon * root_c2
         np.divide(m, work, out=work)
-        _subtract_scaled(w, work, learning_rate / (1.0 - self.beta_1**t), work)
+        _subtract_scaled(w, work, learning_rate * root_c2 / (1.0 - self.beta_1**t), work)
 
 
 class AdamW(Adam):

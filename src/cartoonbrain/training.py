@@ -281,7 +281,7 @@ def fit(
     n_batches = -(-n // batch_size)
     progress = _Progress(verbose, epochs, n_batches)
     backup = np.empty_like(net.flat_parameters)
-    params, grads = net.optimizer_views()
+    params, grads = [net.flat_parameters], [net.flat_gradients]
     names = default_metrics(net.loss.classification) if metric_names is None else metric_names
     outputs = np.empty((n, *net.output_shape), dtype=net.dtype) if names else None
     logs: dict[str, float] = {}
