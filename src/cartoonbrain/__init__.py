@@ -20,6 +20,7 @@ Quick start
 
 from . import blog, datasets
 from .activations import ACTIVATIONS, Activation, sigmoid_gradient, softmax, stable_sigmoid
+from .conv import AvgPool1D, AvgPool2D, Conv1D, Conv2D, MaxPool1D, MaxPool2D
 from .diagnostics import TrainingMonitor, diagnose
 from .gradcheck import gradcheck, gradient_errors
 from .io import ModelFileError, load, save
@@ -48,7 +49,11 @@ __all__ = [
     "Activation",
     "Adam",
     "AdamW",
+    "AvgPool1D",
+    "AvgPool2D",
     "Callback",
+    "Conv1D",
+    "Conv2D",
     "CosineDecay",
     "Dense",
     "Dropout",
@@ -59,6 +64,8 @@ __all__ = [
     "LambdaCallback",
     "Layer",
     "Loss",
+    "MaxPool1D",
+    "MaxPool2D",
     "ModelFileError",
     "Network",
     "Optimizer",

@@ -198,10 +198,10 @@ class Network:
             layer.bind(params, grads)
             self._params += params
             self._grads += grads
-        # the weights (not the biases) get the L2 penalty
-        dense = [layer for layer in self.layers if isinstance(layer, Dense)]
-        self._weights: list[Array] = [layer.W for layer in dense if layer.W is not None]
-        self._weight_grads: list[Array] = [layer.dW for layer in dense if layer.dW is not None]
+        # the weights W of every layer (Dense, Conv; not the biases) get the L2 penalty
+        names = [n for layer in self.layers for n in layer.parameter_names]
+        self._weights = [p for p, n in zip(self._params, names) if n == "W"]
+        self._weight_grads = [g for g, n in zip(self._grads, names) if n == "W"]
 
     # ------------------------------------------------------------------ inspection
     def parameters(self) -> list[Array]:
@@ -431,11 +431,16 @@ class Network:
 
     def _infer(self, X: Array) -> Array:
         """predict's maths: every layer's ``infer`` (nothing cached), then the loss's output."""
+        o = self._outputs(X)
+        # the last output is the network's own array unless every layer passed X through
+        return self.loss.output(o, in_place=o is not X)
+
+    def _outputs(self, X: Array) -> Array:
+        """O_L without caching anything (the logits, for the cross-entropy losses)."""
         o = X
         for layer in self.layers:
             o = layer.infer(o)
-        # the last output is the network's own array unless every layer passed X through
-        return self.loss.output(o, in_place=o is not X)
+        return o
 
     def predict_classes(self, X: Any) -> Array:
         """Class ids (argmax of the probabilities; > ½ for one sigmoid output)."""
@@ -457,7 +462,7 @@ class Network:
         self, X: Array, t: Array, metrics: Iterable[str] | None, batch_size: int = 4096
     ) -> dict[str, float]:
         names = list(default_metrics(self.loss.classification) if metrics is None else metrics)
-        outputs = [self.forward(X[i : i + batch_size]) for i in range(0, len(X), batch_size)]
+        outputs = [self._outputs(X[i : i + batch_size]) for i in range(0, len(X), batch_size)]
         total = 0.0
         for i, out in zip(range(0, len(X), batch_size), outputs):
             total += self.loss(out, t[i : i + batch_size]) * len(out)

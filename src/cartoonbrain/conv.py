@@ -1,0 +1,495 @@
+"""Convolution and pooling layers: Conv1D, Conv2D, MaxPool1D/2D, AvgPool1D/2D.
+
+Arrays are channels-first, as in PyTorch: ``(n, channels, length)`` in 1-D and
+``(n, channels, height, width)`` in 2-D; ``W`` has shape ``(out_channels, in_channels,
+*kernel_size)``. A convolution is the post's layer with one ``W`` shared by every
+position p of the output (docs/convolution.md derives all of this): with ``x`` the
+zero-padded input and ``s`` the stride,
+
+    a[n, o, p] = Σ_c Σ_j W[o, c, j] · x[n, c, s·p + j] + b[o]        o = f(a)
+
+(a cross-correlation, as in every deep-learning library; j runs over the kernel).
+
+*im2col* makes this one matrix product. Copy the window that sample n sees at position p
+into a row of a matrix ``X_col`` of shape (P·n, C·K), for P positions and K kernel taps;
+flatten ``W`` to (out, C·K). Then the layer is Dense's batch form with P·n rows,
+
+    A = X_col Wᵀ + b        O = f(A)
+
+and so is its backward pass, with G = ∂L/∂O laid out the same way:
+
+    G ← G ⊙ f'(A)     ∇W = Gᵀ X_col     ∇b = Σ_rows G     G_col = G W     G_prev = col2im(G_col)
+
+*col2im* adds each row of ``G_col`` back onto the window it was copied from (windows
+overlap when the stride is smaller than the kernel, and their contributions add up).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+from .activations import Activation, get_activation
+from .initializers import default_for, get_initializer
+from .layers import LAYERS, Array, Layer, Shape
+
+__all__ = [
+    "AvgPool1D",
+    "AvgPool2D",
+    "Conv1D",
+    "Conv2D",
+    "MaxPool1D",
+    "MaxPool2D",
+    "output_size",
+]
+
+
+_ALL_SAMPLES_AND_CHANNELS = (slice(None), slice(None))  # the index [:, :]
+#: prediction builds X_col for this many entries at most at a time (64 MiB of float32)
+PREDICT_COLUMNS = 1 << 24
+_AXES = {1: "(channels, length)", 2: "(channels, height, width)"}  # one sample's axes
+
+
+def _sizes(name: str, value: Any, n_dims: int, minimum: int) -> Shape:
+    """``value`` (an int, or one int per spatial axis) as a tuple of ``n_dims`` ints."""
+    values = tuple(value) if isinstance(value, (tuple, list)) else (value,) * n_dims
+    if len(values) != n_dims or not all(
+        isinstance(v, (int, np.integer)) and not isinstance(v, bool) and v >= minimum
+        for v in values
+    ):
+        kind = "a positive integer" if minimum > 0 else "an integer >= 0"
+        many = "" if n_dims == 1 else f" or {n_dims} of them"
+        raise ValueError(f"{name} must be {kind}{many}; got {value!r}")
+    return tuple(int(v) for v in values)
+
+
+def _plain(sizes: Shape) -> int | list[int]:
+    """For configs: an int in 1-D, a list in 2-D (JSON has no tuples)."""
+    return sizes[0] if len(sizes) == 1 else list(sizes)
+
+
+def output_size(size: int, kernel: int, stride: int = 1, padding: int = 0) -> int:
+    """The number of window positions along one axis: ⌊(size + 2·padding − kernel) / stride⌋ + 1."""
+    return (size + 2 * padding - kernel) // stride + 1
+
+
+def _taps(kernel: Shape, stride: Shape, out: Shape) -> Iterator[tuple[slice, ...]]:
+    """For each kernel tap j, in ``W``'s order: the input positions j, j + s, …, j + s·(P − 1).
+
+    One slice per spatial axis: the inputs that tap j of the kernel meets, one for each
+    output position.
+    """
+    for offset in np.ndindex(*kernel):
+        yield tuple(slice(j, j + s * (p - 1) + 1, s) for j, s, p in zip(offset, stride, out))
+
+
+def _describe(layer: Layer) -> str:
+    """A layer's name and its window geometry, for error messages."""
+    config = layer.get_config()
+    keep = ("in_channels", "out_channels", "kernel_size", "pool_size", "stride", "padding")
+    return f"{config['type']}({', '.join(f'{k}={config[k]!r}' for k in keep if k in config)})"
+
+
+def _windows(x: Array, kernel: Shape, stride: Shape) -> Array:
+    """Every window of ``x`` (n, C, *size) as a view of shape (n, C, *P, *kernel): no copy."""
+    view = sliding_window_view(x, kernel, axis=tuple(range(2, 2 + len(kernel))))
+    every_stride = (slice(None), slice(None), *(slice(None, None, s) for s in stride))
+    return view[every_stride]
+
+
+def _check_batch(layer: Layer, x: Array, n_dims: int) -> None:
+    """A batch of a shape not seen before: (n, C, *size) that fits ``layer``, or a ValueError."""
+    if x.ndim != 2 + n_dims:
+        axes = "(n_samples, " + _AXES[n_dims][1:]
+        raise ValueError(f"{_describe(layer)} takes batches of shape {axes}; got {x.shape}")
+    layer.output_shape(x.shape[1:])
+
+
+def _check_spatial(
+    layer: Layer, input_shape: Shape, kernel: Shape, stride: Shape, padding: Shape
+) -> Shape:
+    """The output positions P for a per-sample ``input_shape`` (C, *size), or a ValueError."""
+    if len(input_shape) != 1 + len(kernel):
+        axes = _AXES[len(kernel)]
+        raise ValueError(f"{_describe(layer)} takes inputs of shape {axes}; got {input_shape}")
+    padded = tuple(size + 2 * p for size, p in zip(input_shape[1:], padding))
+    if any(k > size for k, size in zip(kernel, padded)):
+        raise ValueError(
+            f"{_describe(layer)}: the window {kernel} is larger than the padded input {padded} "
+            f"(input {input_shape}, padding {padding})"
+        )
+    return tuple(output_size(*args) for args in zip(input_shape[1:], kernel, stride, padding))
+
+
+class _Im2col:
+    """im2col and col2im for one input shape, with their buffers and views made once.
+
+    Inside, the positions come first: the padded input is kept as (*size, n, C), and the
+    rows of X_col are ordered (position, sample), so that X_col has shape (*P, n, C, *K)
+    and the block of kernel tap j, ``X_col[..., j]`` of shape (*P, n, C), is a strided
+    slice of the padded input in which each (n, C) plane is one contiguous run. im2col
+    and col2im are then K copies and K additions of whole planes, not n·C·K short rows.
+
+    The arrays handed to and from the neighbouring layers have the shape (n, C, *size)
+    but may be laid out positions-first in memory (transposed views, like ``x.T``): a
+    convolution's output is one, so the next convolution reads it without a transpose.
+    """
+
+    def __init__(self, shape: Shape, dtype: Any, kernel: Shape, stride: Shape, padding: Shape):
+        n_dims = len(kernel)
+        n, channels, *size = shape
+        self.out = tuple(output_size(*args) for args in zip(size, kernel, stride, padding))
+        #: (n, C, *size) → (*size, n, C) and back
+        self.positions_first = (*range(2, 2 + n_dims), 0, 1)
+        self.channels_first = (n_dims, n_dims + 1, *range(n_dims))
+        padded_size = tuple(s + 2 * p for s, p in zip(size, padding))
+        self.interior = tuple(slice(p, p + s) for s, p in zip(size, padding))  # unpadded
+        self.padded = np.zeros((*padded_size, n, channels), dtype=dtype)  # borders stay 0
+        self.columns = np.empty((*self.out, n, channels, *kernel), dtype=dtype)
+        rows, width = math.prod(self.out) * n, channels * math.prod(kernel)
+        self.matrix = self.columns.reshape(rows, width)
+        self.grad_matrix = np.empty_like(self.matrix)
+        self.ones = np.ones(rows, dtype=dtype)  # Σ_rows G = 1ᵀ G
+        # for each kernel tap j: its block of X_col and of G_col, and the inputs it meets
+        self.taps = list(_taps(kernel, stride, self.out))
+        columns = self.columns.reshape(*self.out, n, channels, len(self.taps))
+        grads = self.grad_matrix.reshape(*self.out, n, channels, len(self.taps))
+        self.gather = [(columns[..., j], self.padded[tap]) for j, tap in enumerate(self.taps)]
+        self.grad_blocks = [grads[..., j] for j in range(len(self.taps))]
+
+    def im2col(self, x: Array) -> Array:
+        """X_col of shape (P·n, C·K): row (p, n) is the window of sample n at position p."""
+        np.copyto(self.padded[self.interior], x.transpose(self.positions_first))
+        for block, inputs in self.gather:
+            np.copyto(block, inputs)
+        return self.matrix
+
+    def col2im(self) -> Array:
+        """G_prev (n, C, *size): each row of ``grad_matrix`` added back onto its window."""
+        grad_padded = np.zeros_like(self.padded)  # new each time: G_prev is a view of it
+        for tap, block in zip(self.taps, self.grad_blocks):
+            inputs = grad_padded[tap]
+            np.add(inputs, block, out=inputs)
+        return grad_padded[self.interior].transpose(self.channels_first)
+
+
+class _Conv(Layer):
+    """The convolution of any number of spatial axes; Conv1D and Conv2D fix that number."""
+
+    n_dims = 1
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: int | Shape | list[int],
+        stride: int | Shape | list[int] = 1,
+        padding: int | Shape | list[int] = 0,
+        activation: str | Activation = "identity",
+        init: str | None = None,
+        bias: bool = True,
+    ) -> None:
+        self.in_channels = _sizes("in_channels", in_channels, 1, 1)[0]
+        self.out_channels = _sizes("out_channels", out_channels, 1, 1)[0]
+        self.kernel_size = _sizes("kernel_size", kernel_size, self.n_dims, 1)
+        self.stride = _sizes("stride", stride, self.n_dims, 1)
+        self.padding = _sizes("padding", padding, self.n_dims, 0)
+        self.activation = get_activation(activation)
+        self.init = default_for(self.activation.name) if init is None else init
+        get_initializer(self.init)  # fail now, not at build time
+        self.bias = bool(bias)
+        self.parameter_names = ("W", "b") if self.bias else ("W",)
+        self.W: Array | None = None
+        self.b: Array | None = None
+        self.dW: Array | None = None
+        self.db: Array | None = None
+        self.W_matrix: Array | None = None  # W as (out, C·K), a view: the maths' W
+        self.dW_matrix: Array | None = None
+        # caches of the last forward pass, named as in the post
+        self.o_prev: Array | None = None
+        self.affines: Array | None = None
+        self.transforms: Array | None = None
+        self._plans: dict[tuple[Shape, np.dtype, bool], _Im2col] = {}
+        self._plan: _Im2col | None = None
+
+    def parameter_shapes(self) -> list[Shape]:
+        shapes: list[Shape] = [(self.out_channels, self.in_channels, *self.kernel_size)]
+        if self.bias:
+            shapes.append((self.out_channels,))
+        return shapes
+
+    def bind(self, params: list[Array], grads: list[Array]) -> None:
+        self.W, self.dW = params[0], grads[0]
+        self.W_matrix = self.W.reshape(self.out_channels, -1)
+        self.dW_matrix = self.dW.reshape(self.out_channels, -1)
+        if not np.shares_memory(self.dW_matrix, self.dW):  # pragma: no cover
+            raise ValueError("the gradient view must be C-contiguous")
+        if self.bias:
+            self.b, self.db = params[1], grads[1]
+
+    def initialize(self, rng: np.random.Generator) -> None:
+        assert self.W is not None
+        taps = math.prod(self.kernel_size)
+        init = get_initializer(self.init)
+        self.W[...] = init(rng, self.W.shape, self.in_channels * taps, self.out_channels * taps)
+        if self.b is not None:
+            self.b[...] = 0
+
+    def output_shape(self, input_shape: Shape | None) -> Shape | None:
+        if input_shape is None:
+            return None
+        out = _check_spatial(self, input_shape, self.kernel_size, self.stride, self.padding)
+        if input_shape[0] != self.in_channels:
+            raise ValueError(
+                f"{_describe(self)} takes {self.in_channels} input channels; got inputs of "
+                f"shape {input_shape} ({input_shape[0]} channels)"
+            )
+        return (self.out_channels, *out)
+
+    def _plan_for(self, x: Array, inference: bool = False) -> _Im2col:
+        """The buffers for batches of x's shape (prediction has its own: a forward pass's
+        X_col must survive until its backward pass)."""
+        key = (x.shape, x.dtype, inference)
+        plan = self._plans.get(key)
+        if plan is None:
+            _check_batch(self, x, self.n_dims)
+            if len(self._plans) >= 8:  # a few batch sizes (training, its last batch, predict)
+                self._plans.clear()
+            plan = self._plans[key] = _Im2col(
+                x.shape, x.dtype, self.kernel_size, self.stride, self.padding
+            )
+        return plan
+
+    def forward(self, o_prev: Array, training: bool = False) -> Array:
+        """A = X_col Wᵀ + b (one GEMM over every window of the batch);  O = f(A).
+
+        Parameters
+        ----------
+        o_prev : ndarray of shape (n, in_channels, *size)
+
+        Returns
+        -------
+        ndarray of shape (n, out_channels, *P), the transforms O (A is cached as affines)
+        """
+        assert self.W_matrix is not None
+        plan = self._plan = self._plan_for(o_prev)
+        a_rows = plan.im2col(o_prev) @ self.W_matrix.T  # (P·n, out): row (p, n) is a[n, :, p]
+        if self.b is not None:
+            a_rows += self.b
+        a = a_rows.reshape(*plan.out, len(o_prev), self.out_channels)
+        self.o_prev = o_prev
+        self.affines = a.transpose(plan.channels_first)  # (n, out, *P), positions-first inside
+        self.transforms = self.activation.f(self.affines)
+        return self.transforms
+
+    def infer(self, o_prev: Array) -> Array:
+        """A = X_col Wᵀ + b;  O = f(A), computed in A's memory and not cached.
+
+        Large batches go through in blocks of samples, so that X_col (K times the size of
+        the input) stays under :data:`PREDICT_COLUMNS` entries.
+        """
+        assert self.W_matrix is not None
+        if len(o_prev) > 1 and (o_prev.shape, o_prev.dtype, True) not in self._plans:
+            _check_batch(self, o_prev, self.n_dims)
+            per_sample = math.prod(self.output_shape(o_prev.shape[1:]) or ()) // self.out_channels
+            block = max(1, PREDICT_COLUMNS // (per_sample * self.W_matrix.shape[1]))
+            if len(o_prev) > block:
+                blocks = range(0, len(o_prev), block)
+                return np.concatenate([self.infer(o_prev[i : i + block]) for i in blocks])
+        plan = self._plan_for(o_prev, inference=True)
+        a_rows = plan.im2col(o_prev) @ self.W_matrix.T
+        if self.b is not None:
+            a_rows += self.b
+        a = a_rows.reshape(*plan.out, len(o_prev), self.out_channels)
+        return self.activation.apply_in_place(a.transpose(plan.channels_first))
+
+    def backward(self, g: Array, need_input_gradient: bool = True) -> Array | None:
+        """Carry G = ∂L/∂O back through the layer, filling ∇W and ∇b.
+
+        G ← G ⊙ f'(A)    ∇W = Gᵀ X_col    ∇b = Σ_rows G    G_col = G W    G_prev = col2im(G_col)
+
+        ``G`` arrives as (n, out, *P); the products use it as the (P·n, out) matrix whose
+        rows line up with X_col's.
+        """
+        plan, W, dW = self._plan, self.W_matrix, self.dW_matrix
+        assert plan is not None and W is not None and dW is not None
+        assert self.affines is not None and self.transforms is not None
+        if self.activation.name != "identity":
+            g = self.activation.backward(g, self.affines, self.transforms)
+        g_rows = np.ascontiguousarray(g.transpose(plan.positions_first))
+        g_rows = g_rows.reshape(-1, self.out_channels)  # (P·n, out)
+        np.matmul(g_rows.T, plan.matrix, out=dW)
+        if self.db is not None:
+            np.matmul(plan.ones, g_rows, out=self.db)
+        if not need_input_gradient:
+            return None
+        np.matmul(g_rows, W, out=plan.grad_matrix)
+        return plan.col2im()
+
+    def get_config(self) -> dict[str, Any]:
+        return {
+            "type": type(self).__name__,
+            "in_channels": self.in_channels,
+            "out_channels": self.out_channels,
+            "kernel_size": _plain(self.kernel_size),
+            "stride": _plain(self.stride),
+            "padding": _plain(self.padding),
+            "activation": self.activation.name,
+            "init": self.init,
+            "bias": self.bias,
+        }
+
+
+class Conv1D(_Conv):
+    """A 1-D convolution: ``o = f(W ⋆ o_prev + b)`` over (n, in_channels, length) inputs.
+
+    Parameters
+    ----------
+    in_channels, out_channels : int
+        ``W`` has shape (out_channels, in_channels, kernel_size).
+    kernel_size : int
+    stride : int, default 1
+    padding : int, default 0
+        Zeros added at both ends of the length; the output has
+        ⌊(length + 2·padding − kernel_size) / stride⌋ + 1 positions.
+    activation : str or Activation, default "identity"
+    init : str or None
+        As for Dense, with fan_in = in_channels · kernel_size and
+        fan_out = out_channels · kernel_size (PyTorch's convention).
+    bias : bool, default True
+    """
+
+    n_dims = 1
+
+
+class Conv2D(_Conv):
+    """A 2-D convolution over (n, in_channels, height, width) inputs.
+
+    As :class:`Conv1D`, with ``kernel_size``, ``stride`` and ``padding`` each an int or a
+    (height, width) pair; ``W`` has shape (out_channels, in_channels, kh, kw).
+    """
+
+    n_dims = 2
+
+
+class _Pool(Layer):
+    """Pooling over windows of ``pool_size``, every ``stride`` (default: pool_size)."""
+
+    n_dims = 1
+
+    def __init__(
+        self, pool_size: int | Shape | list[int], stride: int | Shape | list[int] | None = None
+    ) -> None:
+        self.pool_size = _sizes("pool_size", pool_size, self.n_dims, 1)
+        self.stride = self.pool_size if stride is None else _sizes("stride", stride, self.n_dims, 1)
+        self.input_shape: Shape | None = None
+        self.out: Shape = ()
+
+    def output_shape(self, input_shape: Shape | None) -> Shape | None:
+        if input_shape is None:
+            return None
+        zeros = (0,) * self.n_dims
+        out = _check_spatial(self, input_shape, self.pool_size, self.stride, zeros)
+        return (input_shape[0], *out)
+
+    def _windows(self, o_prev: Array) -> Array:
+        """The windows (n, C, *P, *pool_size), a view; checks the shape on a new one."""
+        if o_prev.shape != self.input_shape:
+            _check_batch(self, o_prev, self.n_dims)
+            self.input_shape = o_prev.shape
+        windows = _windows(o_prev, self.pool_size, self.stride)
+        self.out = windows.shape[2 : 2 + self.n_dims]
+        return windows
+
+    def get_config(self) -> dict[str, Any]:
+        return {
+            "type": type(self).__name__,
+            "pool_size": _plain(self.pool_size),
+            "stride": _plain(self.stride),
+        }
+
+
+class _MaxPool(_Pool):
+    def __init__(
+        self, pool_size: int | Shape | list[int], stride: int | Shape | list[int] | None = None
+    ) -> None:
+        super().__init__(pool_size, stride)
+        self.argmax: Array | None = None
+
+    def forward(self, o_prev: Array, training: bool = False) -> Array:
+        """o[p] = max_j o_prev[s·p + j]; remembers which j (the first, on ties)."""
+        windows = self._windows(o_prev)
+        flat = windows.reshape(*windows.shape[: 2 + self.n_dims], -1)  # (n, C, *P, K), a copy
+        self.argmax = flat.argmax(axis=-1)
+        return flat.max(axis=-1)
+
+    def infer(self, o_prev: Array) -> Array:
+        """o[p] = max_j o_prev[s·p + j], without the argmax."""
+        return self._windows(o_prev).max(axis=tuple(range(-self.n_dims, 0)))
+
+    def backward(self, g: Array, need_input_gradient: bool = True) -> Array | None:
+        """G_prev[s·p + j] += G[p] where j is the window's argmax, 0 elsewhere."""
+        if not need_input_gradient:
+            return None
+        assert self.input_shape is not None and self.argmax is not None
+        g_prev = np.zeros(self.input_shape, dtype=g.dtype)
+        for j, tap in enumerate(_taps(self.pool_size, self.stride, self.out)):
+            target = g_prev[_ALL_SAMPLES_AND_CHANNELS + tap]
+            target += g * (self.argmax == j)
+        return g_prev
+
+
+class _AvgPool(_Pool):
+    def forward(self, o_prev: Array, training: bool = False) -> Array:
+        """o[p] = (1/K) Σ_j o_prev[s·p + j], K = the number of entries in a window."""
+        windows = self._windows(o_prev)
+        return windows.mean(axis=tuple(range(-self.n_dims, 0)))
+
+    def backward(self, g: Array, need_input_gradient: bool = True) -> Array | None:
+        """G_prev[s·p + j] += G[p] / K for every tap j of the window."""
+        if not need_input_gradient:
+            return None
+        assert self.input_shape is not None
+        share = g / math.prod(self.pool_size)
+        g_prev = np.zeros(self.input_shape, dtype=g.dtype)
+        for tap in _taps(self.pool_size, self.stride, self.out):
+            target = g_prev[_ALL_SAMPLES_AND_CHANNELS + tap]
+            target += share
+        return g_prev
+
+
+class MaxPool1D(_MaxPool):
+    """The largest value of each window of ``pool_size`` along the length, every ``stride``.
+
+    Takes (n, C, length), gives (n, C, ⌊(length − pool_size) / stride⌋ + 1); the gradient
+    goes to the (first) largest entry of each window only.
+    """
+
+    n_dims = 1
+
+
+class MaxPool2D(_MaxPool):
+    """:class:`MaxPool1D` over (height, width); ``pool_size`` and ``stride`` int or pair."""
+
+    n_dims = 2
+
+
+class AvgPool1D(_AvgPool):
+    """The mean of each window of ``pool_size`` along the length, every ``stride``."""
+
+    n_dims = 1
+
+
+class AvgPool2D(_AvgPool):
+    """:class:`AvgPool1D` over (height, width); ``pool_size`` and ``stride`` int or pair."""
+
+    n_dims = 2
+
+
+LAYERS.update(
+    {cls.__name__: cls for cls in (Conv1D, Conv2D, MaxPool1D, MaxPool2D, AvgPool1D, AvgPool2D)}
+)
