@@ -488,3 +488,37 @@ def test_the_model_loader_either_loads_or_raises_its_own_error(data, model_bytes
     else:  # only an intact file loads, and then it is the model that was saved
         assert net.predict(np.ones((1, 3))).shape == (1, 2)
     os.remove(path)
+
+
+def test_conv_option_builds_a_cnn_for_image_datasets(workdir, capsys):
+    pytest.importorskip("sklearn")
+    assert (
+        run(
+            "train",
+            "--dataset",
+            "digits",
+            "--conv",
+            "8",
+            "--hidden",
+            "32",
+            "--epochs",
+            "8",
+            "--quiet",
+            "--out",
+            "cnn.npz",
+        )
+        == 0
+    )
+    accuracy = float(capsys.readouterr().out.split("accuracy")[1].split()[0])
+    assert accuracy > 0.9
+    net = cb.load("cnn.npz")
+    assert net.input_shape == (1, 8, 8)
+    assert [type(layer).__name__ for layer in net.layers][:3] == ["Conv2D", "MaxPool2D", "Flatten"]
+    assert run("evaluate", "--model", "cnn.npz", "--dataset", "digits") == 0
+    assert f"accuracy: {accuracy:.4f}" in capsys.readouterr().out
+
+
+def test_conv_option_is_refused_for_plain_feature_rows(workdir, capsys):
+    _write_classification_csv(workdir / "pets.csv")
+    assert run("train", "--data", "pets.csv", "--target", "animal", "--conv", "8") == 2
+    assert "--conv needs a built-in image or signal dataset" in _one_error_line(capsys)

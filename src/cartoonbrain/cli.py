@@ -106,6 +106,7 @@ class Data:
     X_test: np.ndarray | None = None
     y_test: np.ndarray | None = None
     target: str | None = None
+    input_shape: tuple[int, ...] | None = None
 
 
 def _load_dataset(name: str, seed: int) -> Data:
@@ -114,7 +115,17 @@ def _load_dataset(name: str, seed: int) -> Data:
     ds = datasets.load(name, seed=seed)
     classes = list(ds.classes) if ds.classes is not None else None
     names = list(ds.feature_names) if ds.feature_names is not None else None
-    return Data(name, ds.X_train, ds.y_train, ds.task, classes, names, ds.X_test, ds.y_test)
+    return Data(
+        name,
+        ds.X_train,
+        ds.y_train,
+        ds.task,
+        classes,
+        names,
+        ds.X_test,
+        ds.y_test,
+        input_shape=tuple(ds.input_shape),
+    )
 
 
 def _encode(labels: list[Any], classes: list[Any], where: str) -> np.ndarray:
@@ -191,6 +202,15 @@ def _add_train(sub: Any) -> None:
         default=(128,),
         metavar="64,32",
         help="hidden layer sizes, comma-separated (default 128; 'none' for none)",
+    )
+    p.add_argument(
+        "--conv",
+        type=_sizes,
+        default=(),
+        metavar="16,32",
+        help="convolutional blocks before the hidden layers, for the image and signal "
+        "datasets (digits, mnist5k, mnist1d): per entry a 3-wide convolution with that many "
+        "channels and a 2-wide max-pool (default none)",
     )
     p.add_argument(
         "--activation", default="relu", help="activation of the hidden layers (default relu)"
@@ -282,7 +302,7 @@ def _build_network(args: argparse.Namespace, data: Data) -> Any:
         n_out = 1 if loss == "binary_cross_entropy" else len(data.classes)
     else:
         n_out = 1 if data.y.ndim == 1 else data.y.shape[1]
-    layers: list[Any] = []
+    layers, input_shape, n_in = _conv_blocks(args, data)
     for size in args.hidden:
         layers.append(cb.Dense(n_in, size, activation=args.activation))
         if args.dropout:
@@ -296,7 +316,50 @@ def _build_network(args: argparse.Namespace, data: Data) -> Any:
         "target": data.target,
         "source": data.name,
     }
-    return cb.Network(layers, loss=loss, seed=args.seed, dtype=args.dtype, metadata=metadata)
+    return cb.Network(
+        layers,
+        loss=loss,
+        seed=args.seed,
+        dtype=args.dtype,
+        metadata=metadata,
+        input_shape=input_shape,
+    )
+
+
+def _conv_blocks(args: argparse.Namespace, data: Data) -> tuple[list[Any], Any, int]:
+    """--conv 16,32: per entry a 3-wide convolution (ReLU, 'same' padding) and a 2-wide
+    max-pool, over each sample's image (C, H, W) or signal (C, L); then Flatten."""
+    import cartoonbrain as cb
+
+    if not args.conv:
+        return [], None, data.X.shape[1]
+    shape = data.input_shape
+    if shape is None or len(shape) not in (2, 3):
+        raise CommandError(
+            "--conv needs a built-in image or signal dataset (digits, mnist5k, mnist1d); "
+            f"{data.name} has plain feature rows"
+        )
+    conv, pool = (cb.Conv2D, cb.MaxPool2D) if len(shape) == 3 else (cb.Conv1D, cb.MaxPool1D)
+    layers: list[Any] = []
+    current: tuple[int, ...] = shape
+    for channels in args.conv:
+        block: list[Any] = [conv(current[0], channels, 3, padding=1, activation=args.activation)]
+        if min(current[1:]) >= 2:
+            block.append(pool(2))
+        for layer in block:
+            current = layer.output_shape(current)
+            assert current is not None
+        layers += block
+    layers.append(cb.Flatten())
+    return layers, shape, math.prod(current)
+
+
+def _model_inputs(net: Any, X: np.ndarray) -> np.ndarray:
+    """Rows of features, reshaped to each sample's image or signal for convolutional models."""
+    shape = net.input_shape
+    if shape is not None and len(shape) > 1 and X.ndim == 2:
+        return X.reshape(len(X), *shape)
+    return X
 
 
 def _scaler(net: Any, X: np.ndarray) -> np.ndarray:
@@ -324,7 +387,7 @@ def _run_train(args: argparse.Namespace) -> int:
         mean, scale = data.X.mean(axis=0), data.X.std(axis=0)
         scale[scale == 0] = 1.0
         net.metadata["scaler"] = {"mean": mean.tolist(), "scale": scale.tolist()}
-    X = _scaler(net, data.X)
+    X = _model_inputs(net, _scaler(net, data.X))
     optimizer = cb.get_optimizer(args.optimizer)
     rate = args.learning_rate or (0.05 if args.optimizer == "sgd" else 0.003)
     if args.schedule == "cosine":
@@ -336,7 +399,7 @@ def _run_train(args: argparse.Namespace) -> int:
     monitor = _train_monitor(args)
     if not args.quiet:
         print(
-            f"training on {data.name}: {len(X)} rows, {X.shape[1]} features, "
+            f"training on {data.name}: {len(X)} rows, {data.X.shape[1]} features, "
             f"{data.task}; network {net.n_parameters:,} parameters, loss {net.loss.name}",
             flush=True,
         )
@@ -359,7 +422,7 @@ def _run_train(args: argparse.Namespace) -> int:
             _write_train_report(args, net, data, None, monitor, error=exc)
         raise CommandError(f"{exc}; the last finite model was saved to {args.out}") from None
     if data.X_test is not None and data.y_test is not None:
-        result = net.evaluate(_scaler(net, data.X_test), data.y_test)
+        result = net.evaluate(_model_inputs(net, _scaler(net, data.X_test)), data.y_test)
         print("test " + "  ".join(f"{k} {v:.4f}" for k, v in result.items()), flush=True)
     elif not args.quiet:
         print(f"final loss {history['loss'][-1]:.4f}")
@@ -402,7 +465,7 @@ def _write_train_report(
     config["optimizer"] = net.optimizer.get_config()
     X_test = y_test = None
     if error is None and data.X_test is not None and data.y_test is not None:
-        X_test, y_test = _scaler(net, data.X_test), data.y_test
+        X_test, y_test = _model_inputs(net, _scaler(net, data.X_test)), data.y_test
     path = write_report(
         args.report,
         net,
@@ -450,7 +513,7 @@ def _features_for(net: Any, args: argparse.Namespace, need_target: bool) -> tupl
             raise CommandError("give the data: --data FILE.csv (or --dataset NAME)")
         data = _load_dataset(args.dataset, args.seed)
         assert data.X_test is not None
-        return data.X_test, data.y_test
+        return _model_inputs(net, data.X_test), data.y_test
     table = read_table(args.data)
     names = meta.get("feature_names")
     if names is None:
@@ -461,7 +524,7 @@ def _features_for(net: Any, args: argparse.Namespace, need_target: bool) -> tupl
             f"{args.data}: missing feature column(s) {', '.join(missing)} that the model was "
             f"trained on"
         )
-    X = _scaler(net, table.numbers(names))
+    X = _model_inputs(net, _scaler(net, table.numbers(names)))
     if not need_target:
         return X, None
     target = args.target or meta.get("target")
