@@ -56,8 +56,9 @@ _LARGE = 1 << 16
 
 
 def _all_finite(X: Array) -> bool:
-    """Whether every entry is finite; for float32, one float64 sum (which cannot overflow)."""
-    if X.dtype == np.float32:
+    """Whether every entry is finite; for big float32 arrays, through one float64 sum
+    (which cannot overflow), so without a temporary array of booleans."""
+    if X.dtype == np.float32 and X.size > 4096:
         return bool(np.isfinite(np.add.reduce(X, axis=None, dtype=np.float64)))
     return bool(np.isfinite(X).all())
 
