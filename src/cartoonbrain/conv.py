@@ -33,9 +33,9 @@ from typing import Any
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from .activations import Activation, get_activation
-from .initializers import default_for, get_initializer
-from .layers import LAYERS, Array, Layer, Shape
+from .activations import Activation
+from .initializers import get_initializer
+from .layers import LAYERS, AffineLayer, Array, Layer, Shape
 
 __all__ = [
     "AvgPool1D",
@@ -177,7 +177,7 @@ class _Im2col:
         return grad_padded[self.interior].transpose(self.channels_first)
 
 
-class _Conv(Layer):
+class _Conv(AffineLayer):
     """The convolution of any number of spatial axes; Conv1D and Conv2D fix that number."""
 
     n_dims = 1
@@ -198,21 +198,9 @@ class _Conv(Layer):
         self.kernel_size = _sizes("kernel_size", kernel_size, self.n_dims, 1)
         self.stride = _sizes("stride", stride, self.n_dims, 1)
         self.padding = _sizes("padding", padding, self.n_dims, 0)
-        self.activation = get_activation(activation)
-        self.init = default_for(self.activation.name) if init is None else init
-        get_initializer(self.init)  # fail now, not at build time
-        self.bias = bool(bias)
-        self.parameter_names = ("W", "b") if self.bias else ("W",)
-        self.W: Array | None = None
-        self.b: Array | None = None
-        self.dW: Array | None = None
-        self.db: Array | None = None
+        self._set_affine(activation, init, bias)
         self.W_matrix: Array | None = None  # W as (out, C·K), a view: the maths' W
         self.dW_matrix: Array | None = None
-        # caches of the last forward pass, named as in the post
-        self.o_prev: Array | None = None
-        self.affines: Array | None = None
-        self.transforms: Array | None = None
         self._plans: dict[tuple[Shape, np.dtype, bool], _Im2col] = {}
         self._plan: _Im2col | None = None
 

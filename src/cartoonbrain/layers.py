@@ -30,7 +30,7 @@ from .initializers import default_for, get_initializer
 Array = NDArray[Any]
 Shape = tuple[int, ...]
 
-__all__ = ["LAYERS", "Dense", "Dropout", "Flatten", "Layer", "layer_from_config"]
+__all__ = ["LAYERS", "AffineLayer", "Dense", "Dropout", "Flatten", "Layer", "layer_from_config"]
 
 
 def _positive_int(name: str, value: object) -> int:
@@ -88,7 +88,33 @@ class Layer:
         return f"{type(self).__name__}({args})"
 
 
-class Dense(Layer):
+class AffineLayer(Layer):
+    """A layer with weights W, optional biases b and an activation f: Dense and the
+    convolutions. It keeps the post's caches of its last forward pass."""
+
+    activation: Activation
+    init: str
+    bias: bool
+    W: Array | None
+    b: Array | None
+    dW: Array | None
+    db: Array | None
+    o_prev: Array | None
+    affines: Array | None
+    transforms: Array | None
+
+    def _set_affine(self, activation: str | Activation, init: str | None, bias: bool) -> None:
+        self.activation = get_activation(activation)
+        self.init = default_for(self.activation.name) if init is None else init
+        get_initializer(self.init)  # fail now, not at build time
+        self.bias = bool(bias)
+        self.parameter_names = ("W", "b") if self.bias else ("W",)
+        self.W = self.b = self.dW = self.db = None
+        # caches of the last forward pass, named as in the post
+        self.o_prev = self.affines = self.transforms = None
+
+
+class Dense(AffineLayer):
     """A fully connected layer: ``o = f(W o_prev + b)``, with ``W`` of shape (n_out, n_in).
 
     Parameters
@@ -115,19 +141,7 @@ class Dense(Layer):
     ) -> None:
         self.n_in = _positive_int("n_in", n_in)
         self.n_out = _positive_int("n_out", n_out)
-        self.activation = get_activation(activation)
-        self.init = default_for(self.activation.name) if init is None else init
-        get_initializer(self.init)  # fail now, not at build time
-        self.bias = bool(bias)
-        self.parameter_names = ("W", "b") if self.bias else ("W",)
-        self.W: Array | None = None
-        self.b: Array | None = None
-        self.dW: Array | None = None
-        self.db: Array | None = None
-        # caches of the last forward pass, named as in the post
-        self.o_prev: Array | None = None
-        self.affines: Array | None = None
-        self.transforms: Array | None = None
+        self._set_affine(activation, init, bias)
 
     def parameter_shapes(self) -> list[Shape]:
         shapes: list[Shape] = [(self.n_out, self.n_in)]
