@@ -281,6 +281,7 @@ def fit(
     n_batches = -(-n // batch_size)
     progress = _Progress(verbose, epochs, n_batches)
     backup = np.empty_like(net.flat_parameters)
+    batch_buffer = np.empty((min(batch_size, n), *X.shape[1:]), dtype=X.dtype)
     params, grads = [net.flat_parameters], [net.flat_gradients]
     names = default_metrics(net.loss.classification) if metric_names is None else metric_names
     outputs = np.empty((n, *net.output_shape), dtype=net.dtype) if names else None
@@ -291,17 +292,18 @@ def fit(
         for callback in callbacks:
             callback.on_epoch_begin(epoch, logs)
         progress.start_epoch(epoch)
-        if shuffle:
-            order = net.rng.permutation(n)
-            Xe, te = X[order], t[order]
-        else:
-            Xe, te = X, t
+        order = net.rng.permutation(n) if shuffle else None
+        te = t if order is None else t[order]
         total = 0.0
         for b, start in enumerate(range(0, n, batch_size)):
             stop = min(start + batch_size, n)
+            if order is None:
+                Xb = X[start:stop]
+            else:  # gathered batch by batch, into one buffer: it is still in cache for forward
+                Xb = np.take(X, order[start:stop], axis=0, out=batch_buffer[: stop - start])
             # a diverging run overflows; it is caught just below, by its non-finite loss
             with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-                value = net._loss_and_gradients(Xe[start:stop], te[start:stop], training=True)
+                value = net._loss_and_gradients(Xb, te[start:stop], training=True)
             if not math.isfinite(value):
                 _diverged(net, opt, backup, value, epoch, b, first=epoch == start_epoch and b == 0)
             if outputs is not None:
