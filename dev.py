@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 import venv
@@ -36,7 +37,14 @@ def ensure_venv(extras: str = "dev") -> None:
         sys.exit(f"cartoonbrain needs Python >= 3.10; this is {sys.version.split()[0]}")
     if not PYTHON.exists():
         print(f"dev.py: creating virtual environment in {VENV}", flush=True)
-        venv.EnvBuilder(with_pip=True).create(VENV)
+        try:
+            venv.EnvBuilder(with_pip=True).create(VENV)
+        except (OSError, subprocess.CalledProcessError) as exc:
+            shutil.rmtree(VENV, ignore_errors=True)  # no half-made environment next time
+            sys.exit(
+                f"dev.py: could not create a virtual environment with pip ({exc}); on "
+                "Debian or Ubuntu, `apt install python3-venv` provides what is missing"
+            )
     digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes() + extras.encode()).hexdigest()
     stamp = VENV / f".cartoonbrain-{extras}.stamp"
     if stamp.exists() and stamp.read_text() == digest:
