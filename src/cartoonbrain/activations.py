@@ -128,12 +128,12 @@ class Activation:
     def __call__(self, a: Array) -> Array:
         return self.f(a)
 
-    def apply_in_place(self, a: Array) -> Array:
-        """f(a), overwriting ``a`` where that is cheaper (inference: nothing is cached)."""
-        inplace = _IN_PLACE.get(self.name)
-        return (
-            self.f(a) if inplace is None or ACTIVATIONS.get(self.name) is not self else inplace(a)
-        )
+    def in_place(self) -> Callable[[Array], Array]:
+        """A function computing f(a) that may overwrite ``a`` (for inference, which caches
+        nothing): the built-in activations' in-place forms, else ``f`` itself."""
+        if ACTIVATIONS.get(self.name) is self and self.name in _IN_PLACE:
+            return _IN_PLACE[self.name]
+        return self.f
 
     def __repr__(self) -> str:
         return f"Activation({self.name!r})"

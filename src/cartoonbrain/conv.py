@@ -293,7 +293,7 @@ class _Conv(AffineLayer):
         if self.b is not None:
             a_rows += self.b
         a = a_rows.reshape(*plan.out, len(o_prev), self.out_channels)
-        return self.activation.apply_in_place(a.transpose(plan.channels_first))
+        return self.f_in_place(a.transpose(plan.channels_first))
 
     def backward(self, g: Array, need_input_gradient: bool = True) -> Array | None:
         """Carry G = ∂L/∂O back through the layer, filling ∇W and ∇b.

@@ -19,6 +19,7 @@ in one pass over one array.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -93,6 +94,7 @@ class AffineLayer(Layer):
     convolutions. It keeps the post's caches of its last forward pass."""
 
     activation: Activation
+    f_in_place: Callable[[Array], Array]
     init: str
     bias: bool
     W: Array | None
@@ -105,6 +107,7 @@ class AffineLayer(Layer):
 
     def _set_affine(self, activation: str | Activation, init: str | None, bias: bool) -> None:
         self.activation = get_activation(activation)
+        self.f_in_place = self.activation.in_place()  # inference's f, resolved once
         self.init = default_for(self.activation.name) if init is None else init
         get_initializer(self.init)  # fail now, not at build time
         self.bias = bool(bias)
@@ -188,7 +191,7 @@ class Dense(AffineLayer):
         a = o_prev @ self.W.T
         if self.b is not None:
             a += self.b
-        return self.activation.apply_in_place(a)
+        return self.f_in_place(a)
 
     def backward(self, g: Array, need_input_gradient: bool = True) -> Array | None:
         """Carry G = ∂L/∂O back through the layer, filling ∇W and ∇b.
