@@ -13,7 +13,7 @@ import platform
 import statistics
 import sys
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -150,6 +150,17 @@ def peak_rss_kib() -> int:
 
 
 # ---------------------------------------------------------------------- measuring
+def call_seconds(call: Callable[[], object], calls: int = 5) -> list[float]:
+    """Seconds of each of ``calls`` calls of ``call``, after one untimed call."""
+    call()
+    times = []
+    for _ in range(calls):
+        start = time.perf_counter()
+        call()
+        times.append(time.perf_counter() - start)
+    return times
+
+
 def gemm_seconds(dtype: Any, size: int = 1024, calls: int = 5) -> list[float]:
     """Seconds of each of ``calls`` ``np.matmul(A, B, out=C)`` of two size×size matrices,
     after one untimed call. The rate is ``2 size³ / seconds``."""
@@ -157,13 +168,7 @@ def gemm_seconds(dtype: Any, size: int = 1024, calls: int = 5) -> list[float]:
     a = rng.random((size, size)).astype(dtype)
     b = rng.random((size, size)).astype(dtype)
     c = np.empty_like(a)
-    np.matmul(a, b, out=c)
-    times = []
-    for _ in range(calls):
-        start = time.perf_counter()
-        np.matmul(a, b, out=c)
-        times.append(time.perf_counter() - start)
-    return times
+    return call_seconds(lambda: np.matmul(a, b, out=c), calls)
 
 
 def rotated(items: Sequence[str], shift: int) -> list[str]:

@@ -43,6 +43,7 @@ from typing import Any
 import numpy as np
 
 from _common import (
+    call_seconds,
     cpu_model,
     fmt,
     gemm_seconds,
@@ -316,12 +317,7 @@ def torch_gemm_gflops(dtype: str, calls: int = 5) -> float:
 
     a, b = (torch.rand(GEMM_SIZE, GEMM_SIZE, dtype=getattr(torch, dtype)) for _ in range(2))
     c = torch.empty_like(a)
-    torch.mm(a, b, out=c)
-    times = []
-    for _ in range(calls):
-        start = time.perf_counter()
-        torch.mm(a, b, out=c)
-        times.append(time.perf_counter() - start)
+    times = call_seconds(lambda: torch.mm(a, b, out=c), calls)
     return 2 * GEMM_SIZE**3 / statistics.median(times) / 1e9
 
 
