@@ -126,6 +126,48 @@ def test_softmax_is_shift_invariant_and_finite_for_huge_inputs(shift):
     np.testing.assert_allclose(out.sum(axis=-1), 1.0, rtol=0, atol=1e-15)
 
 
+def _softmax_reference(a):
+    """The textbook formula, one row at a time, in float64."""
+    a = np.asarray(a, dtype=np.float64)
+    e = np.exp(a - a.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    rows=st.sampled_from([1, 2, 7, 300]),
+    cols=st.sampled_from([2, 3, 10, 64, 65, 200]),
+    scale=st.sampled_from([1.0, 30.0, 1e4]),
+    dtype=st.sampled_from([np.float32, np.float64]),
+    seed=st.integers(0, 2**32 - 1),
+    in_place=st.booleans(),
+)
+def test_softmax_every_path_matches_the_formula(rows, cols, scale, dtype, seed, in_place):
+    """One row, many rows of a few classes (transposed max, sum by a product with ones)
+    and many classes (the plain reductions) all give the formula's values, in place too."""
+    a = (np.random.default_rng(seed).standard_normal((rows, cols)) * scale).astype(dtype)
+    expected = _softmax_reference(a)
+    out = cb.softmax(a.copy() if in_place else a, out=None)
+    if in_place:
+        b = a.copy()
+        out = cb.softmax(b, out=b)
+        assert out is b
+    assert out.dtype == dtype and out.shape == a.shape
+    tol = 1e-5 if dtype == np.float32 else 1e-13
+    np.testing.assert_allclose(out, expected, rtol=tol, atol=tol * 1e-3)
+    np.testing.assert_allclose(out.sum(axis=-1), 1.0, rtol=0, atol=tol)
+
+
+def test_relu_of_the_infinities_and_nan():
+    """f(a) = max(a, 0) in training and in place (inference): relu(−inf) = 0, relu(inf) = inf
+    and NaN stays NaN, so a NaN that reaches a layer shows in the output."""
+    relu = cb.ACTIVATIONS["relu"]
+    a = np.array([-2.0, -0.0, 0.0, 3.5, np.inf, -np.inf, np.nan], dtype=np.float32)
+    for out in (relu.f(a.copy()), relu.in_place()(a.copy())):
+        np.testing.assert_array_equal(out[:6], [0.0, 0.0, 0.0, 3.5, np.inf, 0.0])
+        assert np.isnan(out[6])
+
+
 @pytest.mark.parametrize("name", NAMES)
 def test_no_overflow_for_huge_affines(name):
     """±1e4 gives finite transforms and finite derivatives (warnings are errors here)."""

@@ -78,12 +78,42 @@ def sigmoid_gradient(a: Array) -> Array:
     return s * (1 - s)
 
 
+#: up to this many columns, the row reductions below go through a transposed copy and a
+#: product with ones: NumPy reduces a short last axis one row at a time, which for 1,000
+#: rows of 10 is 3-7x slower (measured); the results are the same maxima and sums.
+_FEW_CLASSES = 64
+
+
+def row_max(a: Array) -> Array:
+    """max_k a_ik for a 2-D ``a``, as a column of shape (n, 1)."""
+    if a.shape[1] <= _FEW_CLASSES and a.shape[0] > 1:
+        return a.T.copy().max(axis=0)[:, None]
+    return a.max(axis=1, keepdims=True)
+
+
+def row_sum(a: Array) -> Array:
+    """Σ_k a_ik for a 2-D floating-point ``a``, as a column of shape (n, 1)."""
+    if a.shape[1] <= _FEW_CLASSES and a.shape[0] > 1:
+        return np.dot(a, np.ones(a.shape[1], a.dtype))[:, None]
+    return a.sum(axis=1, keepdims=True)
+
+
 def softmax(a: Array, out: Array | None = None) -> Array:
     """softmax(a)_k = e^(a_k − max a) / Σ_j e^(a_j − max a), along the last axis.
 
     ``out`` may be ``a`` itself (the inference path computes it in place).
     """
     a = np.asarray(a)
+    if a.ndim == 2 and a.dtype.kind == "f":  # rows of logits: the fast row reductions
+        if a.shape[0] == 1:
+            e = np.subtract(a, a.max(), out=out)
+            np.exp(e, out=e)
+            e /= e.sum()
+            return e
+        e = np.subtract(a, row_max(a), out=out)
+        np.exp(e, out=e)
+        e /= row_sum(e)
+        return e
     e = np.subtract(a, a.max(axis=-1, keepdims=True), out=out)
     np.exp(e, out=e)
     e /= e.sum(axis=-1, keepdims=True)

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from .activations import softmax, stable_sigmoid
+from .activations import row_max, row_sum, softmax, stable_sigmoid
 
 Array = NDArray[Any]
 
@@ -111,14 +111,15 @@ class CrossEntropy(Loss):
 
     def value_and_gradient(self, z: Array, t: Array) -> tuple[float, Array]:
         n = z.shape[0]
-        shifted = z - z.max(axis=1, keepdims=True)
+        shifted = z - row_max(z)
         p = np.exp(shifted)
-        total = p.sum(axis=1, keepdims=True)
+        total = row_sum(p)
         p /= total  # softmax(z)
         log_total = np.log(total)
         if t.ndim == 1:  # class ids
             rows = np.arange(n)
-            value = float(np.sum(log_total[:, 0] - shifted[rows, t], dtype=np.float64)) / n
+            picked = shifted[rows, t]
+            value = float(log_total.sum(dtype=np.float64) - picked.sum(dtype=np.float64)) / n
             p[rows, t] -= 1
         else:  # one-hot or probabilities
             value = float(np.vdot(t, log_total - shifted)) / n

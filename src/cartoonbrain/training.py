@@ -300,7 +300,11 @@ def fit(
             if order is None:
                 Xb = X[start:stop]
             else:  # gathered batch by batch, into one buffer: it is still in cache for forward
-                Xb = np.take(X, order[start:stop], axis=0, out=batch_buffer[: stop - start])
+                # (mode="clip": the permutation's indices are valid, and the default "raise"
+                # makes np.take copy through an extra buffer, a third slower here)
+                Xb = np.take(
+                    X, order[start:stop], axis=0, out=batch_buffer[: stop - start], mode="clip"
+                )
             # a diverging run overflows; it is caught just below, by its non-finite loss
             with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
                 value = net._loss_and_gradients(Xb, te[start:stop], training=True)
