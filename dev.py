@@ -24,6 +24,9 @@ ROOT = Path(__file__).resolve().parent
 VENV = Path(os.environ.get("CARTOONBRAIN_VENV", ROOT / ".venv"))
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
+# what a benchmark needs beyond PyTorch (which every benchmark gets): not in pyproject,
+# since no part of cartoonbrain uses them
+BENCH_EXTRAS = {"fused_adam": ["numba"]}
 
 
 def _pip(*args: str) -> None:
@@ -72,7 +75,7 @@ def main(argv: list[str]) -> int:
     if command == "bench":
         if not rest:
             sys.exit("usage: python3 dev.py bench NAME [ARGS...]   (see benchmarks/README.md)")
-        _pip("install", "torch==2.13.0")
+        _pip("install", "torch==2.13.0", *BENCH_EXTRAS.get(rest[0], []))
         return run(str(PYTHON), f"benchmarks/{rest[0]}.py", *rest[1:])
     steps = [
         [str(PYTHON), "-m", "ruff", "format", "--check", "."],

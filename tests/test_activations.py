@@ -168,6 +168,31 @@ def test_relu_of_the_infinities_and_nan():
         assert np.isnan(out[6])
 
 
+@settings(max_examples=40, deadline=None)
+@given(
+    shape=st.sampled_from([(1,), (3, 5), (1, 256), (513, 1024), (2, 300_000)]),
+    dtype=st.sampled_from([np.float16, np.float32, np.float64]),
+    layout=st.sampled_from(["C", "F", "strided"]),
+    in_place=st.booleans(),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_relu_equals_np_maximum_with_0(shape, dtype, layout, in_place, seed):
+    """relu works against a block of zeros (and block by block past 262,144 values);
+    it must give np.maximum(a, 0) bit for bit, for any layout, in place or not."""
+    rng = np.random.default_rng(seed)
+    a = rng.standard_normal(shape).astype(dtype)
+    a.flat[rng.integers(0, a.size, 3)] = [np.nan, np.inf, -np.inf]
+    if layout == "F":
+        a = np.asfortranarray(a)
+    elif layout == "strided":
+        a = np.repeat(a, 2, axis=-1)[..., ::2]
+    expected = np.maximum(a, 0)
+    out = cb.relu(a, out=a) if in_place else cb.relu(a)
+    assert out.shape == a.shape and out.dtype == dtype
+    assert (out is a) == in_place
+    np.testing.assert_array_equal(out, expected)
+
+
 @pytest.mark.parametrize("name", NAMES)
 def test_no_overflow_for_huge_affines(name):
     """±1e4 gives finite transforms and finite derivatives (warnings are errors here)."""

@@ -19,7 +19,14 @@ Quick start
 """
 
 from . import blog, datasets
-from .activations import ACTIVATIONS, Activation, sigmoid_gradient, softmax, stable_sigmoid
+from .activations import (
+    ACTIVATIONS,
+    Activation,
+    relu,
+    sigmoid_gradient,
+    softmax,
+    stable_sigmoid,
+)
 from .conv import AvgPool1D, AvgPool2D, Conv1D, Conv2D, MaxPool1D, MaxPool2D
 from .diagnostics import TrainingMonitor, diagnose
 from .gradcheck import gradcheck, gradient_errors
@@ -82,6 +89,7 @@ __all__ = [
     "gradcheck",
     "gradient_errors",
     "load",
+    "relu",
     "save",
     "sigmoid_gradient",
     "softmax",
