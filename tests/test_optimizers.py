@@ -605,3 +605,33 @@ def test_defaults_follow_the_contract():
         **common,
     }
     assert AdamW().get_config() == {**Adam().get_config(), "name": "adamw", "weight_decay": 0.01}
+
+
+@pytest.mark.parametrize("name", ["adam", "adamw"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_big_arrays_go_block_by_block_with_the_same_bits(name, dtype, monkeypatch):
+    """Past optimizers._BLOCK elements Adam updates block by block (its passes then run in
+    cache); every element sees the same operations, so the weights and the state are the
+    very bits of a single pass over the whole array, for sizes that split unevenly."""
+    from cartoonbrain import optimizers
+
+    rng = np.random.default_rng(0)
+    shapes = [(3, optimizers._BLOCK - 1), (optimizers._BLOCK + 5,), (7, 11)]
+    w0 = [rng.standard_normal(s).astype(dtype) for s in shapes]
+    grads = [[(rng.standard_normal(s) * 1e-2).astype(dtype) for s in shapes] for _ in range(4)]
+    runs = []
+    for block in (optimizers._BLOCK, 10**12):  # blocks, then one pass over each array
+        monkeypatch.setattr(optimizers, "_BLOCK", block)
+        w = [x.copy() for x in w0]
+        optimizer = OPTIMIZERS[name](learning_rate=1e-3, weight_decay=0.01)
+        for g in grads:
+            optimizer.step(w, g)
+        runs.append((w, optimizer.state_dict()))
+    (w_blocked, s_blocked), (w_whole, s_whole) = runs
+    for a, b in zip(w_blocked, w_whole, strict=True):
+        assert a.dtype == dtype
+        np.testing.assert_array_equal(a, b)
+    assert s_blocked.keys() == s_whole.keys()
+    for key in s_blocked:
+        np.testing.assert_array_equal(s_blocked[key], s_whole[key])
+    assert not np.array_equal(w_blocked[0], w0[0])  # the steps did move the weights

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import inspect
 import math
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -261,6 +262,25 @@ class Optimizer:
         return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in config.items())})"
 
 
+#: An update makes a dozen passes over its arrays; past this many elements it goes block by
+#: block, so that the passes run in cache instead of memory: for job B's 1.86 M parameters
+#: an Adam step takes 3.6 ms instead of 4.6 ms after the products have flushed the caches
+#: (measured). Each element sees the same operations, so the results are the same bits.
+_BLOCK = 1 << 18
+
+
+def _blocks(*arrays: Array) -> Iterator[tuple[Array, ...]]:
+    """Aligned flat blocks of at most ``_BLOCK`` elements of same-shaped arrays (or the
+    arrays themselves when they are small or not all C-contiguous)."""
+    n = arrays[0].size
+    if n <= _BLOCK or not all(a.flags.c_contiguous for a in arrays):
+        yield arrays
+        return
+    flats = [a.reshape(-1) for a in arrays]
+    for start in range(0, n, _BLOCK):
+        yield tuple(f[start : start + _BLOCK] for f in flats)
+
+
 def _subtract_scaled(w: Array, x: Array, scale: float, work: Array) -> None:
     """w ← w − scale · x, through ``work`` (which may be ``x`` itself)."""
     np.multiply(x, scale, out=work)
@@ -397,20 +417,23 @@ class Adam(Optimizer):
 
     def _adam(self, i: int, w: Array, d: Array, learning_rate: float) -> None:
         t = self.iterations + 1
-        m, v, work = self._state["m"][i], self._state["v"][i], self._work[i]
-        np.multiply(d, 1.0 - self.beta_1, out=work)
-        m *= self.beta_1
-        m += work  # m ← β₁ m + (1 − β₁) d
-        np.multiply(d, d, out=work)
-        work *= 1.0 - self.beta_2
-        v *= self.beta_2
-        v += work  # v ← β₂ v + (1 − β₂) d²
+        b1, b2 = self.beta_1, self.beta_2
         # lr m̂ / (√v̂ + ε) = (lr √c₂ / c₁) · m / (√v + ε √c₂), with cᵢ = 1 − βᵢᵗ
-        root_c2 = math.sqrt(1.0 - self.beta_2**t)
-        np.sqrt(v, out=work)
-        work += self.epsilon * root_c2
-        np.divide(m, work, out=work)
-        _subtract_scaled(w, work, learning_rate * root_c2 / (1.0 - self.beta_1**t), work)
+        root_c2 = math.sqrt(1.0 - b2**t)
+        eps, step = self.epsilon * root_c2, learning_rate * root_c2 / (1.0 - b1**t)
+        state = (w, d, self._state["m"][i], self._state["v"][i], self._work[i])
+        for w_block, d_block, m, v, work in _blocks(*state):
+            np.multiply(d_block, 1.0 - b1, out=work)
+            m *= b1
+            m += work  # m ← β₁ m + (1 − β₁) d
+            np.multiply(d_block, d_block, out=work)
+            work *= 1.0 - b2
+            v *= b2
+            v += work  # v ← β₂ v + (1 − β₂) d²
+            np.sqrt(v, out=work)
+            work += eps
+            np.divide(m, work, out=work)
+            _subtract_scaled(w_block, work, step, work)
 
 
 class AdamW(Adam):
