@@ -510,3 +510,81 @@ def test_training_metrics_come_from_each_batchs_outputs_before_its_update():
     history = net.fit(X, y, epochs=2, batch_size=30, shuffle=False, optimizer="sgd")
     assert history["loss"][0] == pytest.approx(before["loss"], rel=1e-6)
     assert history["accuracy"][0] == before["accuracy"]
+
+
+def _never_improving_stopper():
+    """Improves at epoch 0 only (min_delta is huge), so it stops after patience more."""
+    return cb.EarlyStopping(monitor="loss", patience=3, min_delta=1e9)
+
+
+def test_a_resumed_checkpoint_keeps_early_stopping_where_it_was(tmp_path):
+    """The checkpoint holds EarlyStopping's state (best, wait, best weights): a run cut
+    after 2 epochs and resumed stops at the same epoch, with the same weights and history,
+    as one that never stopped (patience does not start over)."""
+    X, y = blobs(30)
+    path = tmp_path / "run.npz"
+
+    def train(epochs, **kwargs):
+        net = make_classifier(seed=3)
+        history = net.fit(
+            X,
+            y,
+            epochs=epochs,
+            batch_size=7,
+            optimizer=cb.Adam(learning_rate=1e-2),
+            callbacks=[cb.LambdaCallback(), _never_improving_stopper()],
+            **kwargs,
+        )
+        return net, history
+
+    straight, straight_history = train(10)
+    assert straight_history.epoch == [0, 1, 2, 3] and straight_history.stopped_early
+    train(2, checkpoint=path)
+    resumed, resumed_history = train(10, checkpoint=path, resume=True)
+    assert resumed_history.epoch == straight_history.epoch
+    assert resumed_history.history == straight_history.history
+    assert resumed_history.stopped_early
+    np.testing.assert_array_equal(resumed.flat_parameters, straight.flat_parameters)
+    # and a run that had already stopped does not train on when resumed
+    again, again_history = train(10, checkpoint=path, resume=True)
+    assert again_history.epoch == straight_history.epoch and again_history.stopped_early
+    np.testing.assert_array_equal(again.flat_parameters, straight.flat_parameters)
+
+
+def test_resume_with_other_callbacks_starts_them_fresh(tmp_path):
+    """A callback whose class is not at the same place in the checkpoint starts anew."""
+    X, y = blobs(30)
+    path = tmp_path / "run.npz"
+    make_classifier(seed=3).fit(
+        X, y, epochs=2, batch_size=7, checkpoint=path, callbacks=[_never_improving_stopper()]
+    )
+    stopper = _never_improving_stopper()
+    history = make_classifier(seed=3).fit(
+        X,
+        y,
+        epochs=10,
+        batch_size=7,
+        checkpoint=path,
+        resume=True,
+        callbacks=[cb.LambdaCallback(), stopper],  # EarlyStopping moved to position 1
+    )
+    assert history.epoch == [0, 1, 2, 3, 4, 5]  # 2 saved epochs, then 1 + patience 3 fresh
+    assert stopper.best_epoch == 2
+
+
+def test_early_stopping_refuses_a_state_that_does_not_fit():
+    net = make_classifier(seed=3)
+    stopper = _never_improving_stopper()
+    stopper.network = net
+    with pytest.raises(ValueError, match="EarlyStopping state must hold"):
+        stopper.load_state_dict({"best": np.asarray(1.0)})
+    with pytest.raises(ValueError, match="best weights are float64 \\(3,\\)"):
+        stopper.load_state_dict(
+            {
+                "best": np.asarray(1.0),
+                "best_epoch": np.asarray(0),
+                "wait": np.asarray(1),
+                "stop_training": np.asarray(False),
+                "best_weights": np.zeros(3),
+            }
+        )

@@ -7,6 +7,8 @@ A model file is a ``.npz`` archive holding
   config and the training state of a checkpoint (epoch, history, generator state);
 * ``param.0``, ``param.1``, ...: the parameters, in :meth:`Network.parameters` order;
 * ``optimizer.*``: the optimizer's state buffers, when saved with it;
+* ``callback.<i>.*``: in a checkpoint, the state of ``fit``'s i-th callback (e.g.
+  EarlyStopping's best score, patience used and best weights);
 * ``checksum``: SHA-256 over everything above, checked on load.
 
 Writing goes to a temporary file in the same folder, which is flushed, fsync'ed, read back
@@ -25,7 +27,7 @@ import hashlib
 import json
 import os
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
@@ -36,7 +38,7 @@ from .network import Network
 from .optimizers import Optimizer, get_optimizer
 
 if TYPE_CHECKING:
-    from .training import History
+    from .training import Callback, History
 
 __all__ = ["FORMAT", "FORMAT_VERSION", "ModelFileError", "atomic_write", "load", "save"]
 
@@ -281,24 +283,41 @@ def _set_rng_state(net: Network, state: Any, name: Path) -> None:
 
 
 def save_checkpoint(
-    net: Network, optimizer: Optimizer, path: str | os.PathLike[str], epoch: int, history: History
+    net: Network,
+    optimizer: Optimizer,
+    path: str | os.PathLike[str],
+    epoch: int,
+    history: History,
+    callbacks: Sequence[Callback] = (),
 ) -> None:
-    """Everything ``fit`` needs to resume bit-identically, in a file ``load`` also reads."""
+    """Everything ``fit`` needs to resume bit-identically, in a file ``load`` also reads:
+    weights, optimizer state, generator state, epoch, history, and each callback's
+    :meth:`~cartoonbrain.training.Callback.state_dict` (as ``callback.<i>.<name>`` arrays)."""
     training = {
         "epoch": epoch,
         "history": history.history,
         "history_epochs": history.epoch,
         "rng_state": net.rng.bit_generator.state,
+        "callbacks": [type(callback).__name__ for callback in callbacks],
     }
-    _write_atomic(Path(path), _arrays_for(net, optimizer, training))
+    arrays = _arrays_for(net, optimizer, training)
+    for i, callback in enumerate(callbacks):
+        for key, value in callback.state_dict().items():
+            arrays[f"callback.{i}.{key}"] = np.asarray(value)
+    _write_atomic(Path(path), arrays)
 
 
 def restore_checkpoint(
-    net: Network, optimizer: Optimizer, path: str | os.PathLike[str]
-) -> tuple[int, History]:
+    net: Network,
+    optimizer: Optimizer,
+    path: str | os.PathLike[str],
+    callbacks: Sequence[Callback] = (),
+) -> tuple[int, History, list[dict[str, NDArray[Any]] | None]]:
     """Put a checkpoint's weights, optimizer state and generator state into ``net``.
 
-    Returns the number of epochs already done and the history so far.
+    Returns the number of epochs already done, the history so far, and for each of
+    ``callbacks`` its saved state, or None where the checkpoint has none for a callback
+    of that class at that position (a callback added or changed since).
     """
     from .training import History
 
@@ -332,4 +351,11 @@ def restore_checkpoint(
     history = History()
     history.history = {k: list(v) for k, v in training.get("history", {}).items()}
     history.epoch = list(training.get("history_epochs", []))
-    return int(training["epoch"]), history
+    saved = training.get("callbacks", [])
+    states: list[dict[str, NDArray[Any]] | None] = []
+    for i, callback in enumerate(callbacks):
+        prefix = f"callback.{i}."
+        same = i < len(saved) and saved[i] == type(callback).__name__
+        state = {k.removeprefix(prefix): v for k, v in arrays.items() if k.startswith(prefix)}
+        states.append(state if same and state else None)
+    return int(training["epoch"]), history, states

@@ -66,6 +66,15 @@ class Callback:
     def on_epoch_end(self, epoch: int, logs: dict[str, float]) -> None: ...
     def on_train_end(self, logs: dict[str, float]) -> None: ...
 
+    def state_dict(self) -> dict[str, Any]:
+        """What a checkpoint keeps of this callback, so that a resumed ``fit`` goes on where
+        it stopped: numbers and arrays by name (none by default)."""
+        return {}
+
+    def load_state_dict(self, state: dict[str, Array]) -> None:
+        """Take back a :meth:`state_dict` from a checkpoint (as NumPy arrays; called by
+        ``fit(resume=True)`` after ``on_train_begin``)."""
+
     #: set to True from a hook to stop after the current epoch
     stop_training = False
 
@@ -137,6 +146,36 @@ class EarlyStopping(Callback):
     def on_train_end(self, logs: dict[str, float]) -> None:
         if self.stop_training and self.restore_best_weights and self.best_weights is not None:
             self.network.flat_parameters[...] = self.best_weights
+
+    def state_dict(self) -> dict[str, Any]:
+        state: dict[str, Any] = {
+            "best": self.best,
+            "best_epoch": self.best_epoch,
+            "wait": self.wait,
+            "stop_training": self.stop_training,
+        }
+        if self.best_weights is not None:
+            state["best_weights"] = self.best_weights
+        return state
+
+    def load_state_dict(self, state: dict[str, Array]) -> None:
+        try:
+            best, best_epoch = float(state["best"]), int(state["best_epoch"])
+            wait, stop = int(state["wait"]), bool(state["stop_training"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ValueError(
+                f"EarlyStopping state must hold best, best_epoch, wait and "
+                f"stop_training; got {sorted(state)} ({exc})"
+            ) from None
+        weights = state.get("best_weights")
+        flat = self.network.flat_parameters
+        if weights is not None and (weights.shape != flat.shape or weights.dtype != flat.dtype):
+            raise ValueError(
+                f"EarlyStopping's best weights are {weights.dtype} {weights.shape}; the "
+                f"network's parameters are {flat.dtype} {flat.shape}"
+            )
+        self.best, self.best_epoch, self.wait, self.stop_training = best, best_epoch, wait, stop
+        self.best_weights = None if weights is None else np.array(weights, copy=True)
 
 
 def _check_positive_int(name: str, value: Any) -> int:
@@ -271,10 +310,11 @@ def fit(
 
     history = History()
     start_epoch = 0
+    callback_states: list[dict[str, Array] | None] = []
     if checkpoint is not None and resume and os.path.exists(checkpoint):
         from .io import restore_checkpoint
 
-        start_epoch, history = restore_checkpoint(net, opt, checkpoint)
+        start_epoch, history, callback_states = restore_checkpoint(net, opt, checkpoint, callbacks)
     net.optimizer = opt  # kept so that save(..., include_optimizer=True) can store its state
 
     n = len(X)
@@ -288,6 +328,12 @@ def fit(
     logs: dict[str, float] = {}
     for callback in callbacks:
         callback.on_train_begin(logs)
+    for callback, state in zip(callbacks, callback_states):  # resumed: where they were
+        if state is not None:
+            callback.load_state_dict(state)
+    if any(callback.stop_training for callback in callbacks):  # it had stopped already
+        history.stopped_early = True
+        start_epoch = epochs
     for epoch in range(start_epoch, epochs):
         for callback in callbacks:
             callback.on_epoch_begin(epoch, logs)
@@ -335,7 +381,9 @@ def fit(
         if checkpoint is not None:
             from .io import save_checkpoint
 
-            save_checkpoint(net, opt, checkpoint, epoch=epoch + 1, history=history)
+            save_checkpoint(
+                net, opt, checkpoint, epoch=epoch + 1, history=history, callbacks=callbacks
+            )
         if any(callback.stop_training for callback in callbacks):
             history.stopped_early = True
             break
