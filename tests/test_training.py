@@ -588,3 +588,12 @@ def test_early_stopping_refuses_a_state_that_does_not_fit():
                 "best_weights": np.zeros(3),
             }
         )
+
+
+def test_fit_refuses_a_learning_rate_beside_a_schedule():
+    """fit(learning_rate=...) would silently throw the optimizer's schedule away."""
+    X, y = blobs(30)
+    optimizer = cb.Adam(learning_rate=cb.CosineDecay(0.01, 100))
+    with pytest.raises(ValueError, match=r"learning_rate=0.1 and an optimizer whose .*CosineDecay"):
+        make_classifier().fit(X, y, optimizer=optimizer, learning_rate=0.1)
+    assert isinstance(optimizer.learning_rate, cb.CosineDecay)

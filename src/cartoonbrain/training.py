@@ -25,6 +25,7 @@ from numpy.typing import NDArray
 from ._validation import positive
 from .metrics import METRICS, default_metrics
 from .optimizers import Optimizer, get_optimizer
+from .schedules import Schedule
 
 if TYPE_CHECKING:
     from .network import Network
@@ -293,42 +294,20 @@ def fit(
     batch_size = _check_positive_int("batch_size", batch_size)
     if verbose not in (0, 1, 2):
         raise ValueError(f"verbose must be 0, 1 or 2; got {verbose!r}")
-    opt = get_optimizer(optimizer)
-    if learning_rate is not None:
-        opt.learning_rate = positive("learning_rate", learning_rate)
+    opt = _optimizer(optimizer, learning_rate)
     X = net.check_inputs(X)
     t = net.check_targets(y, len(X))
     X, t, Xv, tv = _split(net, X, t, validation_data, validation_split)
-    metric_names = list(metrics) if metrics is not None else None
-    for name in metric_names or []:
-        _metric(name)
-    callbacks = list(callbacks)
-    for callback in callbacks:
-        if not isinstance(callback, Callback):
-            raise ValueError(f"callbacks must be Callback objects; got {callback!r}")
-        callback.network = net
-
-    history = History()
-    start_epoch = 0
-    callback_states: list[dict[str, Array] | None] = []
-    if checkpoint is not None and resume and os.path.exists(checkpoint):
-        from .io import restore_checkpoint
-
-        start_epoch, history, callback_states = restore_checkpoint(net, opt, checkpoint, callbacks)
+    names = _metric_names(net, metrics)
+    callbacks = _callbacks(net, callbacks)
+    history, start_epoch, states = _resume(net, opt, checkpoint, resume, callbacks)
     net.optimizer = opt  # kept so that save(..., include_optimizer=True) can store its state
-
-    n = len(X)
-    n_batches = -(-n // batch_size)
-    progress = _Progress(verbose, epochs, n_batches)
-    backup = np.empty_like(net.flat_parameters)
-    batch_buffer = np.empty((min(batch_size, n), *X.shape[1:]), dtype=X.dtype)
-    params, grads = [net.flat_parameters], [net.flat_gradients]
-    names = default_metrics(net.loss.classification) if metric_names is None else metric_names
-    outputs = np.empty((n, *net.output_shape), dtype=net.dtype) if names else None
+    progress = _Progress(verbose, epochs, -(-len(X) // batch_size))
+    loop = _Epochs(net, opt, X, t, batch_size, shuffle, names, progress, callbacks)
     logs: dict[str, float] = {}
     for callback in callbacks:
         callback.on_train_begin(logs)
-    for callback, state in zip(callbacks, callback_states):  # resumed: where they were
+    for callback, state in zip(callbacks, states):  # resumed: where they were
         if state is not None:
             callback.load_state_dict(state)
     if any(callback.stop_training for callback in callbacks):  # it had stopped already
@@ -337,41 +316,7 @@ def fit(
     for epoch in range(start_epoch, epochs):
         for callback in callbacks:
             callback.on_epoch_begin(epoch, logs)
-        progress.start_epoch(epoch)
-        order = net.rng.permutation(n) if shuffle else None
-        te = t if order is None else t[order]
-        total = 0.0
-        for b, start in enumerate(range(0, n, batch_size)):
-            stop = min(start + batch_size, n)
-            if order is None:
-                Xb = X[start:stop]
-            else:  # gathered batch by batch, into one buffer: it is still in cache for forward
-                # (mode="clip": the permutation's indices are valid, and the default "raise"
-                # makes np.take copy through an extra buffer, a third slower here)
-                Xb = np.take(
-                    X, order[start:stop], axis=0, out=batch_buffer[: stop - start], mode="clip"
-                )
-            # a diverging run overflows; it is caught just below, by its non-finite loss
-            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-                value = net._loss_and_gradients(Xb, te[start:stop], training=True)
-            if not math.isfinite(value):
-                _diverged(net, opt, backup, value, epoch, b, first=epoch == start_epoch and b == 0)
-            if outputs is not None:
-                outputs[start:stop] = net.last_output
-            np.copyto(backup, net.flat_parameters)
-            opt.step(params, grads)
-            total += value * (stop - start)
-            progress.batch(value)
-            for callback in callbacks:
-                callback.on_batch_end(b, {"loss": value})
-        if not np.isfinite(net.flat_parameters).all():
-            _diverged(net, opt, backup, math.nan, epoch, n_batches - 1, first=False)
-        # training metrics from each batch's outputs before its update (as Keras reports them)
-        logs = {"loss": total / n}
-        if outputs is not None:
-            y_epoch = net.loss.output(outputs)
-            independent = net.independent_outputs
-            logs.update({n: _metric(n)(y_epoch, te, independent=independent) for n in names})
+        logs = loop.train(epoch, first=epoch == start_epoch)
         if Xv is not None and tv is not None:
             logs.update({f"val_{k}": v for k, v in net._evaluate(Xv, tv, names).items()})
         history.append(epoch, logs)
@@ -381,15 +326,127 @@ def fit(
         if checkpoint is not None:
             from .io import save_checkpoint
 
-            save_checkpoint(
-                net, opt, checkpoint, epoch=epoch + 1, history=history, callbacks=callbacks
-            )
+            save_checkpoint(net, opt, checkpoint, epoch + 1, history, callbacks)
         if any(callback.stop_training for callback in callbacks):
             history.stopped_early = True
             break
     for callback in callbacks:
         callback.on_train_end(logs)
     return history
+
+
+def _optimizer(
+    optimizer: str | Optimizer | dict[str, Any], learning_rate: float | None
+) -> Optimizer:
+    opt = get_optimizer(optimizer)
+    if learning_rate is not None:
+        if isinstance(opt.learning_rate, Schedule):
+            raise ValueError(
+                f"fit got learning_rate={learning_rate!r} and an optimizer whose learning rate "
+                f"is a schedule ({opt.learning_rate!r}); give one or the other"
+            )
+        opt.learning_rate = positive("learning_rate", learning_rate)
+    return opt
+
+
+def _metric_names(net: Network, metrics: Sequence[str] | None) -> list[str]:
+    """The metrics fit reports: those asked for (checked now), else the loss's defaults."""
+    if metrics is None:
+        return list(default_metrics(net.loss.classification))
+    for name in metrics:
+        _metric(name)
+    return list(metrics)
+
+
+def _callbacks(net: Network, callbacks: Iterable[Callback]) -> list[Callback]:
+    callbacks = list(callbacks)
+    for callback in callbacks:
+        if not isinstance(callback, Callback):
+            raise ValueError(f"callbacks must be Callback objects; got {callback!r}")
+        callback.network = net
+    return callbacks
+
+
+def _resume(
+    net: Network,
+    opt: Optimizer,
+    checkpoint: str | os.PathLike[str] | None,
+    resume: bool,
+    callbacks: list[Callback],
+) -> tuple[History, int, list[dict[str, Array] | None]]:
+    """The history, first epoch and callback states to start from: the checkpoint's when
+    resuming from one that exists (its weights and states are put back), else a new run."""
+    if checkpoint is None or not resume or not os.path.exists(checkpoint):
+        return History(), 0, []
+    from .io import restore_checkpoint
+
+    start_epoch, history, states = restore_checkpoint(net, opt, checkpoint, callbacks)
+    return history, start_epoch, states
+
+
+class _Epochs:
+    """Training epoch after epoch: the shuffled mini-batches, the steps, the training
+    metrics, and the buffers kept between steps (the weights before the last step, for a
+    diverging run; a batch's rows; each batch's outputs, for the metrics)."""
+
+    def __init__(
+        self,
+        net: Network,
+        opt: Optimizer,
+        X: Array,
+        t: Array,
+        batch_size: int,
+        shuffle: bool,
+        names: list[str],
+        progress: _Progress,
+        callbacks: list[Callback],
+    ) -> None:
+        self.net, self.opt, self.X, self.t, self.names = net, opt, X, t, names
+        self.batch_size, self.shuffle = batch_size, shuffle
+        self.progress, self.callbacks = progress, callbacks
+        n = len(X)
+        self.backup = np.empty_like(net.flat_parameters)
+        self.rows = np.empty((min(batch_size, n), *X.shape[1:]), dtype=X.dtype)
+        self.params, self.grads = [net.flat_parameters], [net.flat_gradients]
+        self.outputs = np.empty((n, *net.output_shape), dtype=net.dtype) if names else None
+
+    def train(self, epoch: int, first: bool) -> dict[str, float]:
+        """One epoch; returns its logs: the mean loss and the training metrics, both from
+        each batch's outputs before its update (as Keras reports them)."""
+        net, X, n = self.net, self.X, len(self.X)
+        self.progress.start_epoch(epoch)
+        order = net.rng.permutation(n) if self.shuffle else None
+        te = self.t if order is None else self.t[order]
+        total = 0.0
+        for b, start in enumerate(range(0, n, self.batch_size)):
+            stop = min(start + self.batch_size, n)
+            if order is None:
+                Xb = X[start:stop]
+            else:  # gathered batch by batch, into one buffer: it is still in cache for forward
+                # (mode="clip": the permutation's indices are valid, and the default "raise"
+                # makes np.take copy through an extra buffer, a third slower here)
+                rows = self.rows[: stop - start]
+                Xb = np.take(X, order[start:stop], axis=0, out=rows, mode="clip")
+            # a diverging run overflows; it is caught just below, by its non-finite loss
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                value = net._loss_and_gradients(Xb, te[start:stop], training=True)
+            if not math.isfinite(value):
+                _diverged(net, self.opt, self.backup, value, epoch, b, first=first and b == 0)
+            if self.outputs is not None:
+                self.outputs[start:stop] = net.last_output
+            np.copyto(self.backup, net.flat_parameters)
+            self.opt.step(self.params, self.grads)
+            total += value * (stop - start)
+            self.progress.batch(value)
+            for callback in self.callbacks:
+                callback.on_batch_end(b, {"loss": value})
+        if not np.isfinite(net.flat_parameters).all():
+            _diverged(net, self.opt, self.backup, math.nan, epoch, b, first=False)
+        logs = {"loss": total / n}
+        if self.outputs is not None:
+            y_epoch, independent = net.loss.output(self.outputs), net.independent_outputs
+            logs.update({k: _metric(k)(y_epoch, te, independent=independent) for k in self.names})
+        return logs
 
 
 def _metric(name: str) -> Callable[..., float]:
