@@ -71,7 +71,7 @@ B_WEIGHTS = sum(n_in * n_out for n_in, n_out in pairwise(B_SIZES))  # biases lef
 B_WARMUP_STEPS = 4
 GEMM_SIZE = 1024
 LEARNING_RATE = 1e-3
-DEFAULT_REPEATS = {"A": 3, "B": 3, "C": 7}
+DEFAULT_REPEATS = {"A": 5, "B": 3, "C": 7}
 RESULT_MARK = "RESULT "  # a worker's last line: RESULT {json}
 WORKER_TIMEOUT_S = 1800
 
@@ -425,6 +425,8 @@ def summarize_a(runs: list[dict]) -> dict[str, Any] | None:
         return None
     return {
         "seconds": median(r["seconds"] for r in runs),
+        "fastest": min(r["seconds"] for r in runs),
+        "slowest": max(r["seconds"] for r in runs),
         "accuracy": median(r["accuracy"] for r in runs),
         "peak_mib": max(r["maxrss_kib"] for r in runs) / 1024,
         "before_mib": max(r["rss_before_kib"] for r in runs) / 1024,
@@ -445,12 +447,13 @@ def report_a(dtype: str, runs: dict[str, list[dict]], repeats: int) -> list[Targ
     rows = []
     for system, v in s.items():
         if v is None:
-            rows.append([NAMES[system], *["failed"] * 6])
+            rows.append([NAMES[system], *["failed"] * 7])
             continue
         rows.append(
             [
                 NAMES[system],
                 fmt(v["seconds"], ".3f"),
+                f"{v['fastest']:.2f}–{v['slowest']:.2f}",
                 fmt(100 * v["accuracy"], ".1f"),
                 fmt(v["peak_mib"], ".0f"),
                 fmt(v["before_mib"], ".0f"),
@@ -458,7 +461,14 @@ def report_a(dtype: str, runs: dict[str, list[dict]], repeats: int) -> list[Targ
                 v["weights"],
             ]
         )
-    headers = ["system", "train (s)", "test acc (%)", "peak RSS (MiB)", "RSS before fit (MiB)"]
+    headers = [
+        "system",
+        "train (s)",
+        "runs (s)",
+        "test acc (%)",
+        "peak RSS (MiB)",
+        "RSS before fit (MiB)",
+    ]
     print(table([*headers, "epochs", "weights"], rows))
     for system, v in s.items():
         if v is not None and v["weights"] != dtype:
@@ -783,7 +793,7 @@ def report_c(dtype: str, seconds: dict[int, dict], repeats: int, agreement: str)
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--jobs", default="A,B,C", help="comma-separated, of A, B, C")
-    parser.add_argument("--repeats", type=int, help="runs per system (default: A 3, B 3, C 7)")
+    parser.add_argument("--repeats", type=int, help="runs per system (default: A 5, B 3, C 7)")
     parser.add_argument("--dtype", choices=("float32", "float64", "both"), default="both")
     parser.add_argument("--plot", default=str(Path(__file__).parent / "job_b.png"))
     parser.add_argument("--no-plot", action="store_true", help="do not write job B's plot")
