@@ -597,3 +597,14 @@ def test_fit_refuses_a_learning_rate_beside_a_schedule():
     with pytest.raises(ValueError, match=r"learning_rate=0.1 and an optimizer whose .*CosineDecay"):
         make_classifier().fit(X, y, optimizer=optimizer, learning_rate=0.1)
     assert isinstance(optimizer.learning_rate, cb.CosineDecay)
+
+
+def test_verbose_1_prints_a_line_per_epoch_and_no_bar_into_a_pipe(capsys):
+    """verbose=1 shows a tqdm bar on a terminal; into a file or pipe (as here) only the
+    epoch lines appear, not the bar's redraws."""
+    pytest.importorskip("tqdm")
+    X, y = blobs(30)
+    make_classifier().fit(X, y, epochs=2, batch_size=7, verbose=1)
+    out, err = capsys.readouterr()
+    assert [line.split(" - ")[0] for line in out.splitlines()] == ["Epoch 1/2", "Epoch 2/2"]
+    assert "batch/s" not in err and "|" not in err

@@ -228,6 +228,7 @@ class _Progress:
             leave=False,
             file=sys.stderr,
             dynamic_ncols=True,
+            disable=None,  # no bar when stderr is not a terminal (a log file, a pipe)
         )
 
     def batch(self, loss: float) -> None:
