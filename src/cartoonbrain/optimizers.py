@@ -264,8 +264,8 @@ class Optimizer:
 
 #: An update makes a dozen passes over its arrays; past this many elements it goes block by
 #: block, so that the passes run in cache instead of memory: for job B's 1.86 M parameters
-#: an Adam step takes 3.6 ms instead of 4.6 ms after the products have flushed the caches
-#: (measured). Each element sees the same operations, so the results are the same bits.
+#: an Adam step inside fit takes 3.2-3.3 ms instead of 3.9-4.0 ms (measured; the scratch
+#: space is one block, reused). Each element sees the same operations: the same bits.
 _BLOCK = 1 << 18
 
 
@@ -421,8 +421,10 @@ class Adam(Optimizer):
         # lr m̂ / (√v̂ + ε) = (lr √c₂ / c₁) · m / (√v + ε √c₂), with cᵢ = 1 − βᵢᵗ
         root_c2 = math.sqrt(1.0 - b2**t)
         eps, step = self.epsilon * root_c2, learning_rate * root_c2 / (1.0 - b1**t)
-        state = (w, d, self._state["m"][i], self._state["v"][i], self._work[i])
-        for w_block, d_block, m, v, work in _blocks(*state):
+        blocks = list(_blocks(w, d, self._state["m"][i], self._state["v"][i]))
+        for w_block, d_block, m, v in blocks:
+            # one block's worth of scratch space, the same for every block: it stays in cache
+            work = self._work[i] if len(blocks) == 1 else self._work[i].reshape(-1)[: m.size]
             np.multiply(d_block, 1.0 - b1, out=work)
             m *= b1
             m += work  # m ← β₁ m + (1 − β₁) d
