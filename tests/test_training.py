@@ -608,3 +608,18 @@ def test_verbose_1_prints_a_line_per_epoch_and_no_bar_into_a_pipe(capsys):
     out, err = capsys.readouterr()
     assert [line.split(" - ")[0] for line in out.splitlines()] == ["Epoch 1/2", "Epoch 2/2"]
     assert "batch/s" not in err and "|" not in err
+
+
+def test_a_callback_state_that_cannot_go_into_a_checkpoint_is_named(tmp_path):
+    """Checkpoints hold no pickles: a custom callback's state must be numbers, strings or
+    arrays, and fit says which callback and key broke that, before writing anything."""
+
+    class Notes(cb.Callback):
+        def state_dict(self):
+            return {"seen": 3, "notes": {"a": 1}}
+
+    X, y = blobs(30)
+    path = tmp_path / "run.npz"
+    with pytest.raises(ValueError, match=r"callback 0 \(Notes\): state_dict\(\)\['notes'\]"):
+        make_classifier().fit(X, y, epochs=1, checkpoint=path, callbacks=[Notes()])
+    assert not path.exists()

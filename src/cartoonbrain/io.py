@@ -303,7 +303,14 @@ def save_checkpoint(
     arrays = _arrays_for(net, optimizer, training)
     for i, callback in enumerate(callbacks):
         for key, value in callback.state_dict().items():
-            arrays[f"callback.{i}.{key}"] = np.asarray(value)
+            array = np.asarray(value)
+            if array.dtype.kind not in "biufcUS":  # an object array would need pickle
+                raise ValueError(
+                    f"callback {i} ({type(callback).__name__}): state_dict()[{key!r}] must be "
+                    f"numbers, strings or a numeric array to go into a checkpoint; got "
+                    f"{type(value).__name__}"
+                )
+            arrays[f"callback.{i}.{key}"] = array
     _write_atomic(Path(path), arrays)
 
 
