@@ -244,3 +244,17 @@ def test_every_activation_is_listed():
         "softplus",
         "softmax",
     }
+
+
+def test_constant_blocks_are_shared_read_only_and_grow():
+    """relu's zeros and the row/column sums' ones come from one read-only block per value
+    and dtype: no caller can write into another's zeros, and a longer request grows it."""
+    from cartoonbrain.activations import constant
+
+    small = constant(0, 5, np.dtype(np.float32))
+    assert small.shape == (5,) and small.dtype == np.float32 and not small.any()
+    with pytest.raises(ValueError, match="read-only"):
+        small[0] = 1
+    big = constant(1, 5000, np.dtype(np.float64))
+    np.testing.assert_array_equal(big, np.ones(5000))
+    assert constant(1, 10, np.dtype(np.float64)).base is big.base

@@ -78,6 +78,22 @@ def sigmoid_gradient(a: Array) -> Array:
     return s * (1 - s)
 
 
+#: constant(value, n, dtype) hands out read-only views of one block per (value, dtype),
+#: grown when a longer one is asked for: the zeros relu compares with, the ones that sum
+#: rows and columns as products
+_CONSTANTS: dict[tuple[float, np.dtype], Array] = {}
+
+
+def constant(value: float, n: int, dtype: np.dtype) -> Array:
+    """A read-only array of ``n`` copies of ``value``, shared between calls."""
+    block = _CONSTANTS.get((value, dtype))
+    if block is None or block.size < n:
+        block = np.full(max(n, 1024), value, dtype=dtype)
+        block.flags.writeable = False
+        _CONSTANTS[(value, dtype)] = block
+    return block[:n]
+
+
 #: up to this many columns, the row reductions below go through a transposed copy and a
 #: product with ones: NumPy reduces a short last axis one row at a time, which for 1,000
 #: rows of 10 is 3-7x slower (measured); the results are the same maxima and sums.
@@ -94,7 +110,7 @@ def row_max(a: Array) -> Array:
 def row_sum(a: Array) -> Array:
     """Σ_k a_ik for a 2-D floating-point ``a``, as a column of shape (n, 1)."""
     if a.shape[1] <= _FEW_CLASSES and a.shape[0] > 1:
-        return np.dot(a, np.ones(a.shape[1], a.dtype))[:, None]
+        return np.dot(a, constant(1, a.shape[1], a.dtype))[:, None]
     return a.sum(axis=1, keepdims=True)
 
 
@@ -120,10 +136,8 @@ def softmax(a: Array, out: Array | None = None) -> Array:
     return e
 
 
-#: relu works through blocks of this many elements against one shared, read-only block of
-#: zeros per dtype (1 MiB in float32)
+#: relu compares with at most this many zeros at a time (1 MiB in float32)
 _ZERO_BLOCK = 1 << 18
-_ZEROS: dict[np.dtype, Array] = {}
 
 
 def relu(a: Array, out: Array | None = None) -> Array:
@@ -135,16 +149,13 @@ def relu(a: Array, out: Array | None = None) -> Array:
     The values, NaN included, are those of ``np.maximum(a, 0)``.
     """
     a = np.asarray(a)
-    zeros = _ZEROS.get(a.dtype)
-    if zeros is not None and a.size <= _ZERO_BLOCK and (out is None or out is a):
-        return np.maximum(a, zeros[: a.size].reshape(a.shape), out=out)
-    plain = isinstance(a, np.ndarray) and a.dtype.kind == "f" and a.flags.c_contiguous
-    if not plain or (out is not None and out is not a):
+    if a.dtype.kind != "f" or (out is not None and out is not a):
         return np.maximum(a, 0, out=out)
-    if zeros is None:
-        zeros = np.zeros(_ZERO_BLOCK, a.dtype)
-        zeros.flags.writeable = False
-        _ZEROS[a.dtype] = zeros
+    if a.size <= _ZERO_BLOCK:
+        return np.maximum(a, constant(0, a.size, a.dtype).reshape(a.shape), out=out)
+    if not a.flags.c_contiguous:
+        return np.maximum(a, 0, out=out)
+    zeros = constant(0, _ZERO_BLOCK, a.dtype)
     result = np.empty_like(a) if out is None else a
     flat, flat_out = a.reshape(-1), result.reshape(-1)  # views: both are C-contiguous
     for start in range(0, flat.size, _ZERO_BLOCK):

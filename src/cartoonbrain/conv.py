@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from .activations import Activation
+from .activations import Activation, constant
 from .initializers import get_initializer
 from .layers import LAYERS, AffineLayer, Array, Layer, Shape
 
@@ -153,7 +153,6 @@ class _Im2col:
         rows, width = math.prod(self.out) * n, channels * math.prod(kernel)
         self.matrix = self.columns.reshape(rows, width)
         self.grad_matrix = np.empty_like(self.matrix)
-        self.ones = np.ones(rows, dtype=dtype)  # Σ_rows G = 1ᵀ G
         # for each kernel tap j: its block of X_col and of G_col, and the inputs it meets
         self.taps = list(_taps(kernel, stride, self.out))
         columns = self.columns.reshape(*self.out, n, channels, len(self.taps))
@@ -312,7 +311,7 @@ class _Conv(AffineLayer):
         g_rows = g_rows.reshape(-1, self.out_channels)  # (P·n, out)
         np.matmul(g_rows.T, plan.matrix, out=dW)
         if self.db is not None:
-            np.matmul(plan.ones, g_rows, out=self.db)
+            np.dot(constant(1, len(g_rows), g_rows.dtype), g_rows, out=self.db)  # 1ᵀ G
         if not need_input_gradient:
             return None
         np.matmul(g_rows, W, out=plan.grad_matrix)

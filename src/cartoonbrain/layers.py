@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from .activations import Activation, get_activation
+from .activations import Activation, constant, get_activation
 from .initializers import default_for, get_initializer
 
 Array = NDArray[Any]
@@ -113,7 +113,6 @@ class AffineLayer(Layer):
         self.bias = bool(bias)
         self.parameter_names = ("W", "b") if self.bias else ("W",)
         self.W = self.b = self.dW = self.db = None
-        self._ones: Array | None = None  # a column of ones for ∇b, kept between batches
         # caches of the last forward pass, named as in the post
         self.o_prev = self.affines = self.transforms = None
 
@@ -205,10 +204,7 @@ class Dense(AffineLayer):
             g = self.activation.backward(g, self.affines, self.transforms)
         np.matmul(g.T, self.o_prev, out=self.dW)
         if self.db is not None:  # Σ_rows G = 1ᵀ G: as a product, 3x faster than np.sum(axis=0)
-            ones = self._ones
-            if ones is None or ones.shape[0] != len(g) or ones.dtype != g.dtype:
-                ones = self._ones = np.ones(len(g), g.dtype)
-            np.dot(ones, g, out=self.db)
+            np.dot(constant(1, len(g), g.dtype), g, out=self.db)
         return g @ self.W if need_input_gradient else None
 
     def get_config(self) -> dict[str, Any]:

@@ -422,9 +422,10 @@ class Adam(Optimizer):
         root_c2 = math.sqrt(1.0 - b2**t)
         eps, step = self.epsilon * root_c2, learning_rate * root_c2 / (1.0 - b1**t)
         blocks = list(_blocks(w, d, self._state["m"][i], self._state["v"][i]))
+        # one block's worth of scratch space, the same for every block: it stays in cache
+        scratch = self._work[i] if len(blocks) == 1 else self._work[i].reshape(-1)
         for w_block, d_block, m, v in blocks:
-            # one block's worth of scratch space, the same for every block: it stays in cache
-            work = self._work[i] if len(blocks) == 1 else self._work[i].reshape(-1)[: m.size]
+            work = scratch if len(blocks) == 1 else scratch[: m.size]
             np.multiply(d_block, 1.0 - b1, out=work)
             m *= b1
             m += work  # m ← β₁ m + (1 − β₁) d
