@@ -26,11 +26,9 @@ import argparse
 import importlib.util
 import json
 import math
-import subprocess
 import sys
 import tempfile
 import traceback
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -188,19 +186,8 @@ def worker(args: argparse.Namespace) -> int:
 
 
 def run_worker(job: str, system: str, seed: int, extra: list[str]) -> dict | None:
-    command = [sys.executable, str(Path(__file__).resolve()), "--worker", job, system, "float32"]
-    done = subprocess.run(
-        [*command, "--seed", str(seed), *extra],
-        capture_output=True,
-        text=True,
-        timeout=mlp.WORKER_TIMEOUT_S,
-    )
-    for line in reversed(done.stdout.splitlines()):
-        if line.startswith(mlp.RESULT_MARK):
-            return json.loads(line[len(mlp.RESULT_MARK) :])
-    tail = " | ".join((done.stderr or done.stdout).strip().splitlines()[-3:])
-    print(f"note: {NAMES[system]} job {job} failed (exit {done.returncode}): {tail}")
-    return None
+    """mlp.py's worker runner, started on this script (which knows the "fused" system)."""
+    return mlp.run_worker(job, system, "float32", seed, extra, script=__file__)
 
 
 def job_a(systems: list[str], repeats: int, seed: int) -> None:
@@ -209,14 +196,7 @@ def job_a(systems: list[str], repeats: int, seed: int) -> None:
     ds = datasets.load("mnist5k")
     runs: dict[str, list[dict]] = {s: [] for s in systems}
     with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "mnist5k.npz"
-        np.savez(
-            path,
-            X_train=ds.X_train.astype("float32"),
-            y_train=ds.y_train,
-            X_test=ds.X_test.astype("float32"),
-            y_test=ds.y_test,
-        )
+        path = mlp.save_a_data(ds, tmp, "float32")
         for r in range(repeats):
             for system in rotated(systems, r):
                 result = run_worker("A", system, seed + r, ["--data", str(path)])

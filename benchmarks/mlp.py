@@ -371,23 +371,40 @@ def worker(args: argparse.Namespace) -> int:
     return 0
 
 
-def run_worker(job: str, system: str, dtype: str, seed: int, extra: list[str]) -> dict | None:
-    """Run one measurement in a fresh Python process; its result, or None (with a note)."""
-    script = str(Path(__file__).resolve())
-    command = [sys.executable, script, "--worker", job, system, dtype, "--seed", str(seed)]
+def run_worker(
+    job: str, system: str, dtype: str, seed: int, extra: list[str], script: str = __file__
+) -> dict | None:
+    """Run one measurement in a fresh Python process (``script --worker ...``, this one by
+    default); its result, or None (with a note)."""
+    path = str(Path(script).resolve())
+    command = [sys.executable, path, "--worker", job, system, dtype, "--seed", str(seed)]
+    name = NAMES.get(system, system)
     try:
         done = subprocess.run(
             [*command, *extra], capture_output=True, text=True, timeout=WORKER_TIMEOUT_S
         )
     except subprocess.TimeoutExpired:
-        print(f"note: {NAMES[system]} job {job} {dtype} ran past {WORKER_TIMEOUT_S} s; skipped")
+        print(f"note: {name} job {job} {dtype} ran past {WORKER_TIMEOUT_S} s; skipped")
         return None
     for line in reversed(done.stdout.splitlines()):
         if line.startswith(RESULT_MARK):
             return json.loads(line[len(RESULT_MARK) :])
     tail = " | ".join((done.stderr or done.stdout).strip().splitlines()[-3:])
-    print(f"note: {NAMES[system]} job {job} {dtype} failed (exit {done.returncode}): {tail}")
+    print(f"note: {name} job {job} {dtype} failed (exit {done.returncode}): {tail}")
     return None
+
+
+def save_a_data(ds: Any, folder: str, dtype: str) -> Path:
+    """mnist5k's arrays in ``dtype``, saved once so that every worker reads the same bytes."""
+    path = Path(folder) / f"mnist5k-{dtype}.npz"
+    np.savez(
+        path,
+        X_train=ds.X_train.astype(dtype),
+        y_train=ds.y_train,
+        X_test=ds.X_test.astype(dtype),
+        y_test=ds.y_test,
+    )
+    return path
 
 
 # ---------------------------------------------------------------------- job A: the report
@@ -402,14 +419,7 @@ def job_a(dtypes: list[str], repeats: int, systems: list[str], seed: int) -> lis
     targets = []
     with tempfile.TemporaryDirectory() as tmp:
         for dtype in dtypes:
-            path = Path(tmp) / f"mnist5k-{dtype}.npz"
-            np.savez(
-                path,
-                X_train=ds.X_train.astype(dtype),
-                y_train=ds.y_train,
-                X_test=ds.X_test.astype(dtype),
-                y_test=ds.y_test,
-            )
+            path = save_a_data(ds, tmp, dtype)
             runs: dict[str, list[dict]] = {s: [] for s in systems}
             for r in range(repeats):
                 for system in rotated(systems, r):

@@ -258,3 +258,15 @@ def test_constant_blocks_are_shared_read_only_and_grow():
     big = constant(1, 5000, np.dtype(np.float64))
     np.testing.assert_array_equal(big, np.ones(5000))
     assert constant(1, 10, np.dtype(np.float64)).base is big.base
+
+
+@pytest.mark.parametrize("shape", [(1, 3), (5, 10), (300, 64), (7, 65), (4, 200)])
+def test_row_max_and_row_sum_are_the_docstrings_reductions(shape):
+    """row_max = max_k a_ik and row_sum = Σ_k a_ik as (n, 1) columns, on both paths
+    (few columns: transposed copy and product with ones; many: NumPy's reductions)."""
+    from cartoonbrain.activations import row_max, row_sum
+
+    a = np.random.default_rng(1).standard_normal(shape)
+    np.testing.assert_array_equal(row_max(a), a.max(axis=1, keepdims=True))
+    np.testing.assert_allclose(row_sum(a), a.sum(axis=1, keepdims=True), rtol=1e-13, atol=1e-13)
+    assert row_max(a).shape == row_sum(a).shape == (shape[0], 1)
