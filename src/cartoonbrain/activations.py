@@ -121,14 +121,10 @@ def softmax(a: Array, out: Array | None = None) -> Array:
     """
     a = np.asarray(a)
     if a.ndim == 2 and a.dtype.kind == "f":  # rows of logits: the fast row reductions
-        if a.shape[0] == 1:
-            e = np.subtract(a, a.max(), out=out)
-            np.exp(e, out=e)
-            e /= e.sum()
-            return e
-        e = np.subtract(a, row_max(a), out=out)
+        one_row = a.shape[0] == 1  # (a scalar max and sum cost the least there)
+        e = np.subtract(a, a.max() if one_row else row_max(a), out=out)
         np.exp(e, out=e)
-        e /= row_sum(e)
+        e /= e.sum() if one_row else row_sum(e)
         return e
     e = np.subtract(a, a.max(axis=-1, keepdims=True), out=out)
     np.exp(e, out=e)
