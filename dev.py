@@ -3,6 +3,10 @@
 
     python3 dev.py run [ARGS...]    the main job: ``cartoonbrain ARGS`` (default: ``train``)
     python3 dev.py test [PYTEST ARGS...]   ruff format --check, ruff check, mypy, pytest
+    python3 dev.py test --kernels [PYTEST ARGS...]
+                                    the same, with pytest run once per OpenBLAS kernel
+                                    (Prescott, Sandybridge, Haswell, Zen, SkylakeX), each
+                                    by OPENBLAS_CORETYPE set for that run only
     python3 dev.py bench NAME       run ``benchmarks/NAME.py`` (installs the peers it needs)
 
 Each command creates ``.venv`` next to this file on first use and (re)installs the package
@@ -57,8 +61,65 @@ def ensure_venv(extras: str = "dev") -> None:
     stamp.write_text(digest)
 
 
-def run(*cmd: str) -> int:
-    return subprocess.run(list(cmd), cwd=ROOT).returncode
+def run(*cmd: str, env: dict[str, str] | None = None) -> int:
+    return subprocess.run(list(cmd), cwd=ROOT, env=env).returncode
+
+
+#: OpenBLAS kernels the suite is run under by ``test --kernels``, with the CPU flags each
+#: needs (a kernel the CPU cannot execute is skipped, with a note)
+KERNELS = {
+    "Prescott": ("sse3",),
+    "Sandybridge": ("avx",),
+    "Haswell": ("avx2", "fma"),
+    "Zen": ("avx2", "fma"),
+    "SkylakeX": ("avx512f", "avx512bw", "avx512vl", "avx512dq"),
+}
+
+
+def _cpu_flags() -> set[str] | None:
+    """The CPU's feature flags (Linux), or None where they cannot be read."""
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return None
+    for line in text.splitlines():
+        if line.startswith("flags"):
+            return set(line.split(":", 1)[1].split())
+    return None
+
+
+def _kernel_in_use(env: dict[str, str]) -> str:
+    """The OpenBLAS kernel NumPy picks under ``env``, as threadpoolctl reports it."""
+    code = (
+        "import numpy, threadpoolctl\n"
+        "print(' '.join(i.get('architecture') or '?' for i in threadpoolctl.threadpool_info()"
+        " if i.get('internal_api') == 'openblas') or 'not OpenBLAS')"
+    )
+    out = subprocess.run([str(PYTHON), "-c", code], env=env, capture_output=True, text=True)
+    return out.stdout.strip() or f"unknown ({out.stderr.strip()[-200:]})"
+
+
+def test_kernels(pytest_args: list[str]) -> int:
+    """Run pytest once per OpenBLAS kernel; report each kernel's result in a table."""
+    flags = _cpu_flags()
+    results: list[tuple[str, str]] = []
+    for kernel, needs in KERNELS.items():
+        missing = [] if flags is None else [f for f in needs if f not in flags]
+        if missing:
+            results.append((kernel, f"skipped: this CPU lacks {', '.join(missing)}"))
+            print(f"dev.py: {kernel}: skipped (this CPU lacks {', '.join(missing)})", flush=True)
+            continue
+        env = {**os.environ, "OPENBLAS_CORETYPE": kernel}
+        in_use = _kernel_in_use(env)
+        print(f"dev.py: OPENBLAS_CORETYPE={kernel} (OpenBLAS runs: {in_use}) pytest", flush=True)
+        code = run(str(PYTHON), "-m", "pytest", "-q", *pytest_args, env=env)
+        results.append(
+            (kernel, f"{'passed' if code == 0 else f'FAILED (exit {code})'}; OpenBLAS ran {in_use}")
+        )
+    print("\ndev.py: the suite under each OpenBLAS kernel")
+    for kernel, outcome in results:
+        print(f"  {kernel:<12} {outcome}")
+    return 0 if all(not o.startswith("FAILED") for _, o in results) else 1
 
 
 def main(argv: list[str]) -> int:
@@ -77,12 +138,16 @@ def main(argv: list[str]) -> int:
             sys.exit("usage: python3 dev.py bench NAME [ARGS...]   (see benchmarks/README.md)")
         _pip("install", "torch==2.13.0", *BENCH_EXTRAS.get(rest[0], []))
         return run(str(PYTHON), f"benchmarks/{rest[0]}.py", *rest[1:])
+    kernels = "--kernels" in rest
+    rest = [arg for arg in rest if arg != "--kernels"]
     steps = [
         [str(PYTHON), "-m", "ruff", "format", "--check", "."],
         [str(PYTHON), "-m", "ruff", "check", "."],
         [str(PYTHON), "-m", "mypy"],
         [str(PYTHON), "-m", "pytest", *rest],
     ]
+    if kernels:
+        steps.pop()
     for step in steps:
         print(
             "dev.py:",
@@ -92,7 +157,7 @@ def main(argv: list[str]) -> int:
         code = run(*step)
         if code != 0:
             return code
-    return 0
+    return test_kernels(rest) if kernels else 0
 
 
 if __name__ == "__main__":
