@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 
 import cartoonbrain as cb
-from cartoonbrain.conv import Conv1D
+from cartoonbrain.layers import Conv1D
 
 PAPER = {"logreg": 32.0, "mlp": 68.0, "cnn": 94.0}
 BATCH_SIZE, LEARNING_RATE = 100, 1e-2

@@ -12,17 +12,18 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import cartoonbrain as cb
-from cartoonbrain import conv
-from cartoonbrain.conv import (
+from cartoonbrain.layers import (
+    LAYERS,
     AvgPool1D,
     AvgPool2D,
     Conv1D,
     Conv2D,
     MaxPool1D,
     MaxPool2D,
+    layer_from_config,
     output_size,
 )
-from cartoonbrain.layers import LAYERS, layer_from_config
+from cartoonbrain.layers import conv as conv_module
 
 # ---------------------------------------------------------------- references
 # Slow and obvious: one output position at a time, straight from the definitions.
@@ -555,7 +556,7 @@ def test_batches_of_other_sizes_give_the_same_predictions(monkeypatch):
     X, _ = bumps(23)
     net = small_cnn()
     whole = net.predict(X)
-    monkeypatch.setattr(conv, "PREDICT_COLUMNS", 16 * 3 * 5)  # blocks of 5 samples
+    monkeypatch.setattr(conv_module, "PREDICT_COLUMNS", 16 * 3 * 5)  # blocks of 5 samples
     np.testing.assert_allclose(small_cnn().predict(X), whole, rtol=1e-6)
     np.testing.assert_allclose(net.predict(X, batch_size=5), whole, rtol=1e-6)
     np.testing.assert_allclose(net.predict(X[:1]), whole[:1], rtol=1e-6)

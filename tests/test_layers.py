@@ -346,7 +346,7 @@ def test_flatten_as_first_layer_takes_multidimensional_inputs():
 def test_only_known_layer_types_are_built_from_configs():
     assert {"Dense", "Dropout", "Flatten"} <= set(LAYERS)
     assert all(isinstance(kind, type) and issubclass(kind, cb.Layer) for kind in LAYERS.values())
-    with pytest.raises(ValueError, match=r"unknown layer type 'Lambda'; expected one of Dense"):
+    with pytest.raises(ValueError, match=r"unknown layer type 'Lambda'; expected one of .*Dense"):
         layer_from_config({"type": "Lambda", "function": "print"})
     with pytest.raises(ValueError, match=r"must be a dict with a 'type'"):
         layer_from_config(["Dense"])

@@ -22,15 +22,15 @@ ort = pytest.importorskip("onnxruntime")
 import cartoonbrain as cb  # noqa: E402
 from cartoonbrain import cli  # noqa: E402
 from cartoonbrain import onnx as cbonnx  # noqa: E402
-from cartoonbrain.conv import (  # noqa: E402
+from cartoonbrain.layers import (  # noqa: E402
     AvgPool1D,
     AvgPool2D,
     Conv1D,
     Conv2D,
+    Layer,
     MaxPool1D,
     MaxPool2D,
 )
-from cartoonbrain.layers import Layer  # noqa: E402
 
 ACTIVATIONS = list(cb.ACTIVATIONS)
 LOSSES = list(cb.LOSSES)

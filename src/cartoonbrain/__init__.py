@@ -27,11 +27,21 @@ from .activations import (
     softmax,
     stable_sigmoid,
 )
-from .conv import AvgPool1D, AvgPool2D, Conv1D, Conv2D, MaxPool1D, MaxPool2D
 from .diagnostics import TrainingMonitor, diagnose
 from .gradcheck import gradcheck, gradient_errors
 from .io import ModelFileError, load, save
-from .layers import Dense, Dropout, Flatten, Layer
+from .layers import (
+    AvgPool1D,
+    AvgPool2D,
+    Conv1D,
+    Conv2D,
+    Dense,
+    Dropout,
+    Flatten,
+    Layer,
+    MaxPool1D,
+    MaxPool2D,
+)
 from .losses import LOSSES, Loss, get_loss
 from .network import Network
 from .optimizers import (
@@ -45,7 +55,7 @@ from .optimizers import (
     StepDecay,
     get_optimizer,
 )
-from .training import Callback, EarlyStopping, History, LambdaCallback, TrainingDiverged
+from .train import Callback, EarlyStopping, History, LambdaCallback, TrainingDiverged
 
 __version__ = "0.1.0"
 

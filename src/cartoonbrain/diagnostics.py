@@ -33,7 +33,7 @@ from typing import Any, TextIO
 import numpy as np
 from numpy.typing import NDArray
 
-from .training import Callback
+from .train import Callback
 
 Array = NDArray[Any]
 
@@ -495,7 +495,7 @@ def diagnose(
     history : History, optional
         ``fit``'s; without it the epoch losses the monitor saw are used.
     error : exception, optional
-        The :class:`~cartoonbrain.training.TrainingDiverged` that stopped ``fit``, if any.
+        The :class:`~cartoonbrain.train.TrainingDiverged` that stopped ``fit``, if any.
 
     Returns
     -------

@@ -31,7 +31,7 @@ from .losses import Loss, get_loss
 from .metrics import METRICS, default_metrics
 
 if TYPE_CHECKING:
-    from .training import History
+    from .train import History
 
 Array = NDArray[Any]
 
@@ -479,8 +479,8 @@ class Network:
         return result
 
     def fit(self, X: Any, y: Any, **kwargs: Any) -> History:
-        """Train on (X, y); see :func:`cartoonbrain.training.fit` for the arguments."""
-        from .training import fit
+        """Train on (X, y); see :func:`cartoonbrain.train.fit` for the arguments."""
+        from .train import fit
 
         return fit(self, X, y, **kwargs)
 

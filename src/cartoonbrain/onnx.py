@@ -37,9 +37,21 @@ from typing import Any, BinaryIO
 import numpy as np
 
 from .activations import ACTIVATIONS, LEAKY_SLOPE, Activation
-from .conv import AvgPool1D, AvgPool2D, Conv1D, Conv2D, MaxPool1D, MaxPool2D, output_size
 from .io import atomic_write, load
-from .layers import Dense, Dropout, Flatten, Layer, Shape
+from .layers import (
+    AvgPool1D,
+    AvgPool2D,
+    Conv1D,
+    Conv2D,
+    Dense,
+    Dropout,
+    Flatten,
+    Layer,
+    MaxPool1D,
+    MaxPool2D,
+    Shape,
+    output_size,
+)
 from .losses import LOSSES
 from .network import Network
 

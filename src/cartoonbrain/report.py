@@ -35,7 +35,7 @@ from .io import atomic_write
 from .layers import Dense
 from .network import Network
 from .optimizers import SGD
-from .training import History, TrainingDiverged
+from .train import History, TrainingDiverged
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure

@@ -1,0 +1,113 @@
+"""Dense: the post's layer ``a = W o_prev`` (plus a bias) and its backward pass."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..activations import Activation, constant
+from ..initializers import get_initializer
+from .base import AffineLayer, Array, Shape, _positive_int, register_layer
+
+
+@register_layer
+class Dense(AffineLayer):
+    """A fully connected layer: ``o = f(W o_prev + b)``, with ``W`` of shape (n_out, n_in).
+
+    Parameters
+    ----------
+    n_in, n_out : int
+        Sizes, always explicit (never inferred), in the post's (rows, cols) = (n_out, n_in)
+        order for ``W``.
+    activation : str or Activation, default "identity"
+        ``f``; one of :data:`cartoonbrain.activations.ACTIVATIONS`.
+    init : str or None
+        Initialiser for ``W`` (:mod:`cartoonbrain.initializers`); default He for the ReLU
+        family, Glorot otherwise. Biases start at zero.
+    bias : bool, default True
+        ``False`` gives the post's layer, ``a = W o_prev``.
+    """
+
+    def __init__(
+        self,
+        n_in: int,
+        n_out: int,
+        activation: str | Activation = "identity",
+        init: str | None = None,
+        bias: bool = True,
+    ) -> None:
+        self.n_in = _positive_int("n_in", n_in)
+        self.n_out = _positive_int("n_out", n_out)
+        self._set_affine(activation, init, bias)
+
+    def parameter_shapes(self) -> list[Shape]:
+        shapes: list[Shape] = [(self.n_out, self.n_in)]
+        if self.bias:
+            shapes.append((self.n_out,))
+        return shapes
+
+    def bind(self, params: list[Array], grads: list[Array]) -> None:
+        self.W, self.dW = params[0], grads[0]
+        if self.bias:
+            self.b, self.db = params[1], grads[1]
+
+    def initialize(self, rng: np.random.Generator) -> None:
+        assert self.W is not None
+        init = get_initializer(self.init)
+        self.W[...] = init(rng, self.W.shape, self.n_in, self.n_out)
+        if self.b is not None:
+            self.b[...] = 0
+
+    def output_shape(self, input_shape: Shape | None) -> Shape:
+        if input_shape is not None and input_shape != (self.n_in,):
+            hint = ""
+            if len(input_shape) > 1:
+                hint = f"; add Flatten() before it for inputs of shape {input_shape}"
+            raise ValueError(
+                f"Dense({self.n_in}, {self.n_out}) takes inputs of shape ({self.n_in},) "
+                f"but gets {input_shape}{hint}"
+            )
+        return (self.n_out,)
+
+    def forward(self, o_prev: Array, training: bool = False) -> Array:
+        """A = O_prev Wᵀ + b;  O = f(A). Caches O_prev, A and O for :meth:`backward`."""
+        assert self.W is not None
+        a = np.dot(o_prev, self.W.T)  # = o_prev @ W.T, as in infer
+        if self.b is not None:
+            a += self.b
+        self.o_prev, self.affines = o_prev, a
+        self.transforms = self.activation.f(a)
+        return self.transforms
+
+    def infer(self, o_prev: Array) -> Array:
+        """A = O_prev Wᵀ + b;  O = f(A), computed in A's memory and not cached."""
+        assert self.W is not None
+        a = np.dot(o_prev, self.W.T)  # = o_prev @ W.T; np.dot's call costs ~0.4 µs less here
+        if self.b is not None:
+            a += self.b
+        return self.f_in_place(a)
+
+    def backward(self, g: Array, need_input_gradient: bool = True) -> Array | None:
+        """Carry G = ∂L/∂O back through the layer, filling ∇W and ∇b.
+
+        G ← G ⊙ f'(A)      ∇W = Gᵀ O_prev      ∇b = Σ_rows G      G_prev = G W
+        """
+        assert self.W is not None and self.dW is not None and self.o_prev is not None
+        assert self.affines is not None and self.transforms is not None
+        if self.activation.name != "identity":
+            g = self.activation.backward(g, self.affines, self.transforms)
+        np.matmul(g.T, self.o_prev, out=self.dW)
+        if self.db is not None:  # Σ_rows G = 1ᵀ G: as a product, 3x faster than np.sum(axis=0)
+            np.dot(constant(1, len(g), g.dtype), g, out=self.db)
+        return g @ self.W if need_input_gradient else None
+
+    def get_config(self) -> dict[str, Any]:
+        return {
+            "type": "Dense",
+            "n_in": self.n_in,
+            "n_out": self.n_out,
+            "activation": self.activation.name,
+            "init": self.init,
+            "bias": self.bias,
+        }
