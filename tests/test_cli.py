@@ -150,6 +150,20 @@ def test_help_explains_every_command(capsys):
         assert "usage: cartoonbrain " + command in capsys.readouterr().out
 
 
+def test_help_lists_the_registries_as_they_are_when_the_parser_is_built(monkeypatch, capsys):
+    """--activation, --loss and --optimizer offer what is registered when main runs."""
+    from cartoonbrain import activations, losses, optimizers
+
+    monkeypatch.setitem(activations.ACTIVATIONS, "toy_swish", activations.ACTIVATIONS["tanh"])
+    monkeypatch.setitem(losses.LOSSES, "toy_huber", losses.LOSSES["mse"])
+    monkeypatch.setitem(optimizers.OPTIMIZERS, "toy_lion", optimizers.OPTIMIZERS["sgd"])
+    with pytest.raises(SystemExit):
+        run("train", "--help")
+    out = capsys.readouterr().out
+    for name in ("toy_swish", "toy_huber", "toy_lion", *cb.ACTIVATIONS, *cb.LOSSES):
+        assert name in out
+
+
 # ------------------------------------------------------------------ bad input
 BAD_CSVS = {
     "nan feature": ("a,b,y\n1,2,x\n1,nan,z\n", "row 3, column 'b'"),

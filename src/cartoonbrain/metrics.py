@@ -16,7 +16,7 @@ from numpy.typing import NDArray
 
 Array = NDArray[Any]
 
-__all__ = ["METRICS", "accuracy", "default_metrics", "mae", "mse", "r2"]
+__all__ = ["METRICS", "accuracy", "confusion_matrix", "default_metrics", "mae", "mse", "r2"]
 
 
 def predicted_classes(y: Array, independent: bool = False) -> Array:
@@ -28,6 +28,35 @@ def predicted_classes(y: Array, independent: bool = False) -> Array:
     if independent or y.ndim != 2 or y.shape[1] == 1:
         return (y > 0.5).astype(np.int64)
     return y.argmax(axis=1)
+
+
+def confusion_matrix(true_ids: Any, predicted_ids: Any, n_classes: int) -> NDArray[np.int64]:
+    """Counts of (true class, predicted class) pairs.
+
+        C[i, j] = #{samples s : t_s = i and y_s = j}      (rows: true, columns: predicted)
+
+    Parameters
+    ----------
+    true_ids, predicted_ids : array-like of int, shape (n_samples,)
+        Class ids in ``range(n_classes)``.
+    n_classes : int
+
+    Returns
+    -------
+    ndarray of int64, shape (n_classes, n_classes)
+    """
+    t = np.asarray(true_ids).reshape(-1)
+    y = np.asarray(predicted_ids).reshape(-1)
+    if len(t) != len(y):
+        raise ValueError(f"confusion_matrix: {len(t)} true ids but {len(y)} predicted ids")
+    for name, ids in (("true", t), ("predicted", y)):
+        if ids.size and (ids.dtype.kind not in "iub" or ids.min() < 0 or ids.max() >= n_classes):
+            raise ValueError(
+                f"confusion_matrix: {name} ids must be integers in [0, {n_classes}); "
+                f"got {ids.dtype} values from {ids.min()} to {ids.max()}"
+            )
+    flat = np.bincount(t.astype(np.int64) * n_classes + y, minlength=n_classes * n_classes)
+    return flat.reshape(n_classes, n_classes).astype(np.int64, copy=False)
 
 
 def accuracy(y: Array, t: Array, independent: bool = False) -> float:

@@ -1,0 +1,62 @@
+"""``cartoonbrain blog``: the blog post's experiment (six sigmoid layers, SGD on random data).
+
+cartoonbrain blog [--epochs N] [--samples N] [--learning-rate F] [--seed S] [--report DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from ._args import positive_float, positive_int
+
+__all__ = ["add_parser", "run"]
+
+
+def add_parser(sub: Any) -> None:
+    p = sub.add_parser(
+        "blog",
+        help="run the blog post's experiment (six sigmoid layers, SGD on random data)",
+        description=(
+            "Reproduce the post's experiment exactly: a 10-100-150-80-40-10-2 network with "
+            "standard-normal weights, no biases and a sigmoid on every layer, trained by SGD "
+            "one sample at a time on random data. Prints 'Epoch e / E; Loss L' per epoch."
+        ),
+    )
+    p.add_argument("--epochs", type=positive_int, default=100, help="epochs (default 100)")
+    p.add_argument("--samples", type=positive_int, default=50, help="samples (default 50)")
+    p.add_argument(
+        "--learning-rate", type=positive_float, default=0.05, help="SGD step ε (default 0.05)"
+    )
+    p.add_argument("--seed", type=int, default=0, help="seed of the data and weights (default 0)")
+    p.add_argument(
+        "--report",
+        metavar="DIR",
+        help="also write DIR/report.html (the same run through cb.Network: curves, per-layer "
+        "gradients, diagnostics) and print the diagnostics; needs matplotlib",
+    )
+    p.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from .. import blog
+
+    def log(line: str) -> None:
+        print(line, flush=True)
+
+    if args.report is not None:
+        from ..report import blog_report
+
+        path, _ = blog_report(
+            args.report, args.epochs, args.samples, args.learning_rate, args.seed, log=log
+        )
+        print(f"wrote the training report to {path}", flush=True)
+        return 0
+    blog.run(
+        epochs=args.epochs,
+        n_samples=args.samples,
+        learning_rate=args.learning_rate,
+        seed=args.seed,
+        log=log,
+    )
+    return 0

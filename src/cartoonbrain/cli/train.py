@@ -1,0 +1,358 @@
+"""``cartoonbrain train``: build a network for the data, train it, save it.
+
+    cartoonbrain train [--dataset NAME | --data FILE.csv --target COLUMN] [options]
+
+With no arguments: a 64-128-10 ReLU network with dropout on the built-in digits dataset.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+from typing import Any
+
+from ._args import (
+    activation_names,
+    fraction,
+    layer_sizes,
+    loss_names,
+    optimizer_names,
+    or_list,
+    positive_float,
+    positive_int,
+)
+from ._data import (
+    Data,
+    fit_scaler,
+    load_dataset,
+    model_inputs,
+    read_training_csv,
+    scaled,
+    split_test,
+)
+from ._errors import CommandError
+
+__all__ = ["add_parser", "run"]
+
+
+def add_parser(sub: Any) -> None:
+    """The ``train`` subcommand and its options (a long function: one statement an option)."""
+    p = sub.add_parser(
+        "train",
+        help="train a network on a built-in dataset or a CSV file",
+        description=(
+            "Train a network and save it. With no arguments: a 64-128-10 ReLU network with "
+            "dropout on the built-in 'digits' dataset, reaching about 97-98%% test accuracy "
+            "in a few seconds."
+        ),
+    )
+    source = p.add_mutually_exclusive_group()
+    source.add_argument("--dataset", metavar="NAME", help="a built-in dataset (default digits)")
+    source.add_argument("--data", metavar="FILE.csv", help="a CSV file with a header row")
+    p.add_argument("--target", metavar="COLUMN", help="the target column of --data")
+    _add_architecture(p)
+    _add_optimization(p)
+    p.add_argument("--dtype", choices=("float32", "float64"), default="float32")
+    p.add_argument("--seed", type=int, default=0, help="seed of everything random (default 0)")
+    p.add_argument("--out", default="model.npz", help="where to save the model (default model.npz)")
+    p.add_argument(
+        "--checkpoint",
+        metavar="PATH",
+        help="save a checkpoint after every epoch (also a valid model file)",
+    )
+    p.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue from --checkpoint if it exists; the result is bit-identical",
+    )
+    p.add_argument("--quiet", action="store_true", help="no progress bar or epoch lines")
+    p.add_argument(
+        "--report",
+        metavar="DIR",
+        help="also write DIR/report.html (curves, per-layer gradients, diagnostics) and "
+        "print the diagnostics; needs matplotlib",
+    )
+    p.set_defaults(handler=run)
+
+
+def _add_architecture(p: Any) -> None:
+    p.add_argument(
+        "--hidden",
+        type=layer_sizes,
+        default=(128,),
+        metavar="64,32",
+        help="hidden layer sizes, comma-separated (default 128; 'none' for none)",
+    )
+    p.add_argument(
+        "--conv",
+        type=layer_sizes,
+        default=(),
+        metavar="16,32",
+        help="convolutional blocks before the hidden layers, for the image and signal "
+        "datasets (digits, mnist5k, mnist1d): per entry a 3-wide convolution with that many "
+        "channels and a 2-wide max-pool (default none)",
+    )
+    p.add_argument(
+        "--activation",
+        default="relu",
+        help=f"activation of the hidden layers: {or_list(activation_names())} (default relu)",
+    )
+    p.add_argument(
+        "--dropout",
+        type=fraction,
+        default=0.2,
+        help="dropout rate after each hidden layer (default 0.2)",
+    )
+    p.add_argument(
+        "--loss",
+        default="auto",
+        help="auto (cross_entropy for class labels, mse for numbers), " + or_list(loss_names()),
+    )
+
+
+def _add_optimization(p: Any) -> None:
+    p.add_argument(
+        "--optimizer",
+        default="adam",
+        help=f"{or_list(optimizer_names())} (default adam)",
+    )
+    p.add_argument(
+        "--learning-rate",
+        type=positive_float,
+        default=None,
+        help="initial learning rate (default 0.003 for adam/adamw/rmsprop, 0.05 for sgd)",
+    )
+    p.add_argument(
+        "--schedule",
+        choices=("cosine", "constant"),
+        default="cosine",
+        help="learning-rate schedule over the run (default cosine)",
+    )
+    p.add_argument("--epochs", type=positive_int, default=30, help="epochs (default 30)")
+    p.add_argument("--batch-size", type=positive_int, default=32, help="batch size (default 32)")
+    p.add_argument(
+        "--validation-split",
+        type=fraction,
+        default=0.1,
+        help="fraction of the training rows held out for validation (default 0.1)",
+    )
+    p.add_argument(
+        "--test-split",
+        type=fraction,
+        default=0.2,
+        help="for --data: fraction of rows held out as the test set (default 0.2)",
+    )
+
+
+# ---------------------------------------------------------------- the run
+def run(args: argparse.Namespace) -> int:
+    import cartoonbrain as cb
+
+    data = _data(args)
+    net = build_network(args, data)
+    if args.data is not None:  # CSV features: standardise with the training rows' statistics
+        net.metadata["scaler"] = fit_scaler(data.X)
+    X = model_inputs(net, scaled(net.metadata, data.X))
+    optimizer = _optimizer(args, len(X))
+    monitor = _train_monitor(args)
+    if not args.quiet:
+        print(
+            f"training on {data.name}: {len(X)} rows, {data.X.shape[1]} features, "
+            f"{data.task}; network {net.n_parameters:,} parameters, loss {net.loss.name}",
+            flush=True,
+        )
+    try:
+        history = net.fit(
+            X,
+            data.y,
+            epochs=args.epochs,
+            batch_size=args.batch_size,
+            optimizer=optimizer,
+            validation_split=args.validation_split,
+            verbose=0 if args.quiet else 1,
+            checkpoint=args.checkpoint,
+            resume=args.resume,
+            callbacks=[] if monitor is None else [monitor],
+        )
+    except cb.TrainingDiverged as exc:
+        cb.save(net, args.out)
+        if monitor is not None:
+            _write_report(args, net, data, None, monitor, error=exc)
+        raise CommandError(f"{exc}; the last finite model was saved to {args.out}") from None
+    _finish(args, net, data, history, monitor)
+    return 0
+
+
+def _data(args: argparse.Namespace) -> Data:
+    """The training data: --data (with its test split) or a built-in --dataset."""
+    if args.data is not None:
+        if args.target is None:
+            raise CommandError("--data needs --target COLUMN, the column to predict")
+        data = read_training_csv(args.data, args.target)
+        split_test(data, args.test_split, args.seed)
+        return data
+    if args.target is not None:
+        raise CommandError("--target goes with --data FILE.csv, not with a built-in dataset")
+    return load_dataset(args.dataset or "digits", args.seed)
+
+
+def _optimizer(args: argparse.Namespace, n_rows: int) -> Any:
+    """--optimizer with --learning-rate, decayed by --schedule over the run's steps."""
+    import cartoonbrain as cb
+
+    optimizer = cb.get_optimizer(args.optimizer)
+    rate = args.learning_rate or (0.05 if args.optimizer == "sgd" else 0.003)
+    if args.schedule == "cosine":
+        n_train = n_rows - round(n_rows * args.validation_split)
+        steps = args.epochs * -(-n_train // args.batch_size)
+        optimizer.learning_rate = cb.CosineDecay(rate, steps)
+    else:
+        optimizer.learning_rate = rate
+    return optimizer
+
+
+def _finish(args: argparse.Namespace, net: Any, data: Data, history: Any, monitor: Any) -> None:
+    """The test score (or the final loss), the saved model, the report."""
+    import cartoonbrain as cb
+
+    if data.X_test is not None and data.y_test is not None:
+        result = net.evaluate(model_inputs(net, scaled(net.metadata, data.X_test)), data.y_test)
+        print("test " + "  ".join(f"{k} {v:.4f}" for k, v in result.items()), flush=True)
+    elif not args.quiet:
+        print(f"final loss {history['loss'][-1]:.4f}")
+    cb.save(net, args.out)
+    print(f"saved the model to {args.out}", flush=True)
+    if monitor is not None:
+        _write_report(args, net, data, history, monitor)
+
+
+# ---------------------------------------------------------------- the network
+def build_network(args: argparse.Namespace, data: Data) -> Any:
+    """An MLP (after convolutional blocks with --conv) sized for the data, with its loss."""
+    import cartoonbrain as cb
+
+    from ..builders import mlp
+
+    loss = _loss(args.loss, data)
+    assert data.y is not None
+    if data.task == "classification":
+        assert data.classes is not None
+        n_out = 1 if loss == "binary_cross_entropy" else len(data.classes)
+    else:
+        n_out = 1 if data.y.ndim == 1 else data.y.shape[1]
+    layers, input_shape, n_in = _conv_blocks(args, data)
+    layers += mlp(n_in, args.hidden, n_out, activation=args.activation, dropout=args.dropout)
+    metadata = {
+        "task": data.task,
+        "classes": data.classes,
+        "feature_names": data.feature_names,
+        "target": data.target,
+        "source": data.name,
+    }
+    return cb.Network(
+        layers,
+        loss=loss,
+        seed=args.seed,
+        dtype=args.dtype,
+        metadata=metadata,
+        input_shape=input_shape,
+    )
+
+
+def _loss(name: str, data: Data) -> str:
+    """--loss, with "auto" resolved, checked against the target's kind."""
+    from ..losses import LOSSES
+
+    classification = data.task == "classification"
+    loss = ("cross_entropy" if classification else "mse") if name == "auto" else name
+    if loss not in LOSSES:
+        raise CommandError(f"unknown --loss {loss!r}; expected auto or one of {', '.join(LOSSES)}")
+    if LOSSES[loss].classification != classification:
+        kind = "class labels" if classification else "continuous numbers"
+        raise CommandError(f"--loss {loss} does not fit a target of {kind}; try --loss auto")
+    if loss == "binary_cross_entropy" and data.classes is not None and len(data.classes) != 2:
+        raise CommandError(
+            f"--loss binary_cross_entropy needs 2 classes; the target has {len(data.classes)}"
+        )
+    return loss
+
+
+def _conv_blocks(args: argparse.Namespace, data: Data) -> tuple[list[Any], Any, int]:
+    """--conv 16,32: per entry a 3-wide convolution (ReLU, 'same' padding) and a 2-wide
+    max-pool, over each sample's image (C, H, W) or signal (C, L); then Flatten."""
+    from ..builders import conv_blocks
+
+    if not args.conv:
+        return [], None, data.X.shape[1]
+    shape = data.input_shape
+    if shape is None or len(shape) not in (2, 3):
+        raise CommandError(
+            "--conv needs a built-in image or signal dataset (digits, mnist5k, mnist1d); "
+            f"{data.name} has plain feature rows"
+        )
+    layers, n_features = conv_blocks(shape, args.conv, activation=args.activation)
+    return layers, shape, n_features
+
+
+# ---------------------------------------------------------------- --report
+def _train_monitor(args: argparse.Namespace) -> Any:
+    """A TrainingMonitor for --report (matplotlib is checked now, not after training)."""
+    if args.report is None:
+        return None
+    from ..diagnostics import TrainingMonitor
+    from ..report import require_matplotlib
+
+    require_matplotlib()
+    return TrainingMonitor()
+
+
+def _write_report(
+    args: argparse.Namespace,
+    net: Any,
+    data: Data,
+    history: Any,
+    monitor: Any,
+    error: BaseException | None = None,
+) -> None:
+    """Print the diagnostics and write --report DIR/report.html (with the test set)."""
+    from ..diagnostics import diagnose, print_findings
+    from ..report import write_report
+
+    print_findings(diagnose(monitor, history, error=error))
+    config = {k: v for k, v in vars(args).items() if k not in ("handler", "debug", "command")}
+    config["command"] = command_line(args)
+    config.update(
+        dataset=data.name, task=data.task, n_train_rows=len(data.X), n_features=data.X.shape[1]
+    )
+    config["optimizer"] = net.optimizer.get_config()
+    X_test = y_test = None
+    if error is None and data.X_test is not None and data.y_test is not None:
+        X_test, y_test = model_inputs(net, scaled(net.metadata, data.X_test)), data.y_test
+    path = write_report(
+        args.report,
+        net,
+        history,
+        monitor,
+        config=config,
+        title=f"cartoonbrain train on {data.name}",
+        X_test=X_test,
+        y_test=y_test,
+        error=error,
+    )
+    print(f"wrote the training report to {path}", flush=True)
+
+
+def command_line(args: argparse.Namespace) -> str:
+    """A ``cartoonbrain train ...`` line that repeats the run (every option spelled out)."""
+    skip = ("command", "handler", "debug", "report", "checkpoint", "resume", "quiet")
+    parts = ["cartoonbrain", args.command]
+    for key, value in vars(args).items():
+        if key in skip or value is None or value is False:
+            continue
+        option = "--" + key.replace("_", "-")
+        if value is True:
+            parts.append(option)
+        else:
+            text = ",".join(map(str, value)) if isinstance(value, tuple) else str(value)
+            parts += [option, shlex.quote(text)]
+    return " ".join(parts)
