@@ -26,6 +26,7 @@ __all__ = [
     "ACTIVATIONS",
     "Activation",
     "get_activation",
+    "register_activation",
     "sigmoid_gradient",
     "softmax",
     "stable_sigmoid",
@@ -213,39 +214,66 @@ def _make(name: str, f: Callable[[Array], Array], df: Derivative) -> Activation:
     return Activation(name, f, df, _elementwise(df))
 
 
+#: The activations that configs and model files can name, by name: filled by
+#: :func:`register_activation`, called beside each definition below.
+ACTIVATIONS: dict[str, Activation] = {}
+
+
+def register_activation(activation: Activation) -> Activation:
+    """Make ``activation`` usable by name: in layers (``Dense(..., activation="swish")``),
+    configs, and model files that ``save`` writes and ``load`` reads back.
+
+    Returns ``activation``, so a definition can be ``swish = register_activation(...)``.
+    Registering the same object again does nothing; a name held by another activation
+    raises ValueError (a new activation may not replace a built-in silently).
+    """
+    if not isinstance(activation, Activation):
+        raise ValueError(f"register_activation takes an Activation; got {activation!r}")
+    name = activation.name
+    if not isinstance(name, str) or not name:
+        raise ValueError(f"an activation's name must be a non-empty string; got {name!r}")
+    held = ACTIVATIONS.get(name)
+    if held is not None and held is not activation:
+        raise ValueError(
+            f"an activation named {name!r} is already registered ({held!r}); "
+            f"give the new one another name"
+        )
+    ACTIVATIONS[name] = activation
+    return activation
+
+
 LEAKY_SLOPE = 0.01
 
-ACTIVATIONS: dict[str, Activation] = {
-    act.name: act
-    for act in [
-        # f(a) = a                        f'(a) = 1
-        _make("identity", lambda a: a, lambda a, o: np.ones_like(a)),
-        # f(a) = σ(a)                     f'(a) = o (1 − o)
-        _make("sigmoid", stable_sigmoid, lambda a, o: o * (1 - o)),
-        # f(a) = tanh(a)                  f'(a) = 1 − o²
-        _make("tanh", np.tanh, lambda a, o: 1 - o * o),
-        # f(a) = max(a, 0)                f'(a) = [a > 0]
-        _make("relu", relu, lambda a, o: a > 0),  # g ⊙ [a > 0]
-        # f(a) = a if a > 0 else 0.01 a   f'(a) = 1 if a > 0 else 0.01
-        _make(
-            "leaky_relu",
-            lambda a: np.where(a > 0, a, a * a.dtype.type(LEAKY_SLOPE)),
-            lambda a, o: np.where(a > 0, a.dtype.type(1), a.dtype.type(LEAKY_SLOPE)),
-        ),
-        # f(a) = a if a > 0 else e^a − 1  f'(a) = 1 if a > 0 else o + 1
-        _make(
-            "elu",
-            lambda a: np.where(a > 0, a, np.expm1(np.minimum(a, 0))),
-            lambda a, o: np.where(a > 0, a.dtype.type(1), o + 1),
-        ),
-        # f(a) = log(1 + e^a)             f'(a) = σ(a)
-        _make(
-            "softplus", lambda a: np.logaddexp(a.dtype.type(0), a), lambda a, o: stable_sigmoid(a)
-        ),
-    ]
-}
+# f(a) = a                        f'(a) = 1
+register_activation(_make("identity", lambda a: a, lambda a, o: np.ones_like(a)))
+# f(a) = σ(a)                     f'(a) = o (1 − o)
+register_activation(_make("sigmoid", stable_sigmoid, lambda a, o: o * (1 - o)))
+# f(a) = tanh(a)                  f'(a) = 1 − o²
+register_activation(_make("tanh", np.tanh, lambda a, o: 1 - o * o))
+# f(a) = max(a, 0)                f'(a) = [a > 0]
+register_activation(_make("relu", relu, lambda a, o: a > 0))  # g ⊙ [a > 0]
+# f(a) = a if a > 0 else 0.01 a   f'(a) = 1 if a > 0 else 0.01
+register_activation(
+    _make(
+        "leaky_relu",
+        lambda a: np.where(a > 0, a, a * a.dtype.type(LEAKY_SLOPE)),
+        lambda a, o: np.where(a > 0, a.dtype.type(1), a.dtype.type(LEAKY_SLOPE)),
+    )
+)
+# f(a) = a if a > 0 else e^a − 1  f'(a) = 1 if a > 0 else o + 1
+register_activation(
+    _make(
+        "elu",
+        lambda a: np.where(a > 0, a, np.expm1(np.minimum(a, 0))),
+        lambda a, o: np.where(a > 0, a.dtype.type(1), o + 1),
+    )
+)
+# f(a) = log(1 + e^a)             f'(a) = σ(a)
+register_activation(
+    _make("softplus", lambda a: np.logaddexp(a.dtype.type(0), a), lambda a, o: stable_sigmoid(a))
+)
 # softmax(a)_k = e^(a_k) / Σ_j e^(a_j)   gᵀJ = o ⊙ (g − Σ_k g_k o_k)
-ACTIVATIONS["softmax"] = Activation("softmax", softmax, None, _softmax_backward)
+register_activation(Activation("softmax", softmax, None, _softmax_backward))
 
 
 #: activations that can overwrite their input: used by inference, which caches nothing
