@@ -20,7 +20,7 @@ finite logits (logsumexp is taken after subtracting the row maximum, softplus as
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
@@ -29,7 +29,7 @@ from .activations import row_max, row_sum, softmax, stable_sigmoid
 
 Array = NDArray[Any]
 
-__all__ = ["LOSSES", "Loss", "get_loss"]
+__all__ = ["LOSSES", "Loss", "get_loss", "register_loss"]
 
 
 class Loss:
@@ -63,6 +63,35 @@ class Loss:
         return f"get_loss({self.name!r})"
 
 
+#: The losses that configs and model files can name, by :attr:`Loss.name`: filled by
+#: :func:`register_loss` where each loss class is declared.
+LOSSES: dict[str, type[Loss]] = {}
+
+Loss_ = TypeVar("Loss_", bound=type[Loss])
+
+
+def register_loss(cls: Loss_) -> Loss_:
+    """Class decorator: make the loss ``cls`` usable by its :attr:`~Loss.name`, in
+    ``Network(loss=...)``, configs, and model files (``save`` writes it, ``load`` reads it).
+
+    Raises ValueError when ``cls`` is not a Loss with a name of its own, or when another
+    class already holds that name (a new loss may not replace a built-in silently).
+    """
+    if not (isinstance(cls, type) and issubclass(cls, Loss)):
+        raise ValueError(f"register_loss takes a subclass of Loss; got {cls!r}")
+    name = cls.name
+    if not isinstance(name, str) or not name or name == Loss.name:
+        raise ValueError(f"{cls.__qualname__} needs a name of its own (name = ...); got {name!r}")
+    held = LOSSES.get(name)
+    if held is not None and held is not cls:
+        raise ValueError(
+            f"a loss named {name!r} is already registered ({held.__module__}."
+            f"{held.__qualname__}); give {cls.__qualname__} another name"
+        )
+    LOSSES[name] = cls
+    return cls
+
+
 def _regression_targets(t: Any, n_outputs: int, dtype: np.dtype, name: str) -> Array:
     t = np.asarray(t)
     if t.dtype.kind not in "biuf":
@@ -77,6 +106,7 @@ def _regression_targets(t: Any, n_outputs: int, dtype: np.dtype, name: str) -> A
     return np.ascontiguousarray(t, dtype=dtype)
 
 
+@register_loss
 class SquaredError(Loss):
     name = "squared_error"
 
@@ -91,6 +121,7 @@ class SquaredError(Loss):
         return _regression_targets(t, n_outputs, dtype, self.name)
 
 
+@register_loss
 class MeanSquaredError(Loss):
     name = "mse"
 
@@ -104,6 +135,7 @@ class MeanSquaredError(Loss):
         return _regression_targets(t, n_outputs, dtype, self.name)
 
 
+@register_loss
 class CrossEntropy(Loss):
     name = "cross_entropy"
     classification = True
@@ -176,6 +208,7 @@ class CrossEntropy(Loss):
         )
 
 
+@register_loss
 class BinaryCrossEntropy(Loss):
     name = "binary_cross_entropy"
     classification = True
@@ -208,11 +241,6 @@ class BinaryCrossEntropy(Loss):
                 f"row {r} has {t[r].tolist()}"
             )
         return t
-
-
-LOSSES: dict[str, type[Loss]] = {
-    cls.name: cls for cls in (SquaredError, MeanSquaredError, CrossEntropy, BinaryCrossEntropy)
-}
 
 
 def get_loss(loss: str | Loss) -> Loss:
