@@ -7,19 +7,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import cartoonbrain as cb
+from cartoonbrain.gradcheck import central_difference
 from cartoonbrain.losses import get_loss
 
-H = 1e-6
 
-
-def numerical_gradient(loss, y, t, h=H):
-    out = np.empty_like(y)
-    for i in np.ndindex(y.shape):
-        up, down = y.copy(), y.copy()
-        up[i] += h
-        down[i] -= h
-        out[i] = (loss(up, t) - loss(down, t)) / (2 * h)
-    return out
+def numerical_gradient(loss, y, t):
+    """∂L/∂Y by central differences (shared helper, float64)."""
+    return central_difference(lambda x: loss(x, t), y.copy())
 
 
 def logsumexp(z):
@@ -59,6 +53,51 @@ def test_gradient_equals_central_differences(name, data):
     assert value == pytest.approx(loss(y.copy(), t), rel=1e-15)
     atol = 1e-8 * max(1.0, abs(value))  # rounding in L(y ± h) costs about ε|L|/h
     np.testing.assert_allclose(grad, numerical_gradient(loss, y, t), rtol=1e-6, atol=atol)
+
+
+@pytest.mark.parametrize("name", sorted(cb.LOSSES))
+@settings(max_examples=30, deadline=None)
+@given(data=st.data())
+def test_weighted_loss_is_the_weighted_mean_of_the_samples_losses(name, data):
+    """L = Σ w_i ℓ_i / Σ w,  ∂L/∂y_i = (w_i / Σ w) ∂ℓ_i/∂y_i, each ℓ_i taken alone."""
+    y, t = data.draw(problems(name))
+    w = np.asarray(
+        data.draw(
+            st.lists(st.sampled_from([0.0, 0.5, 1.0, 2.0, 3.0]), min_size=len(y), max_size=len(y))
+        )
+    )
+    if not w.sum() > 0:
+        w[0] = 1.0
+    loss = get_loss(name)
+    alone = [loss.value_and_gradient(y[i : i + 1].copy(), t[i : i + 1]) for i in range(len(y))]
+    value, g = loss.value_and_gradient(y.copy(), t, w)
+    expected = sum(w_i * v for w_i, (v, _) in zip(w, alone)) / w.sum()
+    np.testing.assert_allclose(value, expected, rtol=1e-12, atol=1e-15)
+    expected_g = np.vstack([w_i / w.sum() * g_i for w_i, (_, g_i) in zip(w, alone)])
+    np.testing.assert_allclose(g, expected_g, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(value, loss(y.copy(), t, w), rtol=1e-15)
+
+
+@pytest.mark.parametrize("name", sorted(cb.LOSSES))
+def test_integer_weights_repeat_rows_and_unit_weights_change_nothing(name):
+    rng = np.random.default_rng(3)
+    y = rng.normal(size=(6, 3))
+    t = draw_targets(name, rng, 6, 3)
+    w = np.array([0, 1, 2, 3, 1, 0])
+    loss = get_loss(name)
+    value, _ = loss.value_and_gradient(y.copy(), t, w)
+    repeated, _ = loss.value_and_gradient(np.repeat(y, w, axis=0), np.repeat(t, w, axis=0))
+    np.testing.assert_allclose(value, repeated, rtol=1e-12)
+    plain, g_plain = loss.value_and_gradient(y.copy(), t)
+    ones, g_ones = loss.value_and_gradient(y.copy(), t, np.ones(6))
+    np.testing.assert_allclose(ones, plain, rtol=1e-12)
+    np.testing.assert_allclose(g_ones, g_plain, rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("weights", [np.zeros(4), np.ones(3), -np.ones(4)])
+def test_bad_sample_weights_are_refused(weights):
+    with pytest.raises(ValueError, match=r"sample_weight must hold one non-negative weight"):
+        get_loss("mse").value_and_gradient(np.zeros((4, 1)), np.zeros((4, 1)), weights)
 
 
 # ------------------------------------------------------------------ worked values

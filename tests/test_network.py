@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 import cartoonbrain as cb
 from cartoonbrain import blog
+from cartoonbrain.gradcheck import central_difference
 from tolerance import assert_same_maths
 
 ACTIVATIONS = sorted(cb.ACTIVATIONS)
@@ -27,22 +28,10 @@ def noise_floor(value):
 def central_differences(net, X, t):
     """∂L/∂θ for every parameter θ of a float64 net, by (L(θ + h) − L(θ − h)) / 2h."""
 
-    def L():
-        return net.loss(net.forward(X), t) + net._penalty()
+    def L(_):
+        return net.loss(net.forward(X), t) + net.penalty(len(X))
 
-    estimates = []
-    for p in net.parameters():
-        estimate = np.empty_like(p)
-        for i in np.ndindex(p.shape):
-            saved = p[i]
-            p[i] = saved + H
-            up = L()
-            p[i] = saved - H
-            down = L()
-            p[i] = saved
-            estimate[i] = (up - down) / (2 * H)
-        estimates.append(estimate)
-    return estimates
+    return [central_difference(L, p, H) for p in net.parameters()]
 
 
 def targets_for(loss, rng, n, k):
@@ -98,7 +87,7 @@ def test_loss_and_gradients_equal_central_differences(activation, loss, data):
     if any(isinstance(la, cb.Dense) and la.activation.name in KINKED for la in net.layers):
         assume(min_abs_affines(net) > 1e-4)
     t = net.check_targets(y, len(X))
-    assert value == pytest.approx(net.loss(net.forward(X), t) + net._penalty(), rel=1e-14)
+    assert value == pytest.approx(net.loss(net.forward(X), t) + net.penalty(len(X)), rel=1e-14)
     for g, numeric, p in zip(grads, central_differences(net, X, t), net.parameters()):
         assert g.shape == p.shape and g.dtype == np.float64
         np.testing.assert_allclose(g, numeric, rtol=1e-6, atol=noise_floor(value))

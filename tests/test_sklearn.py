@@ -26,7 +26,6 @@ from cartoonbrain.losses import get_loss
 from cartoonbrain.sklearn import (
     NeuralNetClassifier,
     NeuralNetRegressor,
-    _weighted_value_and_gradient,
 )
 
 # As in scikit-learn's own tests, max_iter reached (a ConvergenceWarning) is not an error
@@ -104,20 +103,6 @@ def test_one_sgd_step_matches_scikit_learns_mlp(kind, weighted):
     for a, b in zip(ours.coefs_ + ours.intercepts_, theirs.coefs_ + theirs.intercepts_):
         np.testing.assert_allclose(a, b, rtol=0, atol=1e-12)
     np.testing.assert_allclose(ours.loss_curve_[-1], theirs.loss_curve_[-1], rtol=1e-12, atol=0)
-
-
-def test_weighted_loss_is_the_weighted_mean_of_the_sample_losses():
-    """L = Σ w_i ℓ_i / Σ w, ∂L/∂y_i = (w_i / Σ w) ℓ_i', each sample's loss taken alone."""
-    rng = np.random.default_rng(1)
-    y, t = rng.normal(size=(7, 3)), rng.integers(0, 3, size=7)
-    w = np.array([0.0, 1.0, 2.5, 1.0, 0.0, 3.0, 2.5])
-    loss = get_loss("cross_entropy")
-    alone = [loss.value_and_gradient(y[i : i + 1], t[i : i + 1]) for i in range(7)]
-    value, g = _weighted_value_and_gradient(loss, y, t, w)
-    expected_value = sum(w_i * v for w_i, (v, _) in zip(w, alone)) / w.sum()
-    expected_g = np.vstack([w_i / w.sum() * g_i for w_i, (_, g_i) in zip(w, alone)])
-    np.testing.assert_allclose(value, expected_value, rtol=1e-14, atol=0)
-    np.testing.assert_allclose(g, expected_g, rtol=1e-14, atol=1e-16)
 
 
 # ---------------------------------------------------------------------------------------
@@ -450,7 +435,8 @@ def test_coefs_are_read_only_transposed_weights(blobs):
         model.coefs_[0][0, 0] = 1.0
     assert model.n_layers_ == 4 and model.n_features_in_ == 4 and model.n_outputs_ == 3
     assert model.out_activation_ == "softmax"
-    assert model.network_.l2 == model.alpha / len(X)  # (α / 2n) Σ‖W‖² in network_.evaluate
+    # network_.evaluate reports MLP's full-batch objective: (α / 2n) Σ‖W‖² for n samples
+    assert model.network_.l2 == model.alpha and model.network_.l2_per_sample
 
 
 def test_feature_names_in_from_a_dataframe(blobs):

@@ -11,10 +11,14 @@ match it to about 1e-7 relative in float64. The error of one parameter array is
 
 A float32 network is checked through a float64 copy (float32's rounding would swamp the
 differences). Dropout is off, so the loss is a deterministic function of the weights.
+
+:func:`central_difference` is the one central-difference helper of the library and its
+tests: every gradient test (activations, losses, layers, networks) goes through it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from copy import deepcopy
 from typing import Any
 
@@ -22,7 +26,63 @@ import numpy as np
 
 from .network import Network
 
-__all__ = ["gradcheck", "gradient_errors", "numerical_gradients"]
+__all__ = ["central_difference", "gradcheck", "gradient_errors", "numerical_gradients"]
+
+
+def central_difference(
+    f: Callable[[np.ndarray], Any],
+    x: np.ndarray,
+    epsilon: float = 1e-6,
+    *,
+    entries: Iterable[int] | None = None,
+    elementwise: bool = False,
+) -> np.ndarray:
+    """∂f/∂x by central differences, in float64: for each entry x_i,
+
+        ∂f/∂x_i ≈ (f(x + h e_i) − f(x − h e_i)) / 2h          (h = epsilon)
+
+    Parameters
+    ----------
+    f : callable
+        ``f(x) -> float``, called with ``x`` itself, changed in place one entry at a time
+        (so ``f`` may also ignore its argument and read ``x`` through a closure: a
+        network's loss as a function of a parameter array that the network holds).
+    x : ndarray of float64, any shape
+        Restored exactly after each entry.
+    entries : iterable of int, optional
+        Flat indices of the entries to estimate; the others are NaN. Default: all.
+    elementwise : bool
+        ``f(x)`` is an array of x's shape whose entry i depends on x_i alone (an
+        activation's f): every entry is moved at once, ``(f(x + h) − f(x − h)) / 2h``.
+
+    Returns
+    -------
+    ndarray of float64, the shape of ``x``
+    """
+    if not isinstance(x, np.ndarray) or x.dtype != np.float64:
+        kind = getattr(x, "dtype", type(x).__name__)
+        raise ValueError(f"central differences need a float64 array x; got {kind}")
+    if elementwise:
+        saved = x.copy()
+        x += epsilon
+        up = np.array(f(x), dtype=np.float64)
+        x[...] = saved - epsilon
+        down = np.array(f(x), dtype=np.float64)
+        x[...] = saved
+        return (up - down) / (2 * epsilon)
+    estimate = np.full(x.shape, np.nan)
+    flat, out = x.reshape(-1), estimate.reshape(-1)
+    if not np.shares_memory(flat, x):
+        raise ValueError("central differences need x laid out in one block (C-contiguous)")
+    for i in range(flat.size) if entries is None else entries:
+        saved_entry = flat[i]
+        flat[i] = saved_entry + epsilon
+        up = float(f(x))
+        flat[i] = saved_entry - epsilon
+        down = float(f(x))
+        flat[i] = saved_entry
+        out[i] = (up - down) / (2 * epsilon)
+    return estimate
 
 
 def _float64_copy(net: Network) -> Network:
@@ -34,6 +94,7 @@ def _float64_copy(net: Network) -> Network:
         loss=net.loss,
         dtype="float64",
         l2=net.l2,
+        l2_per_sample=net.l2_per_sample,
         input_shape=net.input_shape,
     )
     copy.flat_parameters[...] = net.flat_parameters
@@ -58,25 +119,15 @@ def numerical_gradients(
     t = net.check_targets(y, len(X))
 
     def loss() -> float:
-        return net.loss(net.forward(X), t) + net._penalty()
+        return net.loss(net.forward(X), t) + net.penalty(len(X))
 
     rng = np.random.default_rng(seed)
     estimates = []
     for p in net.parameters():
-        estimate = np.full(p.shape, np.nan)
-        flat, out = p.reshape(-1), estimate.reshape(-1)
-        entries = np.arange(flat.size)
-        if max_entries is not None and flat.size > max_entries:
-            entries = np.sort(rng.choice(flat.size, max_entries, replace=False))
-        for i in entries:
-            saved = flat[i]
-            flat[i] = saved + epsilon
-            up = loss()
-            flat[i] = saved - epsilon
-            down = loss()
-            flat[i] = saved
-            out[i] = (up - down) / (2 * epsilon)
-        estimates.append(estimate)
+        entries = None
+        if max_entries is not None and p.size > max_entries:
+            entries = np.sort(rng.choice(p.size, max_entries, replace=False))
+        estimates.append(central_difference(lambda _: loss(), p, epsilon, entries=entries))
     return estimates
 
 

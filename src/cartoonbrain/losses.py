@@ -41,10 +41,42 @@ class Loss:
     #: the activation this loss applies itself to the logits (predict applies it too)
     output_activation: str | None = None
 
-    def __call__(self, y: Array, t: Array) -> float:
-        return self.value_and_gradient(y, t)[0]
+    def __call__(self, y: Array, t: Array, sample_weight: Array | None = None) -> float:
+        if sample_weight is None:  # a loss written before sample weights takes (y, t) only
+            return self.value_and_gradient(y, t)[0]
+        return self.value_and_gradient(y, t, sample_weight)[0]
 
-    def value_and_gradient(self, y: Array, t: Array) -> tuple[float, Array]:
+    def value_and_gradient(
+        self, y: Array, t: Array, sample_weight: Array | None = None
+    ) -> tuple[float, Array]:
+        """The loss and ∂L/∂Y. With ``sample_weight`` w (one non-negative number per row),
+        the weighted mean of the samples' losses ℓ_i, as scikit-learn's losses take it:
+
+            L = Σ_i w_i ℓ_i / Σ_i w_i          ∂L/∂y_i = (w_i / Σ_i w_i) ∂ℓ_i/∂y_i
+
+        (without weights, w_i = 1: the plain mean). Subclasses implement :meth:`mean`
+        and :meth:`per_sample`.
+        """
+        if sample_weight is None:
+            return self.mean(y, t)
+        w = np.asarray(sample_weight, dtype=np.float64)
+        total = float(w.sum())
+        if w.shape != (y.shape[0],) or not total > 0:
+            raise ValueError(
+                f"sample_weight must hold one non-negative weight per row ({y.shape[0]}) "
+                f"with a positive sum; got shape {w.shape}, sum {total}"
+            )
+        _, g = self.mean(y, t)  # (1/n) ∂ℓ_i/∂y_i in row i
+        scale = (w * (y.shape[0] / total)).astype(g.dtype)
+        g *= scale.reshape(-1, *([1] * (g.ndim - 1)))
+        return float(np.dot(w, self.per_sample(y, t))) / total, g
+
+    def mean(self, y: Array, t: Array) -> tuple[float, Array]:
+        """The unweighted loss (the mean of the ℓ_i) and its gradient ∂L/∂Y."""
+        raise NotImplementedError
+
+    def per_sample(self, y: Array, t: Array) -> Array:
+        """ℓ_i, the loss of each row alone, shape (n_samples,), in float64."""
         raise NotImplementedError
 
     def output(self, y: Array, in_place: bool = False) -> Array:
@@ -110,7 +142,11 @@ def _regression_targets(t: Any, n_outputs: int, dtype: np.dtype, name: str) -> A
 class SquaredError(Loss):
     name = "squared_error"
 
-    def value_and_gradient(self, y: Array, t: Array) -> tuple[float, Array]:
+    def per_sample(self, y: Array, t: Array) -> Array:
+        d = np.subtract(y, t, dtype=np.float64)
+        return np.einsum("ij,ij->i", d, d) / 2
+
+    def mean(self, y: Array, t: Array) -> tuple[float, Array]:
         d = y - t
         n = y.shape[0]
         value = float(np.vdot(d, d)) / (2 * n)
@@ -125,7 +161,11 @@ class SquaredError(Loss):
 class MeanSquaredError(Loss):
     name = "mse"
 
-    def value_and_gradient(self, y: Array, t: Array) -> tuple[float, Array]:
+    def per_sample(self, y: Array, t: Array) -> Array:
+        d = np.subtract(y, t, dtype=np.float64)
+        return np.einsum("ij,ij->i", d, d) / y.shape[1]
+
+    def mean(self, y: Array, t: Array) -> tuple[float, Array]:
         d = y - t
         value = float(np.vdot(d, d)) / d.size
         d *= d.dtype.type(2 / d.size)
@@ -141,7 +181,15 @@ class CrossEntropy(Loss):
     classification = True
     output_activation = "softmax"
 
-    def value_and_gradient(self, z: Array, t: Array) -> tuple[float, Array]:
+    def per_sample(self, z: Array, t: Array) -> Array:
+        z = np.asarray(z, dtype=np.float64)
+        shifted = z - z.max(axis=1, keepdims=True)
+        log_total = np.log(np.exp(shifted).sum(axis=1))
+        if t.ndim == 1:
+            return log_total - shifted[np.arange(len(z)), t]
+        return np.einsum("ij,ij->i", t, log_total[:, None] - shifted)
+
+    def mean(self, z: Array, t: Array) -> tuple[float, Array]:
         n = z.shape[0]
         shifted = z - row_max(z)
         p = np.exp(shifted)
@@ -214,7 +262,12 @@ class BinaryCrossEntropy(Loss):
     classification = True
     output_activation = "sigmoid"
 
-    def value_and_gradient(self, z: Array, t: Array) -> tuple[float, Array]:
+    def per_sample(self, z: Array, t: Array) -> Array:
+        z = np.asarray(z, dtype=np.float64)
+        per_entry = np.maximum(z, 0) - t * z + np.log1p(np.exp(-np.abs(z)))
+        return per_entry.mean(axis=1)
+
+    def mean(self, z: Array, t: Array) -> tuple[float, Array]:
         # softplus(z) − t z = max(z, 0) − t z + log1p(e^−|z|)
         per_entry = np.maximum(z, 0) - t * z + np.log1p(np.exp(-np.abs(z)))
         value = float(np.mean(per_entry, dtype=np.float64))

@@ -26,11 +26,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import NDArray
 
-from .layers import Dense, Dropout, Flatten, Layer, layer_from_config
+from .layers import Layer, layer_from_config
 from .losses import Loss, get_loss
 from .metrics import METRICS, default_metrics
 
 if TYPE_CHECKING:
+    from .optimizers import Optimizer
     from .train import History
 
 Array = NDArray[Any]
@@ -81,8 +82,10 @@ class Network:
     dtype : "float32" (default) or "float64"
         Every parameter, gradient and activation array has this dtype.
     l2 : float, default 0
-        L2 penalty on the weights (not the biases): the loss gains (l2/2) Σ_l ‖W_l‖² and
-        each ∇W_l gains l2 · W_l.
+        L2 penalty on the weights (not the biases): the loss gains (λ/2) Σ_l ‖W_l‖² and
+        each ∇W_l gains λ W_l, with λ = l2 (see :meth:`penalty`).
+    l2_per_sample : bool, default False
+        λ = l2 / (the batch's total sample weight) instead: scikit-learn's ``alpha``.
     metadata : dict, optional
         Plain JSON-able data saved with the model (class labels, feature names, scaling).
     input_shape : tuple of int, optional
@@ -98,6 +101,7 @@ class Network:
         seed: int | None = None,
         dtype: Any = "float32",
         l2: float = 0.0,
+        l2_per_sample: bool = False,
         metadata: dict[str, Any] | None = None,
         input_shape: Sequence[int] | None = None,
     ) -> None:
@@ -112,11 +116,13 @@ class Network:
         if isinstance(l2, bool) or not isinstance(l2, (int, float)) or not 0 <= l2 < math.inf:
             raise ValueError(f"l2 must be a non-negative number; got {l2!r}")
         self.l2 = float(l2)
+        self.l2_per_sample = bool(l2_per_sample)
         self.seed = seed
         self.rng = np.random.default_rng(seed)
         self.metadata: dict[str, Any] = dict(metadata or {})
-        self.optimizer: Any = None  # the last fit's optimizer, for saving its state
-        self.last_output: Array | None = None  # O_L of the last training step
+        #: the optimizer of the last ``fit``: the next ``fit`` goes on with it (and its state)
+        #: unless given another, as Keras's ``model.optimizer``; ``save`` can store it
+        self.optimizer: Optimizer | None = None
         self.input_size: int | None = None  # features per sample, when only that is known
         if input_shape is not None:
             input_shape = tuple(int(n) for n in input_shape)
@@ -152,33 +158,43 @@ class Network:
         return input_shape, shape
 
     def _infer_input_shape(self) -> tuple[int, ...] | None:
-        """(n_in,) of the first Dense when only shape-keeping layers (Dropout) come before.
+        """The first layer's ``expected_input_shape`` (a Dense's (n_in,)), looking past the
+        layers that keep their input's shape (Dropout).
 
-        After a Flatten the number of features is known but not their shape: it is kept in
-        ``input_size`` and checked against each input's product of dimensions.
+        After a layer that flattens, the number of features is known but not their shape:
+        it is kept in ``input_size`` and checked against each input's product of dimensions.
         """
-        rest = [layer for layer in self.layers if not isinstance(layer, Dropout)]
-        if rest and isinstance(rest[0], Dense):
-            return (rest[0].n_in,)
-        if len(rest) > 1 and isinstance(rest[0], Flatten) and isinstance(rest[1], Dense):
-            self.input_size = rest[1].n_in
+        flattened = False
+        for layer in self.layers:
+            shape = layer.expected_input_shape
+            if shape is not None:
+                if flattened:
+                    self.input_size = math.prod(shape)
+                    return None
+                return tuple(shape)
+            if layer.flattens:
+                flattened = True
+            elif not layer.keeps_shape:
+                return None
         return None
 
     def _check_loss_pairing(self) -> None:
+        """The cross-entropy losses take logits: the last layer may apply no activation."""
         last = self.layers[-1]
-        wanted = self.loss.output_activation
-        if wanted is None or not isinstance(last, Dense):
+        wanted, applied = self.loss.output_activation, last.output_activation
+        if wanted is None or applied is None:
             return
-        if last.activation.name == wanted:
+        kind = type(last).__name__
+        if applied == wanted:
             raise ValueError(
                 f"the last layer applies {wanted!r} but loss={self.loss.name!r} applies it "
                 f"itself, exactly, from the logits; use activation='identity' on the last "
-                f"Dense layer (predict() still returns probabilities)"
+                f"layer ({kind}; predict() still returns probabilities)"
             )
-        if last.activation.name != "identity":
+        if applied != "identity":
             raise ValueError(
-                f"loss={self.loss.name!r} takes logits: the last Dense layer must have "
-                f"activation='identity', not {last.activation.name!r}"
+                f"loss={self.loss.name!r} takes logits: the last layer ({kind}) must have "
+                f"activation='identity', not {applied!r}"
             )
 
     def _allocate(self) -> None:
@@ -235,6 +251,7 @@ class Network:
             "loss": self.loss.name,
             "dtype": self.dtype.name,
             "l2": self.l2,
+            "l2_per_sample": self.l2_per_sample,
             "seed": self.seed,
             "metadata": self.metadata,
             "input_shape": None if self.input_shape is None else list(self.input_shape),
@@ -250,6 +267,7 @@ class Network:
             seed=config.get("seed"),
             dtype=config.get("dtype", "float32"),
             l2=config.get("l2", 0.0),
+            l2_per_sample=config.get("l2_per_sample", False),
             metadata=config.get("metadata"),
             input_shape=config.get("input_shape"),
         )
@@ -355,6 +373,28 @@ class Network:
             )
         return self.loss.prepare_targets(y_arr, self.output_shape[0], self.dtype)
 
+    def check_sample_weight(self, sample_weight: Any, n_samples: int) -> Array | None:
+        """``sample_weight`` as float64 of shape (n_samples,), or None; a ValueError for
+        negative, non-finite or all-zero weights, or a wrong length."""
+        if sample_weight is None:
+            return None
+        try:
+            w = np.asarray(sample_weight, dtype=np.float64)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"sample_weight could not be read as numbers: {exc}") from None
+        if w.shape != (n_samples,):
+            raise ValueError(
+                f"sample_weight has shape {w.shape}; expected ({n_samples},), one per sample"
+            )
+        bad = np.flatnonzero(~np.isfinite(w) | (w < 0))
+        if bad.size:
+            raise ValueError(
+                f"sample_weight {w[bad[0]]} at row {bad[0]}; expected finite weights >= 0"
+            )
+        if not w.sum() > 0:
+            raise ValueError("sample_weight is zero for every sample; nothing to learn from")
+        return w
+
     # ------------------------------------------------------------------ the maths
     def forward(self, X: Array, training: bool = False) -> Array:
         """O_L: the last layer's transforms (the logits, for the cross-entropy losses).
@@ -367,42 +407,90 @@ class Network:
             o = layer.forward(o, training)
         return o
 
-    def backward(self, g: Array) -> None:
-        """Carry g = ∂L/∂O_L back through every layer, filling :meth:`gradients`."""
+    def backward(self, g: Array, batch_weight: float | None = None) -> None:
+        """Carry g = ∂L/∂O_L back through every layer, filling :meth:`gradients`; then add
+        the L2 penalty's gradient, ∇W_l += λ W_l (λ = :meth:`l2_factor`)."""
         last = len(self.layers) - 1
         for i in range(last, -1, -1):
             g = self.layers[i].backward(g, need_input_gradient=i > 0)  # type: ignore[assignment]
         if self.l2:
+            factor = self.dtype.type(self.l2_factor(batch_weight))
             for W, dW in zip(self._weights, self._weight_grads):
-                dW += self.dtype.type(self.l2) * W
+                dW += factor * W
 
-    def _penalty(self) -> float:
+    def l2_factor(self, batch_weight: float | None = None) -> float:
+        """λ, the penalty's factor: ``l2``, or ``l2 / batch_weight`` with ``l2_per_sample``
+        (scikit-learn's ``alpha``: the penalty divided by the batch's total sample weight)."""
+        if self.l2_per_sample:
+            if batch_weight is None:
+                raise ValueError("l2_per_sample needs the batch's total sample weight")
+            return self.l2 / batch_weight
+        return self.l2
+
+    def penalty(self, batch_weight: float | None = None) -> float:
+        """The L2 penalty the loss gains: (λ/2) Σ_l ‖W_l‖², biases not penalised."""
         if not self.l2:
             return 0.0
-        return 0.5 * self.l2 * sum([float(np.vdot(W, W)) for W in self._weights])
+        squares = sum([float(np.vdot(W, W)) for W in self._weights])
+        return 0.5 * self.l2_factor(batch_weight) * squares
 
-    def _loss_and_gradients(self, X: Array, t: Array, training: bool) -> float:
-        """Forward, loss and backward on prepared arrays; gradients land in flat_gradients."""
-        y = self.last_output = self.forward(X, training)
-        value, g = self.loss.value_and_gradient(y, t)
-        self.backward(g)
-        return value + self._penalty()
+    def backprop(
+        self, X: Array, t: Array, sample_weight: Array | None = None, training: bool = True
+    ) -> tuple[float, Array]:
+        """One forward and backward pass on prepared arrays: the interface of the training
+        loop (and of :mod:`cartoonbrain.gradcheck`) to the network.
+
+            O_L = forward(X);  L = loss(O_L, T; w) + penalty;  backward(∂L/∂O_L)
+
+        ``X`` and ``t`` must come from :meth:`check_inputs` and :meth:`check_targets`;
+        the gradients land in :attr:`flat_gradients`.
+
+        Returns
+        -------
+        value : float, the loss with the penalty
+        outputs : ndarray of shape (n_samples, *output_shape), O_L (logits for the
+            cross-entropy losses): the network's own buffer, overwritten by the next pass
+        """
+        y = self.forward(X, training)
+        if sample_weight is None:  # a loss written before sample weights takes (y, t) only
+            value, g = self.loss.value_and_gradient(y, t)
+        else:
+            value, g = self.loss.value_and_gradient(y, t, sample_weight)
+        batch_weight = len(X) if sample_weight is None else float(np.sum(sample_weight))
+        self.backward(g, batch_weight)
+        return value + self.penalty(batch_weight), y
+
+    def train_step(
+        self, X: Array, t: Array, sample_weight: Array | None, optimizer: Optimizer
+    ) -> tuple[float, Array]:
+        """One step of training, as Keras's ``train_step``: forward, loss, backward, apply.
+
+        ``fit`` calls it for every mini-batch; override it in a subclass to change what a
+        step does. The optimizer is not applied when the loss is not finite (``fit`` then
+        stops with :class:`~cartoonbrain.train.TrainingDiverged`). Returns :meth:`backprop`'s
+        ``(value, outputs)``.
+        """
+        value, outputs = self.backprop(X, t, sample_weight, training=True)
+        if math.isfinite(value):
+            optimizer.step([self.flat_parameters], [self.flat_gradients])
+        return value, outputs
 
     def loss_and_gradients(
-        self, X: Any, y: Any, training: bool = False
+        self, X: Any, y: Any, training: bool = False, sample_weight: Any = None
     ) -> tuple[float, list[Array]]:
         """The loss on (X, y) and its gradient for every parameter.
 
         Returns
         -------
         value : float
-            The mean loss over the batch (plus the L2 penalty, if any).
+            The (weighted) mean loss over the batch, plus the L2 penalty, if any.
         grads : list of ndarray
             Copies, aligned with :meth:`parameters` (``grads[0]`` is ∂L/∂W_1, shape (n_out, n_in)).
         """
         X = self.check_inputs(X)
         t = self.check_targets(y, len(X))
-        value = self._loss_and_gradients(X, t, training)
+        w = self.check_sample_weight(sample_weight, len(X))
+        value, _ = self.backprop(X, t, w, training)
         return value, [g.copy() for g in self._grads]
 
     # ------------------------------------------------------------------ using it
@@ -452,29 +540,47 @@ class Network:
         return predicted_classes(self.predict(X), independent=self.independent_outputs)
 
     def evaluate(
-        self, X: Any, y: Any, metrics: Iterable[str] | None = None, batch_size: int = 4096
+        self,
+        X: Any,
+        y: Any,
+        metrics: Iterable[str] | None = None,
+        batch_size: int = 4096,
+        sample_weight: Any = None,
     ) -> dict[str, float]:
-        """The loss and metrics on (X, y): accuracy for classifiers; mse, mae, r2 otherwise."""
+        """The loss and metrics on (X, y): accuracy for classifiers; mse, mae, r2 otherwise.
+
+        With ``sample_weight``, the loss is the weighted mean of the samples' losses."""
         X = self.check_inputs(X)
         t = self.check_targets(y, len(X))
-        return self._evaluate(X, t, metrics, batch_size)
+        w = self.check_sample_weight(sample_weight, len(X))
+        return self.evaluate_arrays(X, t, metrics, batch_size, w)
 
-    def _evaluate(
-        self, X: Array, t: Array, metrics: Iterable[str] | None, batch_size: int = 4096
+    def evaluate_arrays(
+        self,
+        X: Array,
+        t: Array,
+        metrics: Iterable[str] | None = None,
+        batch_size: int = 4096,
+        sample_weight: Array | None = None,
     ) -> dict[str, float]:
+        """:meth:`evaluate` on arrays already checked (the training loop's validation)."""
         names = list(default_metrics(self.loss.classification) if metrics is None else metrics)
-        outputs = [self._outputs(X[i : i + batch_size]) for i in range(0, len(X), batch_size)]
+        for name in names:
+            if name not in METRICS:
+                raise ValueError(f"unknown metric {name!r}; expected one of {', '.join(METRICS)}")
+        starts = range(0, len(X), batch_size)
+        outputs = [self._outputs(X[i : i + batch_size]) for i in starts]
         total = 0.0
-        for i, out in zip(range(0, len(X), batch_size), outputs):
-            total += self.loss(out, t[i : i + batch_size]) * len(out)
-        result = {"loss": total / len(X) + self._penalty()}
+        for i, out in zip(starts, outputs):
+            w = None if sample_weight is None else sample_weight[i : i + batch_size]
+            weight = len(out) if w is None else float(w.sum())
+            if weight > 0:
+                total += self.loss(out, t[i : i + batch_size], w) * weight
+        weight = len(X) if sample_weight is None else float(sample_weight.sum())
+        result = {"loss": total / weight + self.penalty(weight)}
         if names:
             y = np.concatenate([self.loss.output(o) for o in outputs])
             for name in names:
-                if name not in METRICS:
-                    raise ValueError(
-                        f"unknown metric {name!r}; expected one of {', '.join(METRICS)}"
-                    )
                 result[name] = METRICS[name](y, t, independent=self.independent_outputs)
         return result
 

@@ -29,7 +29,6 @@ Requires scikit-learn ≥ 1.6 (``pip install "cartoonbrain[sklearn]"``).
 
 from __future__ import annotations
 
-import itertools
 import math
 import sys
 import warnings
@@ -51,10 +50,12 @@ from sklearn.utils.multiclass import (
 )
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
-from .layers import Dense, Dropout, Layer
-from .losses import Loss
+from .builders import mlp
+from .layers import Dense
 from .network import Network
 from .optimizers import SGD, Adam, AdamW, Optimizer, RMSprop
+from .train import TrainingDiverged, fit
+from .train.monitor import Monitor
 
 Array = NDArray[Any]
 
@@ -70,25 +71,83 @@ def _read_only(a: Array) -> Array:
     return view
 
 
-def _weighted_value_and_gradient(loss: Loss, y: Array, t: Array, w: Array) -> tuple[float, Array]:
-    """The weighted mean loss Σ w_i ℓ_i / Σ w_i and its gradient with respect to ``y``.
+class _MLPRule(Monitor):
+    """scikit-learn's MLP rules, run by ``fit`` after each epoch, as a :class:`Monitor`.
 
-    The engine's losses are plain means, so the rows are taken in groups of equal weight
-    u: a group of n_u rows has mean loss L_u and gradient rows ∂L_u/∂y_i = ℓ_i'/n_u, hence
-
-        L = Σ_u (u n_u / Σw) L_u          ∂L/∂y_i = (u n_u / Σw) ∂L_u/∂y_i
-
-    One call per distinct weight: cheap for unit, integer or per-class weights.
+    Keeps the estimator's ``n_iter_``, ``t_`` and ``loss_curve_``; watches the training
+    loss (or, with ``early_stopping``, the validation score: accuracy or R²), where an
+    epoch improves when it beats the best by at least ``tol`` (MLP compares with ``<=``);
+    after more than ``n_iter_no_change`` epochs without improvement it stops (or, for
+    sgd with ``learning_rate="adaptive"``, divides the rate by 5); with early stopping it
+    keeps the weights of the best score; with ``learning_rate="invscaling"`` it sets the
+    rate to ``learning_rate_init / (t + 1) ** power_t``.
     """
-    total = float(w.sum())
-    value, g = 0.0, np.zeros_like(y)
-    for u in np.unique(w[w > 0]):
-        rows = np.flatnonzero(w == u)
-        value_u, g_u = loss.value_and_gradient(y[rows], t[rows])
-        share = float(u) * len(rows) / total
-        value += share * value_u
-        g[rows] = g_u * g_u.dtype.type(share)
-    return value, g
+
+    def __init__(self, estimator: _NeuralNet, validation: Any, n_samples: int) -> None:
+        monitored = ("val_score", "max") if validation is not None else ("loss", "min")
+        super().__init__(*monitored, min_delta=estimator.tol)
+        self.estimator, self.validation, self.n_samples = estimator, validation, n_samples
+        self.bar = estimator._progress_bar()
+
+    def is_improvement(self, score: float) -> bool:
+        return score <= self.best - self.min_delta
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, float]) -> None:
+        est, loss = self.estimator, logs["loss"]
+        est.n_iter_ += 1
+        est.t_ += self.n_samples
+        est.loss_curve_.append(loss)
+        if self.validation is None:
+            assert est.best_loss_ is not None
+            self.best = est.best_loss_
+            improved = self.is_improvement(self.current(logs))
+            est.best_loss_ = min(est.best_loss_, loss)
+        else:
+            improved = self._validate(logs)
+        est._no_improvement_count = 0 if improved else est._no_improvement_count + 1
+        self._report(loss, logs.get("val_score"))
+        if est.solver == "sgd" and est.learning_rate == "invscaling":
+            est._optimizer.learning_rate = est.learning_rate_init / (est.t_ + 1) ** est.power_t
+        if est._no_improvement_count > est.n_iter_no_change:
+            self._say_why()
+            self.stop_training = est._should_stop()
+
+    def _validate(self, logs: dict[str, float]) -> bool:
+        est, net = self.estimator, self.estimator.network_
+        X_val, t_val, w_val = self.validation
+        score = est._validation_score(net.predict(X_val), t_val, w_val)
+        logs["val_score"] = score
+        assert est.validation_scores_ is not None and est.best_validation_score_ is not None
+        est.validation_scores_.append(score)
+        self.best = -est.best_validation_score_
+        improved = self.is_improvement(self.current(logs))
+        if score > est.best_validation_score_:
+            est.best_validation_score_ = score
+            est._best_parameters = net.flat_parameters.copy()
+        return improved
+
+    def _report(self, loss: float, score: float | None) -> None:
+        if self.bar is not None:
+            self.bar.update(1)
+            self.bar.set_postfix(loss=f"{loss:.4f}", refresh=False)
+        elif self.estimator.verbose:
+            print(f"Iteration {self.estimator.n_iter_}, loss = {loss:.8f}", flush=True)
+            if score is not None:
+                print(f"Validation score: {score:f}", flush=True)
+
+    def _say_why(self) -> None:
+        est = self.estimator
+        if est.verbose and self.bar is None:
+            what = "Validation score" if self.validation is not None else "Training loss"
+            print(
+                f"{what} did not improve more than tol={est.tol:f} for "
+                f"{est.n_iter_no_change} consecutive epochs.",
+                flush=True,
+            )
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
 
 
 class _NeuralNet(BaseEstimator):
@@ -286,18 +345,15 @@ class _NeuralNet(BaseEstimator):
 
     def _initialize(self, X: Array, random_state: np.random.RandomState) -> None:
         n_outputs, loss = self._output()
-        sizes = [X.shape[1], *self._hidden_layer_sizes()]
+        hidden = self._hidden_layer_sizes()
         activation = "sigmoid" if self.activation == "logistic" else self.activation
-        layers: list[Layer] = []
-        for n_in, n_out in itertools.pairwise(sizes):
-            layers.append(Dense(n_in, n_out, activation=activation))
-            if self.dropout:
-                layers.append(Dropout(self.dropout))
-        layers.append(Dense(sizes[-1], n_outputs))
+        layers = mlp(X.shape[1], hidden, n_outputs, activation, dropout=self.dropout)
         dtype = X.dtype if self.dtype == "auto" else self.dtype
         seed = int(random_state.randint(np.iinfo(np.int32).max))
-        self.network_ = Network(layers, loss=loss, seed=seed, dtype=dtype)
-        self.n_outputs_, self.n_layers_ = n_outputs, len(sizes) + 1
+        self.network_ = Network(
+            layers, loss=loss, seed=seed, dtype=dtype, l2=self.alpha, l2_per_sample=True
+        )
+        self.n_outputs_, self.n_layers_ = n_outputs, len(hidden) + 2
         self.out_activation_ = self.network_.loss.output_activation or "identity"
         self.t_, self.n_iter_ = 0, 0
         self.loss_curve_: list[float] = []
@@ -368,92 +424,41 @@ class _NeuralNet(BaseEstimator):
         incremental: bool,
         random_state: np.random.RandomState,
     ) -> None:
+        """Train through the library's one loop, ``cartoonbrain.train.fit``, with MLP's
+        rules (:class:`_MLPRule`) as a callback: max_iter epochs (one for partial_fit)."""
         (X, t, w), validation = self._split(X, t, w, random_state)
-        batch_size = self._batch_size(len(X))
-        bar = self._progress_bar()
+        rule = _MLPRule(self, validation, len(X))
         self.n_iter_ = 0
-        for _ in range(1 if incremental else self.max_iter):
-            loss = self._epoch(X, t, w, batch_size)
-            self.n_iter_ += 1
-            self.t_ += len(X)
-            self.loss_curve_.append(loss)
-            self._update_no_improvement_count(loss, validation)
-            self._report(bar, loss)
-            if self.solver == "sgd" and self.learning_rate == "invscaling":
-                self._optimizer.learning_rate = (
-                    self.learning_rate_init / (self.t_ + 1) ** self.power_t
-                )
-            if self._no_improvement_count > self.n_iter_no_change and self._should_stop():
-                break
-            if not incremental and self.n_iter_ == self.max_iter:
-                warnings.warn(
-                    f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached and "
-                    "the optimization hasn't converged yet.",
-                    ConvergenceWarning,
-                    stacklevel=4,
-                )
-        if bar is not None:
-            bar.close()
-        if self.early_stopping:
-            self.network_.flat_parameters[...] = self._best_parameters
-        self.network_.l2 = self.alpha / len(X)  # network_.evaluate: MLP's full-batch objective
-
-    def _epoch(self, X: Array, t: Array, w: Array | None, batch_size: int) -> float:
-        """One pass over the samples in mini-batches; the (weighted) mean batch loss."""
-        net = self.network_
-        order = net.rng.permutation(len(X)) if self.shuffle else np.arange(len(X))
-        total = weight = 0.0
-        for start in range(0, len(X), batch_size):
-            rows = order[start : start + batch_size]
-            w_batch = None if w is None else w[rows]
-            batch_weight = len(rows) if w_batch is None else float(w_batch.sum())
-            if batch_weight == 0:
-                continue  # every sample of this batch has weight 0: nothing to learn
-            total += batch_weight * self._step(X[rows], t[rows], w_batch, batch_weight)
-            weight += batch_weight
-        if weight == 0:
-            raise ValueError("sample_weight is zero for every training sample")
-        loss = total / weight
-        if not (math.isfinite(loss) and np.isfinite(net.flat_parameters).all()):
+        self.network_.l2 = self.alpha  # the penalty (α / 2 n_B) Σ‖W‖², l2_per_sample
+        try:
+            fit(
+                self.network_,
+                X,
+                t,
+                epochs=1 if incremental else self.max_iter,
+                batch_size=self._batch_size(len(X)),
+                optimizer=self._optimizer,
+                shuffle=self.shuffle,
+                metrics=[],
+                callbacks=[rule],
+                sample_weight=w,
+            )
+        except TrainingDiverged:
             raise ValueError(
                 "Solver produced non-finite parameter weights. The input data may"
                 " contain large values and need to be preprocessed."
+            ) from None
+        finally:
+            rule.close()
+        if not incremental and not rule.stop_training and self.n_iter_ == self.max_iter:
+            warnings.warn(
+                f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached and "
+                "the optimization hasn't converged yet.",
+                ConvergenceWarning,
+                stacklevel=4,
             )
-        return loss
-
-    def _step(self, X: Array, t: Array, w: Array | None, batch_weight: float) -> float:
-        """One optimizer step on L_B (the module docstring); returns L_B."""
-        net = self.network_
-        y = net.forward(X, training=True)
-        if w is None:
-            value, g = net.loss.value_and_gradient(y, t)
-        else:
-            value, g = _weighted_value_and_gradient(net.loss, y, t, w)
-        net.l2 = self.alpha / batch_weight  # the engine's (l2/2) Σ‖W‖², as MLP's α / (2 n_B)
-        net.backward(g)
-        value += net._penalty()
-        self._optimizer.step([net.flat_parameters], [net.flat_gradients])
-        return value
-
-    def _update_no_improvement_count(
-        self, loss: float, validation: tuple[Array, Array, Array | None] | None
-    ) -> None:
-        """MLP's rule: an epoch improves if it beats the best by more than ``tol``."""
-        if validation is None:
-            assert self.best_loss_ is not None
-            improved = loss <= self.best_loss_ - self.tol
-            self.best_loss_ = min(self.best_loss_, loss)
-        else:
-            X_val, t_val, w_val = validation
-            net = self.network_
-            score = self._validation_score(net.loss.output(net.forward(X_val)), t_val, w_val)
-            assert self.validation_scores_ is not None and self.best_validation_score_ is not None
-            self.validation_scores_.append(score)
-            improved = score >= self.best_validation_score_ + self.tol
-            if score > self.best_validation_score_:
-                self.best_validation_score_ = score
-                self._best_parameters = net.flat_parameters.copy()
-        self._no_improvement_count = 0 if improved else self._no_improvement_count + 1
+        if self.early_stopping:
+            self.network_.flat_parameters[...] = self._best_parameters
 
     def _should_stop(self) -> bool:
         """Stop, or (sgd with learning_rate="adaptive") divide the rate by 5 and go on."""
@@ -463,6 +468,8 @@ class _NeuralNet(BaseEstimator):
             return True
         self._optimizer.learning_rate = rate / 5
         self._no_improvement_count = 0
+        if self.verbose:
+            print(f"Setting learning rate to {rate / 5:f}", flush=True)
         return False
 
     def _progress_bar(self) -> Any:
@@ -473,13 +480,6 @@ class _NeuralNet(BaseEstimator):
         except ImportError:  # pragma: no cover - tqdm is an optional extra
             return None
         return tqdm(total=self.max_iter, desc=type(self).__name__, unit="epoch", file=sys.stderr)
-
-    def _report(self, bar: Any, loss: float) -> None:
-        if bar is not None:
-            bar.update(1)
-            bar.set_postfix(loss=f"{loss:.4f}", refresh=False)
-        elif self.verbose:
-            print(f"Iteration {self.n_iter_}, loss = {loss:.8f}", flush=True)
 
     # ------------------------------------------------------------------ predicting
     def _forward(self, X: Any) -> Array:

@@ -1,14 +1,20 @@
 """Callbacks: hooks that ``fit`` calls at the start and end of training, of each epoch
-and of each batch (Keras's protocol), and the ones that come with cartoonbrain."""
+and of each batch (Keras's protocol), and the plain ones that come with cartoonbrain.
+
+``fit`` itself adds two: :class:`History` (what it returns) and :class:`ProgressBar` (the
+progress bar and the line per epoch of ``verbose``). Those that watch a quantity
+(EarlyStopping, ReduceLROnPlateau, ModelCheckpoint) share :class:`~.monitor.Monitor`.
+"""
 
 from __future__ import annotations
 
+import csv
 import math
+import os
+import sys
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
 from numpy.typing import NDArray
 
 if TYPE_CHECKING:
@@ -16,37 +22,24 @@ if TYPE_CHECKING:
 
 Array = NDArray[Any]
 
-__all__ = ["Callback", "EarlyStopping", "History", "LambdaCallback", "TrainingDiverged"]
-
-
-class TrainingDiverged(ValueError):
-    """The loss became NaN or infinite; the weights of the last finite step are kept."""
-
-
-@dataclass
-class History:
-    """What ``fit`` returns: ``history["loss"]``, ``history["val_loss"]``, metrics per epoch."""
-
-    history: dict[str, list[float]] = field(default_factory=dict)
-    epoch: list[int] = field(default_factory=list)
-    stopped_early: bool = False
-
-    def append(self, epoch: int, logs: dict[str, float]) -> None:
-        self.epoch.append(epoch)
-        for key, value in logs.items():
-            self.history.setdefault(key, []).append(float(value))
-
-    def __getitem__(self, key: str) -> list[float]:
-        return self.history[key]
+__all__ = ["CSVLogger", "Callback", "History", "LambdaCallback", "ProgressBar", "TerminateOnNaN"]
 
 
 class Callback:
-    """Hooks called by :func:`fit`. ``logs`` holds the epoch's loss, metrics and val_*."""
+    """Hooks called by :func:`~cartoonbrain.train.fit`. ``logs`` holds the epoch's loss,
+    metrics and ``val_*`` (at the end of an epoch) or the batch's ``loss`` (at the end of
+    a batch). ``self.network`` (also ``self.model``, as in Keras) is the network trained."""
 
     network: Network
 
+    @property
+    def model(self) -> Network:
+        """The network being trained (Keras's name for it)."""
+        return self.network
+
     def on_train_begin(self, logs: dict[str, float]) -> None: ...
     def on_epoch_begin(self, epoch: int, logs: dict[str, float]) -> None: ...
+    def on_batch_begin(self, batch: int, logs: dict[str, float]) -> None: ...
     def on_batch_end(self, batch: int, logs: dict[str, float]) -> None: ...
     def on_epoch_end(self, epoch: int, logs: dict[str, float]) -> None: ...
     def on_train_end(self, logs: dict[str, float]) -> None: ...
@@ -60,7 +53,7 @@ class Callback:
         """Take back a :meth:`state_dict` from a checkpoint (as NumPy arrays; called by
         ``fit(resume=True)`` after ``on_train_begin``)."""
 
-    #: set to True from a hook to stop after the current epoch
+    #: set to True from a hook to stop after the current batch or epoch
     stop_training = False
 
 
@@ -74,90 +67,110 @@ class LambdaCallback(Callback):
             setattr(self, name, hook)
 
 
-class EarlyStopping(Callback):
-    """Stop when ``monitor`` has not improved by ``min_delta`` for ``patience`` epochs.
+class History(Callback):
+    """What ``fit`` returns: ``history["loss"]``, ``history["val_loss"]``, metrics per epoch
+    (``history.history`` is the dict of lists, ``history.epoch`` the epochs, from 0)."""
+
+    def __init__(self) -> None:
+        self.history: dict[str, list[float]] = {}
+        self.epoch: list[int] = []
+        self.stopped_early = False
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, float]) -> None:
+        self.append(epoch, logs)
+
+    def append(self, epoch: int, logs: dict[str, float]) -> None:
+        self.epoch.append(epoch)
+        for key, value in logs.items():
+            self.history.setdefault(key, []).append(float(value))
+
+    def __getitem__(self, key: str) -> list[float]:
+        return self.history[key]
+
+    def __repr__(self) -> str:
+        return f"History(epochs={len(self.epoch)}, keys={sorted(self.history)})"
+
+
+class ProgressBar(Callback):
+    """``verbose=1``: a tqdm bar over each epoch's batches (when tqdm is installed and
+    stderr is a terminal) and a line per epoch; ``verbose=2``: the line per epoch only."""
+
+    def __init__(self, verbose: int, epochs: int, n_batches: int) -> None:
+        self.verbose, self.epochs, self.n_batches = verbose, epochs, n_batches
+        self.bar: Any = None
+
+    def on_epoch_begin(self, epoch: int, logs: dict[str, float]) -> None:
+        if self.verbose != 1:
+            return
+        try:
+            from tqdm.auto import tqdm
+        except ImportError:  # pragma: no cover - tqdm is an optional extra
+            return
+        self.bar = tqdm(
+            total=self.n_batches,
+            desc=f"Epoch {epoch + 1}/{self.epochs}",
+            unit="batch",
+            leave=False,
+            file=sys.stderr,
+            dynamic_ncols=True,
+            disable=None,  # no bar when stderr is not a terminal (a log file, a pipe)
+        )
+
+    def on_batch_end(self, batch: int, logs: dict[str, float]) -> None:
+        if self.bar is not None:
+            self.bar.update(1)
+            self.bar.set_postfix(loss=f"{logs['loss']:.4f}", refresh=False)
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, float]) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+        if self.verbose:
+            text = " - ".join(f"{k} {v:.4f}" for k, v in logs.items())
+            print(f"Epoch {epoch + 1}/{self.epochs} - {text}", flush=True)
+
+
+class TerminateOnNaN(Callback):
+    """Stop training, without an error, when a batch's loss is NaN or infinite (Keras's
+    ``TerminateOnNaN``); the weights of the last finite step are kept."""
+
+    def on_batch_end(self, batch: int, logs: dict[str, float]) -> None:
+        if not math.isfinite(logs.get("loss", 0.0)):
+            self.stop_training = True
+
+
+class CSVLogger(Callback):
+    """Write each epoch's logs as a row of a CSV file (Keras's ``CSVLogger``).
 
     Parameters
     ----------
-    monitor : str, default "val_loss" (falls back to "loss" without validation data)
-    patience : int, default 5
-    min_delta : float, default 0
-    mode : "min" or "max" (default: "max" for accuracy and r2, else "min")
-    restore_best_weights : bool, default True
-        Put back the weights of the best epoch when training stops.
+    filename : path
+    separator : str, default ","
+    append : bool, default False
+        Add rows to an existing file (its header is not written again) instead of
+        starting a new file.
     """
 
     def __init__(
-        self,
-        monitor: str = "val_loss",
-        patience: int = 5,
-        min_delta: float = 0.0,
-        mode: str | None = None,
-        restore_best_weights: bool = True,
-    ) -> None:
-        if isinstance(patience, bool) or not isinstance(patience, int) or patience < 0:
-            raise ValueError(f"patience must be a non-negative integer; got {patience!r}")
-        if not min_delta >= 0:
-            raise ValueError(f"min_delta must be >= 0; got {min_delta!r}")
-        if mode is None:
-            mode = "max" if monitor.split("val_")[-1] in ("accuracy", "r2") else "min"
-        if mode not in ("min", "max"):
-            raise ValueError(f"mode must be 'min' or 'max'; got {mode!r}")
-        self.monitor, self.patience, self.min_delta, self.mode = monitor, patience, min_delta, mode
-        self.restore_best_weights = restore_best_weights
-        self.best = math.inf
-        self.best_epoch = -1
-        self.wait = 0
-        self.best_weights: Array | None = None
+        self, filename: str | os.PathLike[str], separator: str = ",", append: bool = False
+    ):
+        self.filename, self.separator, self.append = os.fspath(filename), separator, append
+        self.keys: list[str] | None = None
 
     def on_train_begin(self, logs: dict[str, float]) -> None:
-        self.stop_training = False
-        self.best, self.best_epoch, self.wait, self.best_weights = math.inf, -1, 0, None
+        exists = self.append and os.path.isfile(self.filename) and os.path.getsize(self.filename)
+        self.keys = None
+        if exists:
+            with open(self.filename, newline="", encoding="utf-8") as f:
+                header = next(csv.reader(f, delimiter=self.separator), None)
+            self.keys = header[1:] if header else None
+        elif not self.append or not exists:
+            open(self.filename, "w", encoding="utf-8").close()
 
     def on_epoch_end(self, epoch: int, logs: dict[str, float]) -> None:
-        key = self.monitor if self.monitor in logs else self.monitor.removeprefix("val_")
-        if key not in logs:
-            raise ValueError(f"EarlyStopping monitors {self.monitor!r}, which fit does not report")
-        score = logs[key] if self.mode == "min" else -logs[key]
-        if score < self.best - self.min_delta:
-            self.best, self.best_epoch, self.wait = score, epoch, 0
-            if self.restore_best_weights:
-                self.best_weights = self.network.flat_parameters.copy()
-        else:
-            self.wait += 1
-            if self.wait >= self.patience:
-                self.stop_training = True
-
-    def on_train_end(self, logs: dict[str, float]) -> None:
-        if self.stop_training and self.restore_best_weights and self.best_weights is not None:
-            self.network.flat_parameters[...] = self.best_weights
-
-    def state_dict(self) -> dict[str, Any]:
-        state: dict[str, Any] = {
-            "best": self.best,
-            "best_epoch": self.best_epoch,
-            "wait": self.wait,
-            "stop_training": self.stop_training,
-        }
-        if self.best_weights is not None:
-            state["best_weights"] = self.best_weights
-        return state
-
-    def load_state_dict(self, state: dict[str, Array]) -> None:
-        try:
-            best, best_epoch = float(state["best"]), int(state["best_epoch"])
-            wait, stop = int(state["wait"]), bool(state["stop_training"])
-        except (KeyError, TypeError, ValueError) as exc:
-            raise ValueError(
-                f"EarlyStopping state must hold best, best_epoch, wait and "
-                f"stop_training; got {sorted(state)} ({exc})"
-            ) from None
-        weights = state.get("best_weights")
-        flat = self.network.flat_parameters
-        if weights is not None and (weights.shape != flat.shape or weights.dtype != flat.dtype):
-            raise ValueError(
-                f"EarlyStopping's best weights are {weights.dtype} {weights.shape}; the "
-                f"network's parameters are {flat.dtype} {flat.shape}"
-            )
-        self.best, self.best_epoch, self.wait, self.stop_training = best, best_epoch, wait, stop
-        self.best_weights = None if weights is None else np.array(weights, copy=True)
+        with open(self.filename, "a", newline="", encoding="utf-8") as f:
+            writer = csv.writer(f, delimiter=self.separator)
+            if self.keys is None:
+                self.keys = sorted(logs)
+                writer.writerow(["epoch", *self.keys])
+            writer.writerow([epoch, *(logs.get(k, "") for k in self.keys)])
