@@ -513,7 +513,7 @@ def test_clip_non_finite_norm_leaves_grads():
         (lambda: StepDecay(0.1, step_size=2.5), r"step_size must be an integer >= 1; got 2\.5"),
         (lambda: StepDecay(0.1, step_size=2, gamma=0), r"gamma .* got 0"),
         (lambda: ExponentialDecay(0.1, decay_rate=-1), r"decay_rate .* got -1"),
-        (lambda: ExponentialDecay(0.1, 0.5, decay_steps=0), r"decay_steps .* got 0"),
+        (lambda: ExponentialDecay(0.1, 0, 0.5), r"decay_steps .* got 0"),
         (lambda: CosineDecay(0.1, decay_steps=0), r"decay_steps .* got 0"),
         (lambda: CosineDecay(0.1, 10, warmup_steps=-1), r"warmup_steps .* >= 0; got -1"),
         (lambda: CosineDecay(0.1, 10, minimum_learning_rate=0.2), r"must not exceed .* 0\.2"),

@@ -85,19 +85,26 @@ class StepDecay(Schedule):
 
 
 class ExponentialDecay(Schedule):
-    """lr = initial_learning_rate · decay_rate^(t / decay_steps), decaying smoothly."""
+    """lr = initial_learning_rate · decay_rate^(t / decay_steps), decaying smoothly; with
+    ``staircase``, the exponent is ⌊t / decay_steps⌋ (Keras's signature and formula)."""
 
     name = "exponential_decay"
 
     def __init__(
-        self, initial_learning_rate: float, decay_rate: float, decay_steps: int = 1
+        self,
+        initial_learning_rate: float,
+        decay_steps: int = 1,
+        decay_rate: float = 0.96,
+        staircase: bool = False,
     ) -> None:
         self.initial_learning_rate = _positive("initial_learning_rate", initial_learning_rate)
-        self.decay_rate = _positive("decay_rate", decay_rate)
         self.decay_steps = _count("decay_steps", decay_steps, 1)
+        self.decay_rate = _positive("decay_rate", decay_rate)
+        self.staircase = bool(staircase)
 
     def _rate(self, t: int) -> float:
-        return self.initial_learning_rate * self.decay_rate ** (t / self.decay_steps)
+        exponent = t // self.decay_steps if self.staircase else t / self.decay_steps
+        return self.initial_learning_rate * self.decay_rate**exponent
 
 
 class CosineDecay(Schedule):
