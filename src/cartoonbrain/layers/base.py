@@ -54,10 +54,41 @@ class Layer:
     A layer with parameters lists their shapes in :meth:`parameter_shapes`; the network
     then calls :meth:`bind` with views of that shape into its flat buffers and
     :meth:`initialize` to fill them.
+
+    What the network needs to know about a layer it asks the layer, never its class:
+    :attr:`expected_input_shape`, :attr:`keeps_shape`, :attr:`flattens` and
+    :attr:`output_activation`. A new layer sets those that apply, provides
+    :meth:`example`, and is registered with :func:`register_layer`.
     """
 
     #: names of the parameters, aligned with :meth:`parameter_shapes`
     parameter_names: tuple[str, ...] = ()
+    #: True when the output always has the input's shape, whatever it is (Dropout): the
+    #: network looks past such a layer for the input shape
+    keeps_shape: bool = False
+    #: True when any per-sample shape becomes one row of as many features (Flatten)
+    flattens: bool = False
+
+    @property
+    def expected_input_shape(self) -> Shape | None:
+        """One sample's shape when this layer alone fixes it (Dense: ``(n_in,)``); None
+        when it takes many (convolutions and pooling take any length)."""
+        return None
+
+    @property
+    def output_activation(self) -> str | None:
+        """The name of the activation ``f`` this layer applies last, or None (no ``f``):
+        the network checks it against the loss (the cross-entropy losses take logits)."""
+        return None
+
+    @classmethod
+    def example(cls) -> tuple[Layer, Shape]:
+        """A small instance and one sample's input shape for it: what the contract tests
+        (tests/test_contract.py) build a network around. Every registered layer has one."""
+        raise NotImplementedError(
+            f"{cls.__qualname__} has no example(); give it a classmethod example() returning "
+            f"(a small {cls.__name__}, one sample's input shape)"
+        )
 
     def parameter_shapes(self) -> list[Shape]:
         return []
@@ -123,6 +154,10 @@ class AffineLayer(Layer):
         self.W = self.b = self.dW = self.db = None
         # caches of the last forward pass, named as in the post
         self.o_prev = self.affines = self.transforms = None
+
+    @property
+    def output_activation(self) -> str | None:
+        return self.activation.name
 
 
 #: The only layer types a model file can name: configs are mapped through this table,

@@ -345,6 +345,10 @@ class Conv1D(_Conv):
 
     n_dims = 1
 
+    @classmethod
+    def example(cls) -> tuple[Conv1D, Shape]:
+        return cls(2, 3, kernel_size=3, stride=2, padding=1, activation="tanh"), (2, 7)
+
 
 @register_layer
 class Conv2D(_Conv):
@@ -355,3 +359,8 @@ class Conv2D(_Conv):
     """
 
     n_dims = 2
+
+    @classmethod
+    def example(cls) -> tuple[Conv2D, Shape]:
+        layer = cls(2, 3, kernel_size=(2, 3), stride=(1, 2), padding=(1, 0), activation="tanh")
+        return layer, (2, 4, 5)

@@ -41,6 +41,14 @@ class Dense(AffineLayer):
         self.n_out = _positive_int("n_out", n_out)
         self._set_affine(activation, init, bias)
 
+    @property
+    def expected_input_shape(self) -> Shape:
+        return (self.n_in,)
+
+    @classmethod
+    def example(cls) -> tuple[Dense, Shape]:
+        return cls(3, 4, activation="tanh"), (3,)
+
     def parameter_shapes(self) -> list[Shape]:
         shapes: list[Shape] = [(self.n_out, self.n_in)]
         if self.bias:

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from .base import Array, Layer, register_layer
+from .base import Array, Layer, Shape, register_layer
 
 
 @register_layer
@@ -20,12 +20,18 @@ class Dropout(Layer):
     The mask comes from the network's seeded generator, so training is repeatable.
     """
 
+    keeps_shape = True
+
     def __init__(self, rate: float) -> None:
         if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0 <= rate < 1:
             raise ValueError(f"Dropout rate must be in [0, 1); got {rate!r}")
         self.rate = float(rate)
         self.rng: np.random.Generator | None = None
         self.mask: Array | None = None
+
+    @classmethod
+    def example(cls) -> tuple[Dropout, Shape]:
+        return cls(0.5), (4,)
 
     def attach(self, rng: np.random.Generator) -> None:
         self.rng = rng

@@ -11,8 +11,14 @@ from .base import Array, Layer, Shape, register_layer
 class Flatten(Layer):
     """Reshape each sample to one row: ``(n, d1, d2, ...) → (n, d1·d2·…)``."""
 
+    flattens = True
+
     def __init__(self) -> None:
         self.input_shape: tuple[int, ...] | None = None
+
+    @classmethod
+    def example(cls) -> tuple[Flatten, Shape]:
+        return cls(), (2, 3)
 
     def output_shape(self, input_shape: Shape | None) -> Shape | None:
         return None if input_shape is None else (math.prod(input_shape),)

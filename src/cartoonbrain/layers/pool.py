@@ -117,12 +117,20 @@ class MaxPool1D(_MaxPool):
 
     n_dims = 1
 
+    @classmethod
+    def example(cls) -> tuple[MaxPool1D, Shape]:
+        return cls(2), (2, 6)
+
 
 @register_layer
 class MaxPool2D(_MaxPool):
     """:class:`MaxPool1D` over (height, width); ``pool_size`` and ``stride`` int or pair."""
 
     n_dims = 2
+
+    @classmethod
+    def example(cls) -> tuple[MaxPool2D, Shape]:
+        return cls(2), (2, 4, 4)
 
 
 @register_layer
@@ -131,9 +139,17 @@ class AvgPool1D(_AvgPool):
 
     n_dims = 1
 
+    @classmethod
+    def example(cls) -> tuple[AvgPool1D, Shape]:
+        return cls(3, stride=2), (2, 7)
+
 
 @register_layer
 class AvgPool2D(_AvgPool):
     """:class:`AvgPool1D` over (height, width); ``pool_size`` and ``stride`` int or pair."""
 
     n_dims = 2
+
+    @classmethod
+    def example(cls) -> tuple[AvgPool2D, Shape]:
+        return cls((2, 3), stride=1), (2, 3, 4)
