@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import cartoonbrain as cb
-from cartoonbrain.gradcheck import numerical_gradients
+from cartoonbrain.gradcheck import central_difference, numerical_gradients
 
 KINKED = {"relu", "leaky_relu", "elu"}
 
@@ -60,7 +60,7 @@ def test_a_broken_loss_gradient_is_detected():
     class SignError(cb.Loss):
         name = "mse"
 
-        def value_and_gradient(self, y, t):
+        def mean(self, y, t):
             d = y - t
             return float(np.mean(d * d)), -2 * d / d.size  # lost minus sign
 
@@ -120,6 +120,27 @@ def test_l2_and_dropout_networks_check_out():
     )
     X = np.random.default_rng(0).normal(size=(5, 3))
     assert cb.gradcheck(net, X, [0, 1, 1, 0, 1]) < 1e-7  # dropout is off in the check
+
+
+def test_central_difference_is_exact_for_quadratics_and_restores_x():
+    """f(x) = Σ c ⊙ x²: (f(x + h) − f(x − h)) / 2h = 2 c x exactly, up to rounding."""
+    rng = np.random.default_rng(0)
+    c, x = rng.normal(size=(3, 4)), rng.normal(size=(3, 4))
+    before = x.copy()
+    estimate = central_difference(lambda v: np.sum(c * v * v), x)
+    np.testing.assert_allclose(estimate, 2 * c * x, rtol=1e-7, atol=1e-8)
+    np.testing.assert_array_equal(x, before)
+    elementwise = central_difference(lambda v: c * v * v, x, elementwise=True)
+    np.testing.assert_allclose(elementwise, 2 * c * x, rtol=1e-7, atol=1e-8)
+    np.testing.assert_array_equal(x, before)
+    some = central_difference(lambda v: np.sum(c * v * v), x, entries=[0, 5])
+    assert np.flatnonzero(~np.isnan(some)).tolist() == [0, 5]
+    np.testing.assert_allclose(some.reshape(-1)[[0, 5]], (2 * c * x).reshape(-1)[[0, 5]])
+
+
+def test_central_difference_refuses_float32():
+    with pytest.raises(ValueError, match="float64 array x; got float32"):
+        central_difference(np.sum, np.ones(3, dtype=np.float32))
 
 
 def test_numerical_gradients_are_central_differences():
