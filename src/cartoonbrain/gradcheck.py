@@ -65,11 +65,11 @@ def central_difference(
     if elementwise:
         saved = x.copy()
         x += epsilon
-        up = np.array(f(x), dtype=np.float64)
+        f_up = np.array(f(x), dtype=np.float64)
         x[...] = saved - epsilon
-        down = np.array(f(x), dtype=np.float64)
+        f_down = np.array(f(x), dtype=np.float64)
         x[...] = saved
-        return (up - down) / (2 * epsilon)
+        return (f_up - f_down) / (2 * epsilon)
     estimate = np.full(x.shape, np.nan)
     flat, out = x.reshape(-1), estimate.reshape(-1)
     if not np.shares_memory(flat, x):
