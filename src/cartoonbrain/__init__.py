@@ -31,16 +31,23 @@ from .diagnostics import TrainingMonitor, diagnose
 from .gradcheck import gradcheck, gradient_errors
 from .io import ModelFileError, load, save
 from .layers import (
+    GRU,
+    LSTM,
     AvgPool1D,
     AvgPool2D,
+    BatchNorm,
     Conv1D,
     Conv2D,
     Dense,
     Dropout,
+    Embedding,
     Flatten,
     Layer,
+    LayerNorm,
     MaxPool1D,
     MaxPool2D,
+    Residual,
+    SimpleRNN,
 )
 from .losses import LOSSES, Loss, get_loss
 from .network import Network
@@ -61,13 +68,16 @@ __version__ = "0.1.0"
 
 __all__ = [
     "ACTIVATIONS",
+    "GRU",
     "LOSSES",
+    "LSTM",
     "SGD",
     "Activation",
     "Adam",
     "AdamW",
     "AvgPool1D",
     "AvgPool2D",
+    "BatchNorm",
     "Callback",
     "Conv1D",
     "Conv2D",
@@ -75,11 +85,13 @@ __all__ = [
     "Dense",
     "Dropout",
     "EarlyStopping",
+    "Embedding",
     "ExponentialDecay",
     "Flatten",
     "History",
     "LambdaCallback",
     "Layer",
+    "LayerNorm",
     "Loss",
     "MaxPool1D",
     "MaxPool2D",
@@ -87,6 +99,8 @@ __all__ = [
     "Network",
     "Optimizer",
     "RMSprop",
+    "Residual",
+    "SimpleRNN",
     "StepDecay",
     "TrainingDiverged",
     "TrainingMonitor",

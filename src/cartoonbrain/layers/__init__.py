@@ -9,24 +9,41 @@ from .base import LAYERS, AffineLayer, Layer, Shape, layer_from_config, register
 from .conv import Conv1D, Conv2D, output_size
 from .dense import Dense
 from .dropout import Dropout
+from .embedding import Embedding
 from .flatten import Flatten
+from .gru import GRU
+from .lstm import LSTM
+from .norm import BatchNorm, LayerNorm
 from .pool import AvgPool1D, AvgPool2D, MaxPool1D, MaxPool2D
+from .recurrent import SimpleRNN, from_torch
+from .residual import Residual
+from .state import layer_states, load_layer_states
 
 __all__ = [
+    "GRU",
     "LAYERS",
+    "LSTM",
     "AffineLayer",
     "AvgPool1D",
     "AvgPool2D",
+    "BatchNorm",
     "Conv1D",
     "Conv2D",
     "Dense",
     "Dropout",
+    "Embedding",
     "Flatten",
     "Layer",
+    "LayerNorm",
     "MaxPool1D",
     "MaxPool2D",
+    "Residual",
     "Shape",
+    "SimpleRNN",
+    "from_torch",
     "layer_from_config",
+    "layer_states",
+    "load_layer_states",
     "output_size",
     "register_layer",
 ]
