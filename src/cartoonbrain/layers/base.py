@@ -68,6 +68,9 @@ class Layer:
     keeps_shape: bool = False
     #: True when any per-sample shape becomes one row of as many features (Flatten)
     flattens: bool = False
+    #: False when the inputs are labels, not quantities (Embedding's ids): no gradient
+    #: flows to them, and the contract tests check none
+    continuous_input: bool = True
 
     @property
     def expected_input_shape(self) -> Shape | None:
@@ -89,6 +92,11 @@ class Layer:
             f"{cls.__qualname__} has no example(); give it a classmethod example() returning "
             f"(a small {cls.__name__}, one sample's input shape)"
         )
+
+    def example_inputs(self, rng: np.random.Generator, n_samples: int, input_shape: Shape) -> Array:
+        """A batch of ``n_samples`` inputs of ``input_shape`` for :meth:`example`'s layer:
+        standard normal numbers, unless the layer takes other values (Embedding: ids)."""
+        return rng.standard_normal((n_samples, *input_shape))
 
     def parameter_shapes(self) -> list[Shape]:
         return []
