@@ -284,4 +284,18 @@ def test_get_loss_passes_a_loss_through():
     loss = get_loss("mse")
     assert get_loss(loss) is loss
     assert repr(loss) == "get_loss('mse')"
-    assert set(cb.LOSSES) == {"mse", "squared_error", "cross_entropy", "binary_cross_entropy"}
+    assert {"mse", "squared_error", "cross_entropy", "binary_cross_entropy"} <= set(cb.LOSSES)
+
+
+def test_poisson_and_summed_binary_cross_entropy_equal_scikit_learns():
+    base = pytest.importorskip("sklearn.neural_network._base")
+    rng = np.random.default_rng(0)
+    z, counts = rng.normal(size=(9, 2)), rng.poisson(2.0, size=(9, 2)).astype(float)
+    w = rng.uniform(0, 2, size=9)
+    value = get_loss("poisson")(z, counts, w)
+    assert value == pytest.approx(base.poisson_loss(counts, np.exp(z), w), rel=1e-12)
+    labels = rng.integers(0, 2, size=(9, 3)).astype(float)
+    p = 1 / (1 + np.exp(-z[:, :1] - rng.normal(size=(9, 3))))
+    logits = np.log(p / (1 - p))
+    value = get_loss("binary_cross_entropy_sum")(logits, labels, w)
+    assert value == pytest.approx(base.binary_log_loss(labels, p, w), rel=1e-10)

@@ -296,6 +296,93 @@ class BinaryCrossEntropy(Loss):
         return t
 
 
+@register_loss
+class SummedBinaryCrossEntropy(BinaryCrossEntropy):
+    """binary_cross_entropy summed over the outputs (labels) and averaged over samples,
+    as scikit-learn's MLPClassifier defines its multi-label loss:
+
+        L = (1/n) Σ_i Σ_j [softplus(z_ij) − t_ij z_ij]        ∂L/∂Z = (σ(Z) − T) / n
+    """
+
+    name = "binary_cross_entropy_sum"
+
+    def per_sample(self, z: Array, t: Array) -> Array:
+        return super().per_sample(z, t) * z.shape[1]
+
+    def mean(self, z: Array, t: Array) -> tuple[float, Array]:
+        value, g = super().mean(z, t)
+        g *= g.dtype.type(z.shape[1])
+        return value * z.shape[1], g
+
+
+@register_loss
+class Poisson(Loss):
+    """Half the Poisson deviance, from the log of the rate (the logits z), as
+    scikit-learn's MLPRegressor(loss="poisson"): with ŷ = e^z,
+
+        L = (1/n) Σ_i Σ_j [t log(t / ŷ) − t + ŷ]          ∂L/∂Z = (e^Z − T) / n
+
+    (t log t is 0 at t = 0); ``predict`` returns ŷ = e^z. Targets must be ≥ 0.
+    """
+
+    name = "poisson"
+    output_activation = "exp"
+
+    def per_sample(self, z: Array, t: Array) -> Array:
+        z, t = np.asarray(z, dtype=np.float64), np.asarray(t, dtype=np.float64)
+        t_log_t = t * np.log(np.where(t > 0, t, 1.0))
+        return (t_log_t - t * z - t + np.exp(z)).sum(axis=1)
+
+    def mean(self, z: Array, t: Array) -> tuple[float, Array]:
+        value = float(self.per_sample(z, t).mean())
+        g = np.exp(z)
+        g -= t
+        g *= g.dtype.type(1 / z.shape[0])
+        return value, g
+
+    def output(self, z: Array, in_place: bool = False) -> Array:
+        return np.exp(z, out=z if in_place else None)
+
+    def prepare_targets(self, t: Any, n_outputs: int, dtype: np.dtype) -> Array:
+        t = _regression_targets(t, n_outputs, dtype, self.name)
+        bad = np.flatnonzero((t < 0).any(axis=1))
+        if bad.size:
+            raise ValueError(
+                f"poisson needs targets >= 0 (counts or rates); row {int(bad[0])} has "
+                f"{t[int(bad[0])].tolist()}"
+            )
+        return t
+
+
+@register_loss
+class Huber(Loss):
+    """The Huber loss, as PyTorch's ``HuberLoss(delta=1.0)``: the mean over samples and
+    outputs of a squared error that turns linear past δ = 1, so outliers pull less:
+
+        ℓ(d) = ½ d²             for |d| ≤ δ        d = y − t
+             = δ (|d| − ½ δ)    otherwise
+        L = (1/(n k)) Σ_ij ℓ(d_ij)           ∂L/∂Y = clip(D, −δ, δ) / (n k)
+    """
+
+    name = "huber"
+    delta = 1.0
+
+    def per_sample(self, y: Array, t: Array) -> Array:
+        d = np.abs(np.subtract(y, t, dtype=np.float64))
+        small = np.minimum(d, self.delta)  # ℓ = ½ s² + δ (|d| − s), s = min(|d|, δ)
+        return (0.5 * small * small + self.delta * (d - small)).mean(axis=1)
+
+    def mean(self, y: Array, t: Array) -> tuple[float, Array]:
+        value = float(self.per_sample(y, t).mean())
+        g = y - t
+        np.clip(g, -self.delta, self.delta, out=g)
+        g *= g.dtype.type(1 / g.size)
+        return value, g
+
+    def prepare_targets(self, t: Any, n_outputs: int, dtype: np.dtype) -> Array:
+        return _regression_targets(t, n_outputs, dtype, self.name)
+
+
 def get_loss(loss: str | Loss) -> Loss:
     """A loss by name (``"mse"``, ``"squared_error"``, ``"cross_entropy"``,
     ``"binary_cross_entropy"``) or a :class:`Loss` passed through."""
