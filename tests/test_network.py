@@ -35,8 +35,8 @@ def central_differences(net, X, t):
 
 
 def targets_for(loss, rng, n, k):
-    if loss in ("mse", "squared_error"):
-        return rng.normal(size=(n, k))
+    if not cb.LOSSES[loss].classification and cb.LOSSES[loss].output_activation is None:
+        return rng.normal(size=(n, k))  # mse, squared_error, huber, ...
     if loss == "cross_entropy":
         return rng.integers(0, k, size=n)
     return rng.integers(0, 2, size=(n, k)).astype(float)
@@ -57,7 +57,7 @@ def networks(draw, activation, loss):
     sizes = [draw(st.integers(1, 6)) for _ in range(depth)]
     n_out = draw(st.integers(2 if loss == "cross_entropy" else 1, 6))
     sizes.append(n_out)
-    if loss in ("cross_entropy", "binary_cross_entropy"):
+    if cb.LOSSES[loss].output_activation is not None:
         last = "identity"  # these losses take logits
     else:
         last = draw(st.sampled_from([activation, "identity", "sigmoid"]))

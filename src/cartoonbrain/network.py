@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import NDArray
 
+from . import checks
 from .layers import Layer, layer_from_config
 from .losses import Loss, get_loss
 from .metrics import METRICS, default_metrics
@@ -52,16 +53,10 @@ def as_dtype(dtype: Any) -> np.dtype:
     return resolved
 
 
+#: rows of a sparse X densified at a time by predict
+SPARSE_ROWS = 1024
 #: inputs with more entries than this are checked for NaN and inf through predict's output
 _LARGE = 1 << 16
-
-
-def _all_finite(X: Array) -> bool:
-    """Whether every entry is finite; for big float32 arrays, through one float64 sum
-    (which cannot overflow), so without a temporary array of booleans."""
-    if X.dtype == np.float32 and X.size > 4096:
-        return bool(np.isfinite(np.add.reduce(X, axis=None, dtype=np.float64)))
-    return bool(np.isfinite(X).all())
 
 
 class Network:
@@ -308,92 +303,18 @@ class Network:
 
     # ------------------------------------------------------------------ data checks
     def check_inputs(self, X: Any, name: str = "X", check_finite: bool = True) -> Array:
-        """X as a C-contiguous array of the network's dtype, or a ValueError saying why not."""
-        if (  # the common case, checked in a few attribute reads
-            type(X) is np.ndarray
-            and X.dtype == self.dtype
-            and X.ndim == 2
-            and X.shape[0]
-            and X.shape[1:] == self.input_shape
-            and X.flags.c_contiguous
-            and (not check_finite or _all_finite(X))
-        ):
-            return X
-        try:
-            X = np.asarray(X)
-        except (TypeError, ValueError) as exc:
-            raise ValueError(f"{name} could not be read as a numeric array: {exc}") from None
-        if X.dtype.kind not in "biuf":
-            raise ValueError(f"{name} must be numeric; got an array of dtype {X.dtype}")
-        if X.ndim == 1 and self.input_shape is not None and self.input_shape != (1,):
-            raise ValueError(
-                f"{name} has shape {X.shape}; expected (n_samples, {self.input_shape[0]}) "
-                f"(for one sample use {name}.reshape(1, -1))"
-            )
-        if X.ndim < 2:
-            raise ValueError(f"{name} has shape {X.shape}; expected (n_samples, n_features)")
-        if X.shape[0] == 0:
-            raise ValueError(f"{name} is empty (0 samples); expected at least one sample")
-        if self.input_size is not None and math.prod(X.shape[1:]) != self.input_size:
-            raise ValueError(
-                f"{name} has {math.prod(X.shape[1:])} features per sample; the network "
-                f"expects {self.input_size} (each sample of {name} has shape {X.shape[1:]})"
-            )
-        if self.input_shape is not None and X.shape[1:] != self.input_shape:
-            got = X.shape[1] if X.ndim == 2 else X.shape[1:]
-            want = self.input_shape[0] if len(self.input_shape) == 1 else self.input_shape
-            raise ValueError(f"{name} has {got} features per sample; the network expects {want}")
-        X = np.ascontiguousarray(X, dtype=self.dtype)
-        if check_finite and not _all_finite(X):
-            bad = np.argwhere(~np.isfinite(X))[0]
-            raise ValueError(
-                f"{name} contains {X[tuple(bad)]} at row {bad[0]}"
-                + (f", column {bad[1]}" if len(bad) > 1 else "")
-                + "; expected finite numbers (drop or impute missing values first)"
-            )
-        return X
+        """X as a C-contiguous array of the network's dtype (a SciPy sparse matrix stays
+        sparse, as CSR), or a ValueError saying why not (:func:`checks.check_inputs`)."""
+        return checks.check_inputs(self, X, name, check_finite)
 
     def check_targets(self, y: Any, n_samples: int, name: str = "y") -> Array:
         """y checked against the loss and the output size, in the form the loss uses."""
-        if y is None:
-            raise ValueError(f"{name} is missing; the loss {self.loss.name!r} needs targets")
-        try:
-            y_arr = np.asarray(y)
-        except (TypeError, ValueError) as exc:
-            raise ValueError(f"{name} could not be read as an array: {exc}") from None
-        if y_arr.ndim == 0 or len(y_arr) != n_samples:
-            raise ValueError(
-                f"{name} has {0 if y_arr.ndim == 0 else len(y_arr)} rows but X has {n_samples}; "
-                "expected one target per sample"
-            )
-        if y_arr.dtype.kind == "f" and not np.isfinite(y_arr).all():
-            row = int(np.argwhere(~np.isfinite(y_arr))[0][0])
-            raise ValueError(
-                f"{name} contains a non-finite value at row {row}; expected finite targets"
-            )
-        return self.loss.prepare_targets(y_arr, self.output_shape[0], self.dtype)
+        return checks.check_targets(self, y, n_samples, name)
 
     def check_sample_weight(self, sample_weight: Any, n_samples: int) -> Array | None:
-        """``sample_weight`` as float64 of shape (n_samples,), or None; a ValueError for
-        negative, non-finite or all-zero weights, or a wrong length."""
-        if sample_weight is None:
-            return None
-        try:
-            w = np.asarray(sample_weight, dtype=np.float64)
-        except (TypeError, ValueError) as exc:
-            raise ValueError(f"sample_weight could not be read as numbers: {exc}") from None
-        if w.shape != (n_samples,):
-            raise ValueError(
-                f"sample_weight has shape {w.shape}; expected ({n_samples},), one per sample"
-            )
-        bad = np.flatnonzero(~np.isfinite(w) | (w < 0))
-        if bad.size:
-            raise ValueError(
-                f"sample_weight {w[bad[0]]} at row {bad[0]}; expected finite weights >= 0"
-            )
-        if not w.sum() > 0:
-            raise ValueError("sample_weight is zero for every sample; nothing to learn from")
-        return w
+        """``sample_weight`` as float64 of shape (n_samples,), or None
+        (:func:`checks.check_sample_weight`)."""
+        return checks.check_sample_weight(sample_weight, n_samples)
 
     # ------------------------------------------------------------------ the maths
     def forward(self, X: Array, training: bool = False) -> Array:
@@ -504,18 +425,21 @@ class Network:
         if large:  # a NaN or inf in X shows in the output: look at X only then
             with np.errstate(over="ignore", invalid="ignore"):
                 out = self._predict_batches(X, batch_size)
-            if not _all_finite(out):
+            if not checks.all_finite(out):
                 self.check_inputs(X)  # names the bad entry, if X has one
             return out
         return self._predict_batches(X, batch_size)
 
     def _predict_batches(self, X: Array, batch_size: int | None) -> Array:
-        if batch_size is None or batch_size >= len(X):
-            return self._infer(X)
+        if checks.is_sparse(X):  # densified a batch of rows at a time, never as a whole
+            batch_size = batch_size or SPARSE_ROWS
+        if batch_size is None or batch_size >= X.shape[0]:
+            return self._infer(checks.dense_rows(X, slice(None)))
         if batch_size <= 0:
             raise ValueError(f"batch_size must be a positive integer; got {batch_size!r}")
+        starts = range(0, X.shape[0], batch_size)
         return np.concatenate(
-            [self._infer(X[i : i + batch_size]) for i in range(0, len(X), batch_size)]
+            [self._infer(checks.dense_rows(X, slice(i, i + batch_size))) for i in starts]
         )
 
     def _infer(self, X: Array) -> Array:
@@ -568,8 +492,8 @@ class Network:
         for name in names:
             if name not in METRICS:
                 raise ValueError(f"unknown metric {name!r}; expected one of {', '.join(METRICS)}")
-        starts = range(0, len(X), batch_size)
-        outputs = [self._outputs(X[i : i + batch_size]) for i in starts]
+        starts = range(0, X.shape[0], batch_size)
+        outputs = [self._outputs(checks.dense_rows(X, slice(i, i + batch_size))) for i in starts]
         total = 0.0
         for i, out in zip(starts, outputs):
             w = None if sample_weight is None else sample_weight[i : i + batch_size]
