@@ -223,7 +223,9 @@ def test_get_activation_by_name_and_passthrough():
 
 @pytest.mark.parametrize("bad", ["ReLU", "swish", 3, None])
 def test_unknown_activation_is_refused_with_the_known_names(bad):
-    with pytest.raises(ValueError, match=r"unknown activation .*expected one of elu, identity"):
+    with pytest.raises(
+        ValueError, match=r"unknown activation .*expected one of elu, gelu, identity"
+    ):
         get_activation(bad)
 
 
@@ -235,6 +237,7 @@ def test_every_activation_is_listed():
         "relu",
         "leaky_relu",
         "elu",
+        "gelu",
         "softplus",
         "softmax",
     }

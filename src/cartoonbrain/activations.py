@@ -18,6 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from .special import normal_cdf
+
 Array = NDArray[np.floating]
 #: ``df(a, o) -> f'(a)``: a float array, or a bool mask where f' is 0 or 1 (ReLU)
 Derivative = Callable[[Array, Array], NDArray[np.floating] | NDArray[np.bool_]]
@@ -243,6 +245,7 @@ def register_activation(activation: Activation) -> Activation:
 
 
 LEAKY_SLOPE = 0.01
+_INV_SQRT_2PI = 0.3989422804014327  # 1 / √(2π)
 
 # f(a) = a                        f'(a) = 1
 register_activation(_make("identity", lambda a: a, lambda a, o: np.ones_like(a)))
@@ -271,6 +274,15 @@ register_activation(
 # f(a) = log(1 + e^a)             f'(a) = σ(a)
 register_activation(
     _make("softplus", lambda a: np.logaddexp(a.dtype.type(0), a), lambda a, o: stable_sigmoid(a))
+)
+# f(a) = a Φ(a), Φ the normal CDF    f'(a) = Φ(a) + a φ(a),  φ(a) = e^(−a²/2) / √(2π)
+# (GELU in the exact, erf form: PyTorch's default; Φ(a) = ½ (1 + erf(a/√2)), cartoonbrain.special)
+register_activation(
+    _make(
+        "gelu",
+        lambda a: a * normal_cdf(a),
+        lambda a, o: normal_cdf(a) + a * np.exp(-0.5 * a * a) * a.dtype.type(_INV_SQRT_2PI),
+    )
 )
 # softmax(a)_k = e^(a_k) / Σ_j e^(a_j)   gᵀJ = o ⊙ (g − Σ_k g_k o_k)
 register_activation(Activation("softmax", softmax, None, _softmax_backward))

@@ -44,6 +44,7 @@ class Embedding(Layer):
     """
 
     parameter_names = ("E",)
+    continuous_input = False  # ids are labels: no gradient flows to them
 
     def __init__(self, n_vocab: int, n_dim: int) -> None:
         self.n_vocab = _positive_int("n_vocab", n_vocab)
@@ -56,6 +57,10 @@ class Embedding(Layer):
     def example(cls) -> tuple[Embedding, Shape]:
         """Embedding(5, 3) on 4 ids per sample: its inputs must be ids 0..4, not noise."""
         return cls(5, 3), (4,)
+
+    def example_inputs(self, rng: np.random.Generator, n_samples: int, input_shape: Shape) -> Array:
+        """Ids drawn uniformly from 0..n_vocab − 1."""
+        return rng.integers(0, self.n_vocab, (n_samples, *input_shape))
 
     def parameter_shapes(self) -> list[Shape]:
         return [(self.n_vocab, self.n_dim)]
