@@ -20,7 +20,7 @@ import tempfile
 from pathlib import Path
 
 from cartoonbrain import cli
-from cartoonbrain.report import blog_report
+from cartoonbrain.blog.inspect import blog_report
 
 ROOT = Path(__file__).resolve().parent.parent
 

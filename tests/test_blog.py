@@ -1,5 +1,6 @@
 """The blog post's functions (``cartoonbrain.blog``): a hand-worked example, gradients
-against central finite differences, batches, bad input, and the post's experiment."""
+against central finite differences, batches, bad input, and the post's experiment, both
+the readable loop (``blog.run``) and the fused one (``blog.run_fused``)."""
 
 import math
 import re
@@ -13,9 +14,11 @@ from cartoonbrain import blog
 from cartoonbrain.blog import (
     BLOG_LAYERS,
     backward,
+    experiment,
     forward,
     make_net,
     mse,
+    post,
     sgd,
     sigmoid_gradient,
     stable_sigmoid,
@@ -293,8 +296,10 @@ def test_sgd_rejects_the_wrong_number_of_gradients():
 
 
 # ---------------------------------------------------------------------------------------
-# The post's experiment, blog.run.
+# The post's experiment: blog.run (the post's loop) and blog.run_fused (the fast one).
 # ---------------------------------------------------------------------------------------
+
+RUNS = pytest.mark.parametrize("run", [blog.run, blog.run_fused], ids=["readable", "fused"])
 
 
 def _quiet(line):
@@ -326,7 +331,7 @@ def _literal_post(epochs, n_samples, learning_rate, layers, seed):
     return losses
 
 
-@pytest.mark.parametrize(
+SETTINGS = pytest.mark.parametrize(
     ("layers", "n_samples", "learning_rate", "seed"),
     [
         ([(4, 10), (3, 4), (2, 3)], 7, 0.5, 3),
@@ -335,10 +340,14 @@ def _literal_post(epochs, n_samples, learning_rate, layers, seed):
     ],
     ids=["small", "one-layer", "blog"],
 )
-def test_run_reproduces_the_posts_listing(layers, n_samples, learning_rate, seed):
-    """run()'s faster arrangement gives the literal listing's losses, to rounding."""
+
+
+@SETTINGS
+@RUNS
+def test_run_reproduces_the_posts_listing(run, layers, n_samples, learning_rate, seed):
+    """Both runs give the literal listing's losses, to rounding."""
     epochs = 5
-    losses = blog.run(
+    losses = run(
         epochs=epochs,
         n_samples=n_samples,
         learning_rate=learning_rate,
@@ -350,49 +359,125 @@ def test_run_reproduces_the_posts_listing(layers, n_samples, learning_rate, seed
     np.testing.assert_allclose(losses, reference, rtol=1e-12, atol=0)
 
 
-def test_run_defaults_are_the_posts():
+@SETTINGS
+def test_fused_run_gives_the_readable_runs_losses(layers, n_samples, learning_rate, seed):
+    """run_fused (what `cartoonbrain blog` runs) against run (the post's loop), over 20
+    epochs: the same losses to a relative 1e-12. Not bit for bit: the fused path takes
+    σ' from o_l and folds ε into g, which changes the rounding (about 1e-16 per step)."""
+    kwargs = {
+        "epochs": 20,
+        "n_samples": n_samples,
+        "learning_rate": learning_rate,
+        "layers": layers,
+        "seed": seed,
+        "log": _quiet,
+    }
+    readable, fast = blog.run(**kwargs), blog.run_fused(**kwargs)
+    assert len(fast) == len(readable) == 20
+    np.testing.assert_allclose(fast, readable, rtol=1e-12, atol=0)
+
+
+def test_run_calls_the_posts_own_functions(monkeypatch):
+    """blog.run is the post's loop: per sample one forward, mse, backward and sgd of
+    post.py, and one make_net; the fused path calls none of them."""
+    for name in ("forward", "backward", "sgd", "mse"):
+        assert getattr(experiment, name) is getattr(post, name)
+    calls = dict.fromkeys(["make_net", "forward", "backward", "sgd", "mse"], 0)
+
+    def counting(module, name):
+        original = getattr(module, name)
+
+        def wrapper(*args, **kwargs):
+            calls[name] += 1
+            return original(*args, **kwargs)
+
+        monkeypatch.setattr(module, name, wrapper)
+
+    counting(experiment, "make_net")  # draw_experiment's weights
+    for name in ("forward", "backward", "sgd", "mse"):
+        counting(experiment, name)
+    losses = blog.run(epochs=3, n_samples=4, layers=[(3, 10), (2, 3)], seed=0, log=_quiet)
+    assert calls == {"make_net": 1, "forward": 12, "backward": 12, "sgd": 12, "mse": 12}
+    calls.update(dict.fromkeys(calls, 0))
+    fast = blog.run_fused(epochs=3, n_samples=4, layers=[(3, 10), (2, 3)], seed=0, log=_quiet)
+    assert calls == {"make_net": 1, "forward": 0, "backward": 0, "sgd": 0, "mse": 0}
+    np.testing.assert_allclose(fast, losses, rtol=1e-12, atol=0)
+
+
+def test_run_trains_with_the_backward_it_is_given(monkeypatch):
+    """A broken post.backward breaks blog.run (and only it): run computes nothing itself."""
+    monkeypatch.setattr(experiment, "backward", lambda *args: [np.zeros_like(W) for W in args[3]])
+    kwargs = {"epochs": 3, "n_samples": 4, "layers": [(3, 10), (2, 3)], "seed": 0, "log": _quiet}
+    frozen = blog.run(**kwargs)
+    assert frozen[0] == frozen[1] == frozen[2]  # zero gradients: the weights never move
+    assert blog.run_fused(**kwargs)[2] != frozen[2]
+
+
+@pytest.mark.parametrize("seed", [0, 4])
+def test_draw_experiment_draws_weights_then_samples_then_labels(seed):
+    """Restated: from default_rng(seed), W_l layer by layer, then n (n_in, 1) samples, then
+    n (n_out, 1) labels. run, run_fused and datasets.load("blog") all use these draws."""
+    layers = [(3, 5), (2, 3)]
+    rng = np.random.default_rng(seed)
+    weights = [rng.standard_normal(shape) for shape in layers]
+    samples = [rng.standard_normal((5, 1)) for _ in range(6)]
+    labels = [rng.standard_normal((2, 1)) for _ in range(6)]
+    drawn = blog.draw_experiment(6, layers, seed)
+    for got, want in zip((drawn.weights, drawn.samples, drawn.labels), (weights, samples, labels)):
+        assert len(got) == len(want)
+        for a, b in zip(got, want):
+            np.testing.assert_array_equal(a, b)
+
+
+@RUNS
+def test_run_defaults_are_the_posts(run):
     """With no arguments but the seed: the post's 6 layers, 50 samples and ε = 0.05."""
-    losses = blog.run(epochs=2, seed=5, log=_quiet)
+    losses = run(epochs=2, seed=5, log=_quiet)
     np.testing.assert_allclose(losses, _literal_post(2, 50, 0.05, BLOG_LAYERS, 5), rtol=1e-12)
     assert BLOG_LAYERS == [(100, 10), (150, 100), (80, 150), (40, 80), (10, 40), (2, 10)]
 
 
-def test_run_returns_one_float_per_epoch():
+@RUNS
+def test_run_returns_one_float_per_epoch(run):
     """A list of `epochs` Python floats, finite and non-negative."""
-    losses = blog.run(epochs=4, seed=1, log=_quiet)
+    losses = run(epochs=4, seed=1, log=_quiet)
     assert isinstance(losses, list)
     assert len(losses) == 4
     assert all(type(loss) is float for loss in losses)
     assert all(math.isfinite(loss) and loss >= 0 for loss in losses)
 
 
-def test_run_is_deterministic_in_its_seed():
+@RUNS
+def test_run_is_deterministic_in_its_seed(run):
     """The same seed gives the same losses bit for bit; another seed gives others."""
-    first = blog.run(epochs=3, seed=42, log=_quiet)
-    again = blog.run(epochs=3, seed=42, log=_quiet)
-    other = blog.run(epochs=3, seed=43, log=_quiet)
+    first = run(epochs=3, seed=42, log=_quiet)
+    again = run(epochs=3, seed=42, log=_quiet)
+    other = run(epochs=3, seed=43, log=_quiet)
     assert first == again
     assert first != other
 
 
-def test_run_learns_a_small_problem():
+@RUNS
+def test_run_learns_a_small_problem(run):
     """Training lowers the loss: the last epoch's mean loss is below the first's."""
-    losses = blog.run(
+    losses = run(
         epochs=30, n_samples=5, learning_rate=0.5, layers=[(8, 10), (2, 8)], seed=0, log=_quiet
     )
     assert losses[-1] < 0.9 * losses[0]
 
 
-def test_run_logs_the_posts_line_per_epoch():
+@RUNS
+def test_run_logs_the_posts_line_per_epoch(run):
     """log receives 'Epoch e / E; Loss L' with L the full-precision repr of that epoch's loss."""
     lines = []
-    losses = blog.run(epochs=3, seed=1, log=lines.append)
+    losses = run(epochs=3, seed=1, log=lines.append)
     assert lines == [f"Epoch {e} / 3; Loss {loss!r}" for e, loss in enumerate(losses, start=1)]
 
 
-def test_run_prints_when_no_log_is_given(capsys):
+@RUNS
+def test_run_prints_when_no_log_is_given(run, capsys):
     """log=None prints each line, as the post does."""
-    losses = blog.run(epochs=2, n_samples=3, layers=[(2, 10)], seed=0)
+    losses = run(epochs=2, n_samples=3, layers=[(2, 10)], seed=0)
     out = capsys.readouterr().out
     assert out == "".join(f"Epoch {e} / 2; Loss {v!r}\n" for e, v in enumerate(losses, start=1))
 
@@ -413,9 +498,10 @@ def test_run_prints_when_no_log_is_given(capsys):
     ],
     ids=repr,
 )
-def test_run_rejects_bad_arguments(kwargs, match):
+@RUNS
+def test_run_rejects_bad_arguments(run, kwargs, match):
     """Bad settings fail before any training, naming the argument and its value."""
     lines = []
     with pytest.raises(ValueError, match=re.escape(match)):
-        blog.run(**{"epochs": 1, "seed": 0, "log": lines.append, **kwargs})
+        run(**{"epochs": 1, "seed": 0, "log": lines.append, **kwargs})
     assert lines == []

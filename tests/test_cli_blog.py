@@ -1,10 +1,13 @@
-"""``cartoonbrain blog``: the post's experiment from the command line, as a user meets it."""
+"""``cartoonbrain blog``: the post's experiment from the command line, as a user meets it.
+
+By default it runs the fused path, ``blog.run_fused``; ``--readable`` runs ``blog.run``."""
 
 import re
 import subprocess
 import sys
 from importlib.metadata import entry_points
 
+import numpy as np
 import pytest
 
 from cartoonbrain import blog, cli
@@ -12,8 +15,9 @@ from cartoonbrain import blog, cli
 LINE = re.compile(r"^Epoch (\d+) / 3; Loss (\S+)$")
 
 
-def test_blog_prints_one_line_per_epoch_with_run_s_losses(capsys):
-    """Exactly `epochs` lines 'Epoch e / E; Loss L', e = 1 … E, L the repr of run()'s loss."""
+def test_blog_prints_one_line_per_epoch_with_run_fused_s_losses(capsys):
+    """Exactly `epochs` lines 'Epoch e / E; Loss L', e = 1 … E, L the repr of run_fused()'s
+    loss (the same computation, so the same digits), and L is run()'s loss to rounding."""
     assert cli.main(["blog", "--epochs", "3", "--seed", "1"]) == 0
     captured = capsys.readouterr()
     assert captured.err == ""
@@ -22,15 +26,36 @@ def test_blog_prints_one_line_per_epoch_with_run_s_losses(capsys):
     matches = [LINE.match(line) for line in lines]
     assert all(matches), lines
     assert [int(m.group(1)) for m in matches] == [1, 2, 3]
-    losses = blog.run(epochs=3, seed=1, log=lambda line: None)
+    losses = blog.run_fused(epochs=3, seed=1, log=lambda line: None)
     assert [m.group(2) for m in matches] == [repr(loss) for loss in losses]
+    readable = blog.run(epochs=3, seed=1, log=lambda line: None)
+    printed = [float(m.group(2)) for m in matches]
+    np.testing.assert_allclose(printed, readable, rtol=1e-12, atol=0)
+
+
+def test_blog_readable_runs_the_posts_loop(capsys, monkeypatch):
+    """--readable prints run()'s lines, and run() calls the post's backward once a sample."""
+    calls = []
+    backward = blog.experiment.backward
+
+    def counting(*args):
+        calls.append(1)
+        return backward(*args)
+
+    monkeypatch.setattr(blog.experiment, "backward", counting)
+    assert cli.main(["blog", "--epochs", "2", "--samples", "5", "--readable"]) == 0
+    out = capsys.readouterr().out
+    assert len(calls) == 2 * 5
+    monkeypatch.undo()
+    losses = blog.run(epochs=2, n_samples=5, seed=0, log=lambda line: None)
+    assert out == "".join(f"Epoch {e} / 2; Loss {v!r}\n" for e, v in enumerate(losses, start=1))
 
 
 def test_blog_passes_samples_and_learning_rate_through(capsys):
-    """--samples and --learning-rate reach blog.run (the losses change with them)."""
+    """--samples and --learning-rate reach blog.run_fused (the losses change with them)."""
     assert cli.main(["blog", "--epochs", "2", "--samples", "5", "--learning-rate", "0.5"]) == 0
     out = capsys.readouterr().out
-    losses = blog.run(epochs=2, n_samples=5, learning_rate=0.5, seed=0, log=lambda line: None)
+    losses = blog.run_fused(epochs=2, n_samples=5, learning_rate=0.5, seed=0, log=lambda line: None)
     assert out == "".join(f"Epoch {e} / 2; Loss {v!r}\n" for e, v in enumerate(losses, start=1))
 
 
@@ -100,7 +125,7 @@ def test_module_runs_as_a_program():
     lines = result.stdout.splitlines()
     assert len(lines) == 2
     assert all(re.fullmatch(r"Epoch [12] / 2; Loss \S+", line) for line in lines), lines
-    losses = blog.run(epochs=2, seed=0, log=lambda line: None)
+    losses = blog.run_fused(epochs=2, seed=0, log=lambda line: None)
     assert lines == [f"Epoch {e} / 2; Loss {v!r}" for e, v in enumerate(losses, start=1)]
 
 

@@ -187,18 +187,18 @@ def test_blog_is_the_posts_stream(seed: int) -> None:
 
 
 def test_blog_is_what_blog_run_trains_on(monkeypatch: pytest.MonkeyPatch) -> None:
-    seen: dict[str, Any] = {}
-    train = blog._sgd_epochs
+    seen: list[tuple[Any, Any]] = []  # the (feature, label) of each forward pass, in order
+    forward = blog.experiment.forward
 
-    def spy(weights: Any, samples: Any, labels: Any, eps: float) -> Any:
-        seen.update(samples=np.hstack(samples).T, labels=np.hstack(labels).T)
-        return train(weights, samples, labels, eps)
+    def spy(x: Any, y: Any, weights: Any, f: Any) -> Any:
+        seen.append((x, y))
+        return forward(x, y, weights, f)
 
-    monkeypatch.setattr(blog, "_sgd_epochs", spy)
+    monkeypatch.setattr(blog.experiment, "forward", spy)
     blog.run(epochs=1, seed=0, log=lambda line: None)
     ds = load("blog", seed=0)
-    np.testing.assert_array_equal(ds.X_train, seen["samples"])
-    np.testing.assert_array_equal(ds.y_train, seen["labels"])
+    np.testing.assert_array_equal(ds.X_train, np.hstack([x for x, _ in seen]).T)
+    np.testing.assert_array_equal(ds.y_train, np.hstack([t for _, t in seen]).T)
 
 
 @pytest.mark.parametrize("name", ["moons", "circles", "blog"])

@@ -7,6 +7,7 @@ vanishing gradient), a ReLU network with a huge learning rate or huge weights
 large weights. The numbers the monitor records are restated from their definitions.
 """
 
+import ast
 import importlib.util
 import re
 import shutil
@@ -27,7 +28,8 @@ from cartoonbrain.diagnostics import (
 )
 
 pytest.importorskip("matplotlib")
-from cartoonbrain.report import blog_network, blog_report, write_report
+from cartoonbrain.blog.inspect import blog_network, blog_report
+from cartoonbrain.report import write_report
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -115,12 +117,19 @@ def test_post_layers_with_small_weights_have_vanishing_gradients_in_layer_1():
     assert "ReLU with He initialisation" in findings[0].suggestion
 
 
-def test_blog_report_prints_blog_runs_lines_and_its_losses_match(tmp_path):
+@pytest.mark.parametrize("readable", [False, True], ids=["fused", "readable"])
+def test_blog_report_prints_blog_runs_lines_and_its_losses_match(tmp_path, readable):
+    """The lines of run_fused (or run, with readable), then the diagnostics; fit's losses
+    equal the post's loop's to rounding."""
     lines = []
-    path, losses = blog_report(tmp_path, epochs=4, n_samples=20, seed=2, log=lines.append)
+    path, losses = blog_report(
+        tmp_path, epochs=4, n_samples=20, seed=2, log=lines.append, readable=readable
+    )
+    run = blog.run if readable else blog.run_fused
+    printed = run(epochs=4, n_samples=20, seed=2, log=lambda line: None)
     reference = blog.run(epochs=4, n_samples=20, seed=2, log=lambda line: None)
     np.testing.assert_allclose(losses, reference, rtol=1e-12, atol=0)
-    assert lines[:4] == [f"Epoch {e} / 4; Loss {v!r}" for e, v in enumerate(reference, 1)]
+    assert lines[:4] == [f"Epoch {e} / 4; Loss {v!r}" for e, v in enumerate(printed, 1)]
     assert lines[4].startswith("diagnostics: ")
     page = path.read_text(encoding="utf-8")
     assert path == tmp_path / "report.html"
@@ -410,3 +419,33 @@ def test_cli_blog_report_prints_the_same_lines(tmp_path, capsys):
     out = capsys.readouterr().out
     assert out.startswith(plain)
     assert "[saturation] layer 3" in out and (tmp_path / "report.html").exists()
+
+
+def test_cli_blog_readable_report_prints_the_readable_lines(tmp_path, capsys):
+    assert cli.main(["blog", "--epochs", "2", "--readable"]) == 0
+    plain = capsys.readouterr().out
+    assert cli.main(["blog", "--epochs", "2", "--readable", "--report", str(tmp_path)]) == 0
+    assert capsys.readouterr().out.startswith(plain)
+
+
+# ------------------------------------------------------------------ rendering only
+def test_report_package_renders_and_does_not_train():
+    """report/ imports no optimizer, no blog and no loop, and calls no fit: the training
+    that a report shows happens elsewhere (blog.inspect for the post's experiment)."""
+    package = ROOT / "src" / "cartoonbrain" / "report"
+    modules = sorted(package.glob("*.py"))
+    assert {m.name for m in modules} >= {"__init__.py", "figures.py", "html.py"}
+    for module in modules:
+        tree = ast.parse(module.read_text(encoding="utf-8"))
+        imported = {
+            node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
+        }
+        assert not any(
+            name.split(".")[0] in ("blog", "optimizers", "layers") for name in imported
+        ), (module.name, imported)
+        calls = {
+            node.func.attr
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+        }
+        assert not calls & {"fit", "train_step", "step"}, (module.name, calls)

@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from .blog import BLOG_LAYERS, make_net
+from .blog.experiment import draw_experiment
 
 __all__ = ["DATASETS", "Dataset", "DatasetInfo", "MissingDependencyError", "available", "load"]
 
@@ -239,11 +239,8 @@ def _blog(seed: int) -> Arrays:
     """The data of ``blog.run(seed=seed)``, from the same stream in the same order: the
     post's weights (drawn and dropped), 50 samples ``x ~ N(0, I₁₀)``, 50 targets
     ``t ~ N(0, I₂)``, each drawn as a column and stored here as a row."""
-    rng = np.random.default_rng(seed)
-    make_net(BLOG_LAYERS, rng)  # the weights come first in the post's stream
-    n_in, n_out = BLOG_LAYERS[0][1], BLOG_LAYERS[-1][0]
-    X = np.hstack([rng.standard_normal((n_in, 1)) for _ in range(50)]).T
-    t = np.hstack([rng.standard_normal((n_out, 1)) for _ in range(50)]).T
+    _, samples, labels = draw_experiment(50, seed=seed)  # the weights are dropped
+    X, t = np.hstack(samples).T, np.hstack(labels).T
     return X, t, X.copy(), t.copy()
 
 

@@ -1,6 +1,11 @@
 """``cartoonbrain blog``: the blog post's experiment (six sigmoid layers, SGD on random data).
 
 cartoonbrain blog [--epochs N] [--samples N] [--learning-rate F] [--seed S] [--report DIR]
+                  [--readable]
+
+Runs ``blog.run_fused`` (the post's steps arranged for speed; tests/test_blog.py checks its
+losses against the post's loop to a relative 1e-12); ``--readable`` runs ``blog.run``, the
+post's loop calling the post's own functions.
 """
 
 from __future__ import annotations
@@ -35,6 +40,12 @@ def add_parser(sub: Any) -> None:
         help="also write DIR/report.html (the same run through cb.Network: curves, per-layer "
         "gradients, diagnostics) and print the diagnostics; needs matplotlib",
     )
+    p.add_argument(
+        "--readable",
+        action="store_true",
+        help="run the post's own loop (blog.run: make_net, forward, backward, sgd, mse) instead "
+        "of the fused fast path (blog.run_fused); the same losses to rounding, slower",
+    )
     p.set_defaults(handler=run)
 
 
@@ -45,14 +56,21 @@ def run(args: argparse.Namespace) -> int:
         print(line, flush=True)
 
     if args.report is not None:
-        from ..report import blog_report
+        from ..blog.inspect import blog_report
 
         path, _ = blog_report(
-            args.report, args.epochs, args.samples, args.learning_rate, args.seed, log=log
+            args.report,
+            args.epochs,
+            args.samples,
+            args.learning_rate,
+            args.seed,
+            log=log,
+            readable=args.readable,
         )
         print(f"wrote the training report to {path}", flush=True)
         return 0
-    blog.run(
+    experiment = blog.run if args.readable else blog.run_fused
+    experiment(
         epochs=args.epochs,
         n_samples=args.samples,
         learning_rate=args.learning_rate,

@@ -1,5 +1,5 @@
-"""The blog post's network, by the post's names: ``make_net``, ``forward``, ``backward``,
-``sgd``, ``mse``, and its experiment, :func:`run`.
+"""The blog post's functions, by the post's names: ``make_net``, ``forward``, ``backward``,
+``sgd``, ``mse`` (its experiment, which calls them, is :mod:`.experiment`).
 
 The post's maths, with column vectors as in the post (``x`` has shape ``(n_in, 1)``, or
 ``(n_in, batch)`` for a batch of columns), weights ``W_l`` of shape ``(n_out, n_in)``, no
@@ -21,12 +21,12 @@ samples' gradients (each column of ``g`` pairs with the same column of ``o_{l-1}
 from __future__ import annotations
 
 import operator
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 from numpy.typing import NDArray
 
-from .activations import sigmoid_gradient, stable_sigmoid
+from ..activations import sigmoid_gradient, stable_sigmoid
 
 Array = NDArray[np.floating]
 Fn = Callable[..., Array]
@@ -37,7 +37,6 @@ __all__ = [
     "forward",
     "make_net",
     "mse",
-    "run",
     "sgd",
     "sigmoid_gradient",
     "stable_sigmoid",
@@ -194,107 +193,3 @@ def sgd(weights: list[Array], grad_weights: Sequence[Array], eps: float) -> list
 def mse(y: Array, pred: Array) -> float:
     """The post's loss, E = ½ Σ (y − pred)² (summed over outputs and columns)."""
     return float(np.sum(np.power(np.asarray(y) - np.asarray(pred), 2)) / 2)
-
-
-def _sgd_epochs(
-    weights: list[Array], samples: Sequence[Array], labels: Sequence[Array], eps: float
-) -> Iterator[float]:
-    """Train sample by sample, forever; yield each epoch's mean loss (before each update).
-
-    The same steps as ``forward``, ``mse``, ``backward`` and ``sgd`` above, arranged to make
-    the fewest NumPy calls, since the post's arrays are tiny and each call's overhead is most
-    of its cost. What differs from the literal listing changes only the rounding (about 1e-16):
-
-    * σ'(a_l) = o_l (1 − o_l) = o_l − o_l² reuses the forward pass's o_l; the post's helper
-      evaluates σ(a_l) twice more for each gradient.
-    * ε is folded into the error: g = ε (y − t), so the backward pass yields ε ∇W_l
-      directly (every backward step is linear in g).
-    * W_l is updated in place right after W_lᵀ g is taken, since no later step reads it.
-    * The rank-1 update ε ∇W_l = g o_{l-1}ᵀ is computed as the product of an (n_out, 2) and
-      a (2, n_in) matrix whose second column and row are zero: NumPy's matmul with an inner
-      dimension of 1 is several times slower than with 2 (and than the outer product).
-      g is written straight into the first column and o_{l-1} into the first row, so
-      nothing is copied.
-    """
-    n_layers = len(weights)
-    g_cols = [np.zeros((W.shape[0], 2), order="F") for W in weights]  # [g, 0]
-    o_rows = [np.zeros((2, W.shape[1])) for W in weights[1:]]  # [o_{l-1}; 0]ᵀ, l ≥ 2
-    x_rows = [np.vstack([x.T, np.zeros_like(x.T)]) for x in samples]  # [x; 0]ᵀ per sample
-    xs = [rows[0] for rows in x_rows]
-    y = np.empty(weights[-1].shape[0])
-    outputs = [rows[0] for rows in o_rows] + [y]  # o_l is written here, for l = 1 … L
-    products = [np.empty_like(W) for W in weights]
-    targets = [t.ravel() for t in labels]
-    rows = [x_rows[0], *o_rows]  # rows[0] is set to each sample's [x; 0]ᵀ in turn
-    forward_steps = list(zip(weights, outputs))
-    backward_steps = [
-        (n, weights[n], outputs[n], g_cols[n], g_cols[n][:, 0], products[n])
-        for n in range(n_layers - 1, -1, -1)
-    ]
-    while True:
-        epoch_loss = np.float64(0.0)
-        for x_row, o, t in zip(x_rows, xs, targets):
-            rows[0] = x_row
-            for W, o_next in forward_steps:
-                o = stable_sigmoid(W @ o, out=o_next)  # o_l = σ(W_l o_{l-1})
-            error = y - t
-            epoch_loss += error @ error / 2  # E = ½ ‖y − t‖²
-            g = error * eps  # ε ∂E/∂y
-            for n, W, o, g_col, g_n, product in backward_steps:
-                np.multiply(g, o - o * o, out=g_n)  # g ← g ⊙ σ'(a_l)
-                if n:
-                    g = g_n @ W  # g ← W_lᵀ g
-                W -= np.matmul(g_col, rows[n], out=product)  # W_l ← W_l − ε g o_{l-1}ᵀ
-        yield epoch_loss / len(samples)
-
-
-def run(
-    epochs: int = 100,
-    n_samples: int = 50,
-    learning_rate: float = 0.05,
-    layers: Sequence[Sequence[int]] = BLOG_LAYERS,
-    seed: int | None = 0,
-    log: Callable[[str], object] | None = None,
-) -> list[float]:
-    """The post's experiment: SGD, one sample at a time, on random data.
-
-    Draws, in this order from ``numpy.random.default_rng(seed)``: the weights (layer by
-    layer, ``standard_normal((n_out, n_in))``), the ``n_samples`` samples (each
-    ``standard_normal((n_in, 1))``), then the labels (each ``standard_normal((n_out, 1))``).
-    Then, for each epoch, trains on the samples in order and reports
-
-        Epoch {e} / {E}; Loss {L}
-
-    with L the mean over the samples of ½‖t − y‖², each taken before that sample's update.
-
-    Parameters
-    ----------
-    epochs, n_samples : int, positive
-    learning_rate : float, positive (the post's ``eps``)
-    layers : sequence of (n_out, n_in), default :data:`BLOG_LAYERS`
-    seed : int or None
-    log : callable or None
-        Called with each epoch's line; ``None`` prints it, as the post does.
-        Pass ``lambda line: None`` to stay quiet.
-
-    Returns
-    -------
-    list of float, the mean loss of each epoch
-    """
-    for name, value in (("epochs", epochs), ("n_samples", n_samples)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
-            raise ValueError(f"{name} must be a positive integer; got {value!r}")
-    if not (np.isfinite(learning_rate) and learning_rate > 0):
-        raise ValueError(f"learning_rate must be a positive finite number; got {learning_rate!r}")
-    emit = print if log is None else log
-    rng = np.random.default_rng(seed)
-    weights = make_net(layers, rng)
-    n_in, n_out = weights[0].shape[1], weights[-1].shape[0]
-    samples = [rng.standard_normal((n_in, 1)) for _ in range(n_samples)]
-    labels = [rng.standard_normal((n_out, 1)) for _ in range(n_samples)]
-
-    losses: list[float] = []
-    for e, loss in zip(range(epochs), _sgd_epochs(weights, samples, labels, learning_rate)):
-        losses.append(float(loss))
-        emit(f"Epoch {e + 1} / {epochs}; Loss {losses[-1]!r}")
-    return losses

@@ -1,0 +1,110 @@
+"""The post's experiment, fused for speed: :func:`run_fused`, what ``cartoonbrain blog`` runs.
+
+The same steps as :func:`.experiment.run` (the post's ``forward``, ``mse``, ``backward``
+and ``sgd``), on the same draws (:func:`.experiment.draw_experiment`), arranged to make
+the fewest NumPy calls: the post's arrays are tiny and each call's overhead is most of its
+cost. The losses equal :func:`.experiment.run`'s to rounding (tests/test_blog.py checks
+them to a relative 1e-12); ``cartoonbrain blog --readable`` runs the post's own loop.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+
+import numpy as np
+
+from ..activations import stable_sigmoid
+from .experiment import check_settings, draw_experiment
+from .post import BLOG_LAYERS, Array
+
+__all__ = ["fused_epochs", "run_fused"]
+
+# (n, W_l, o_l, [g, 0], g, ε ∇W_l) for l = L … 1, n = l − 1
+_BackwardStep = tuple[int, Array, Array, Array, Array, Array]
+
+
+def _buffers(
+    weights: Sequence[Array],
+) -> tuple[list[Array], list[tuple[Array, Array]], list[_BackwardStep]]:
+    """Preallocated arrays for one sample's step, wired as :func:`fused_epochs` uses them.
+
+    Returns ``o_rows``, with ``o_rows[n - 1] = [o_n; 0]ᵀ`` for n = 1 … L − 1; the forward
+    steps ``(W_l, o_l)``, each o_l the view of ``o_rows`` where σ(W_l o_{l-1}) is written
+    (the last, y, a plain vector); and the backward steps.
+    """
+    g_cols: list[Array] = [np.zeros((W.shape[0], 2), order="F") for W in weights]  # [g, 0]
+    o_rows: list[Array] = [np.zeros((2, W.shape[1])) for W in weights[1:]]  # [o_{l-1}; 0]ᵀ, l ≥ 2
+    y: Array = np.empty(weights[-1].shape[0])
+    outputs = [rows[0] for rows in o_rows] + [y]  # o_l is written here, for l = 1 … L
+    products: list[Array] = [np.empty_like(W) for W in weights]
+    forward_steps = list(zip(weights, outputs))
+    backward_steps = [
+        (n, weights[n], outputs[n], g_cols[n], g_cols[n][:, 0], products[n])
+        for n in range(len(weights) - 1, -1, -1)
+    ]
+    return o_rows, forward_steps, backward_steps
+
+
+def fused_epochs(
+    weights: list[Array], samples: Sequence[Array], labels: Sequence[Array], eps: float
+) -> Iterator[float]:
+    """Train sample by sample, forever; yield each epoch's mean loss (before each update).
+
+    What differs from the post's listing changes only the rounding (about 1e-16):
+
+    * σ'(a_l) = o_l (1 − o_l) = o_l − o_l² reuses the forward pass's o_l; the post's helper
+      evaluates σ(a_l) twice more for each gradient.
+    * ε is folded into the error: g = ε (y − t), so the backward pass yields ε ∇W_l
+      directly (every backward step is linear in g).
+    * W_l is updated in place right after W_lᵀ g is taken, since no later step reads it.
+    * The rank-1 update ε ∇W_l = g o_{l-1}ᵀ is computed as the product of an (n_out, 2) and
+      a (2, n_in) matrix whose second column and row are zero: NumPy's matmul with an inner
+      dimension of 1 is several times slower than with 2 (and than the outer product).
+      g is written straight into the first column and o_{l-1} into the first row, so
+      nothing is copied.
+    """
+    o_rows, forward_steps, backward_steps = _buffers(weights)
+    y = forward_steps[-1][1]
+    x_rows = [np.vstack([x.T, np.zeros_like(x.T)]) for x in samples]  # [x; 0]ᵀ per sample
+    xs = [rows[0] for rows in x_rows]
+    targets = [t.ravel() for t in labels]
+    rows = [x_rows[0], *o_rows]  # rows[n] = [o_n; 0]ᵀ; rows[0] is set to each sample's
+    while True:
+        epoch_loss = np.float64(0.0)
+        for x_row, o, t in zip(x_rows, xs, targets):
+            rows[0] = x_row
+            for W, o_next in forward_steps:
+                o = stable_sigmoid(W @ o, out=o_next)  # o_l = σ(W_l o_{l-1})
+            error = y - t
+            epoch_loss += error @ error / 2  # E = ½ ‖y − t‖²
+            g = error * eps  # ε ∂E/∂y
+            for n, W, o, g_col, g_n, product in backward_steps:
+                np.multiply(g, o - o * o, out=g_n)  # g ← g ⊙ σ'(a_l)
+                if n:
+                    g = g_n @ W  # g ← W_lᵀ g
+                W -= np.matmul(g_col, rows[n], out=product)  # W_l ← W_l − ε g o_{l-1}ᵀ
+        yield float(epoch_loss / len(samples))
+
+
+def run_fused(
+    epochs: int = 100,
+    n_samples: int = 50,
+    learning_rate: float = 0.05,
+    layers: Sequence[Sequence[int]] = BLOG_LAYERS,
+    seed: int | None = 0,
+    log: Callable[[str], object] | None = None,
+) -> list[float]:
+    """:func:`.experiment.run`, fused: the same arguments, draws, lines and losses (to rounding).
+
+    Prints (or passes to ``log``) ``Epoch {e} / {E}; Loss {L}`` per epoch and returns the
+    list of the epochs' mean losses, L = mean over the samples of ½‖t − y‖², each taken
+    before that sample's update; see :func:`.experiment.run` for the parameters.
+    """
+    check_settings(epochs, n_samples, learning_rate)
+    emit = print if log is None else log
+    weights, samples, labels = draw_experiment(n_samples, layers, seed)
+    losses: list[float] = []
+    for e, loss in zip(range(epochs), fused_epochs(weights, samples, labels, learning_rate)):
+        losses.append(loss)
+        emit(f"Epoch {e + 1} / {epochs}; Loss {loss!r}")
+    return losses

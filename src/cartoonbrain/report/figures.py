@@ -1,0 +1,218 @@
+"""The report's figures: matplotlib Figures drawn from a run's records, and their PNG data URIs.
+
+    curves_figure       loss, a metric and the learning rate, per epoch
+    gradients_figure    per layer: ‖∇W_l‖ and the update ratio ‖ΔW_l‖ / ‖W_l‖
+    units_figure        per layer: saturated sigmoid/tanh outputs, dead ReLU units
+    confusion_figure    the test set's confusion matrix (rows: true class)
+
+Only matplotlib's object-oriented API is used (no pyplot, no global state); it is imported
+when a figure is drawn, and :func:`require_matplotlib` says what to install if it is missing.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ..datasets import MissingDependencyError
+from ..diagnostics import LayerInfo, Records
+from ..train import History
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+__all__ = [
+    "confusion_figure",
+    "curves_figure",
+    "data_uri",
+    "epoch_logs",
+    "gradients_figure",
+    "require_matplotlib",
+    "units_figure",
+]
+
+
+def require_matplotlib() -> None:
+    """Raise MissingDependencyError, naming the pip install, when matplotlib is missing."""
+    try:
+        import matplotlib.figure  # noqa: F401
+    except ImportError as error:
+        raise MissingDependencyError(
+            f"the training report needs matplotlib ({error}): pip install 'cartoonbrain[plot]'"
+        ) from error
+
+
+def _figure(width: float, height: float) -> Figure:
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=(width, height), dpi=100, layout="constrained")
+
+
+def data_uri(fig: Figure) -> str:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", metadata={"Software": None})
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def epoch_logs(records: Records | None, history: History | None) -> dict[str, list[float]]:
+    if history is not None:
+        return dict(history.history)
+    logs: dict[str, list[float]] = {}
+    if records is None:
+        return logs
+    for epoch in sorted(records.epoch_logs):
+        for key, value in records.epoch_logs[epoch].items():
+            logs.setdefault(key, []).append(value)
+    return logs
+
+
+def _log_scale_if_positive(ax: Any, values: Any) -> None:
+    values = np.asarray(values, dtype=np.float64)
+    positive = values[np.isfinite(values) & (values > 0)]
+    if positive.size and positive.max() / positive.min() > 20:
+        ax.set_yscale("log")
+
+
+def curves_figure(logs: dict[str, list[float]], records: Records | None) -> Figure | None:
+    """Loss, a metric (accuracy or r2 first) and the learning rate (if it changes), per epoch."""
+    if not logs.get("loss"):
+        return None
+    metrics = [k for k in logs if k != "loss" and not k.startswith("val_")]
+    metric = next((k for k in ("accuracy", "r2") if k in metrics), metrics[0] if metrics else None)
+    rates = dict(records.learning_rate) if records else {}
+    if len(set(rates.values())) <= 1:
+        rates = {}  # a constant rate is in the hyper-parameters
+    panels = ["loss"] + ([metric] if metric else [])
+    fig = _figure(10.5, 3.1)
+    axes = fig.subplots(1, len(panels) + bool(rates), squeeze=False)[0]
+    for ax, key in zip(axes, panels):
+        for name, style in ((key, "-"), (f"val_{key}", "--")):
+            if name in logs:
+                epochs = np.arange(1, len(logs[name]) + 1)
+                label = "validation" if name.startswith("val_") else "training"
+                ax.plot(
+                    epochs, logs[name], style, marker="." if len(epochs) < 40 else None, label=label
+                )
+        if key == "loss":
+            _log_scale_if_positive(ax, logs[key] + logs.get("val_loss", []))
+        ax.set(title=key, xlabel="epoch")
+        ax.grid(alpha=0.3)
+        ax.legend(frameon=False)
+    if rates:
+        seen = sorted(rates)
+        axes[-1].plot(np.array(seen) + 1, [rates[e] for e in seen], color="tab:gray")
+        axes[-1].set(title="learning rate (at the epoch's start)", xlabel="epoch")
+        axes[-1].grid(alpha=0.3)
+    return fig
+
+
+def _layer_colors(n: int) -> list[Any]:
+    from matplotlib import colormaps
+
+    if n <= 10:
+        return [colormaps["tab10"](i) for i in range(n)]
+    return [colormaps["viridis"](i / (n - 1)) for i in range(n)]
+
+
+def _per_layer_panel(ax: Any, records: Records, name: str, title: str) -> None:
+    """Each layer's value: over five epochs or more, the mean of each epoch and a band
+    from its 10th to its 90th percentile; else every sample point."""
+    epochs, means = records.per_epoch(name)
+    colors = _layer_colors(len(records.layers))
+    if len(epochs) >= 5:
+        x = np.array(epochs) + 1.0
+        _, low = records.per_epoch(name, lambda v, axis: np.nanpercentile(v, 10, axis=axis))
+        _, high = records.per_epoch(name, lambda v, axis: np.nanpercentile(v, 90, axis=axis))
+        for i, info in enumerate(records.layers):
+            ax.fill_between(x, low[:, i], high[:, i], color=colors[i], alpha=0.15, lw=0)
+            ax.plot(x, means[:, i], color=colors[i], lw=1.6, label=_short(info))
+        values = np.concatenate([low, high])
+    else:
+        values = records.array(name)
+        for i, info in enumerate(records.layers):
+            ax.plot(records.positions(), values[:, i], color=colors[i], lw=1.4, label=_short(info))
+    _log_scale_if_positive(ax, values)
+    ax.set(title=title, xlabel="epoch")
+    ax.grid(alpha=0.3, which="both")
+
+
+def _short(info: LayerInfo) -> str:
+    return f"{info.number}: {info.n_in}→{info.n_out} {info.activation}"
+
+
+def gradients_figure(records: Records) -> Figure | None:
+    if not records.step or not records.layers:
+        return None
+    fig = _figure(10.5, 3.6)
+    left, right = fig.subplots(1, 2)
+    _per_layer_panel(left, records, "grad_norm", "gradient norm ‖∇W_l‖")
+    _per_layer_panel(right, records, "update_ratio", "update ratio ‖ΔW_l‖ / ‖W_l‖ per step")
+    right.axhline(1e-3, color="black", ls=":", lw=1, label="1e-3, a healthy ratio")
+    left.legend(title="layer", fontsize=8, title_fontsize=8, frameon=False)
+    right.legend(fontsize=8, frameon=False, handles=right.get_lines()[-1:])
+    return fig
+
+
+def units_figure(records: Records) -> Figure | None:
+    """Per epoch: saturated share of sigmoid/tanh layers, dead share of ReLU layers."""
+    if not records.step:
+        return None
+    epochs, saturated = records.per_epoch("saturated")
+    dead_epochs = sorted(records.dead)
+    dead = np.array([records.dead[e] for e in dead_epochs], dtype=np.float64)
+    colors = _layer_colors(len(records.layers))
+    fig = _figure(10.5, 3.1)
+    ax = fig.subplots()
+    drawn = False
+    for i, info in enumerate(records.layers):
+        short = f"layer {info.number}: {info.n_in}→{info.n_out} {info.activation}"
+        if not np.isnan(saturated[:, i]).all():
+            ax.plot(
+                np.array(epochs) + 1,
+                100 * saturated[:, i],
+                color=colors[i],
+                label=f"{short}, saturated",
+            )
+            drawn = True
+        if dead.size and not np.isnan(dead[:, i]).all():
+            ax.plot(
+                np.array(dead_epochs) + 1,
+                100 * dead[:, i],
+                "--",
+                color=colors[i],
+                label=f"{short}, dead",
+            )
+            drawn = True
+    if not drawn:
+        return None
+    ax.axhline(50, color="black", ls=":", lw=1)
+    ax.set(xlabel="epoch", ylabel="% of the layer", ylim=(-2, 102))
+    ax.set_title("saturated outputs (sigmoid, tanh) and dead units (ReLU)")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, frameon=False, loc="center left", bbox_to_anchor=(1.0, 0.5))
+    return fig
+
+
+def confusion_figure(matrix: np.ndarray, classes: list[Any]) -> Figure:
+    k = len(classes)
+    size = min(7.0, 2.0 + 0.3 * k)
+    fig = _figure(size + 0.6, size)
+    ax = fig.subplots()
+    image = ax.imshow(matrix, cmap="Blues")
+    fig.colorbar(image, ax=ax, shrink=0.8)
+    ticks, names = np.arange(k), [str(c).replace("$", r"\$") for c in classes]  # no mathtext
+    ax.set_xticks(ticks, names)
+    ax.set_yticks(ticks, names)
+    ax.set(xlabel="predicted class", ylabel="true class")
+    accuracy = np.trace(matrix) / max(matrix.sum(), 1)
+    ax.set_title(f"test set: {matrix.sum()} samples, {accuracy:.1%} correct")
+    if k <= 20:
+        threshold = matrix.max() / 2
+        for (i, j), count in np.ndenumerate(matrix):
+            if count:
+                color = "white" if count > threshold else "black"
+                ax.text(j, i, str(count), ha="center", va="center", fontsize=8, color=color)
+    return fig
