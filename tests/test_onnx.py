@@ -13,7 +13,7 @@ import sys
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 onnx = pytest.importorskip("onnx")
@@ -38,6 +38,13 @@ TOLERANCE = {"float32": 1e-5, "float64": 1e-12}
 
 
 # ---------------------------------------------------------------- helpers
+def refusal(activations, dtype):
+    """The words of the refusal expected for these activations in this dtype, or None."""
+    if dtype == "float64" and "gelu" in activations:
+        return "gelu has no float64 ONNX form"
+    return None
+
+
 def randomize(net, seed=0, scale=0.7):
     """Random weights and biases (the biases start at 0, which would hide a missing bias)."""
     rng = np.random.default_rng(seed)
@@ -97,6 +104,10 @@ def test_dense_networks_match_predict(tmp_path, activation, loss, bias, dtype):
         cb.Dense(6, 4, activation=activation, bias=bias),
     ]
     net = network(layers, (5,), loss=loss, dtype=dtype, head=activation)
+    if reason := refusal({activation}, dtype):
+        with pytest.raises(ValueError, match=rf"layer 0 \(Dense\) cannot be .*{reason}"):
+            cbonnx.to_onnx(net)
+        return
     assert_exports_exactly(net, tmp_path / "m.onnx")
 
 
@@ -113,6 +124,7 @@ def test_dense_networks_match_predict(tmp_path, activation, loss, bias, dtype):
 def test_random_dense_stacks_match_predict(
     tmp_path_factory, sizes, activations, dropouts, bias, loss, dtype, seed
 ):
+    assume(not refusal(activations, dtype))
     layers: list[Layer] = [cb.Dropout(0.5)] if dropouts[-1] else []  # input dropout too
     for n_in, n_out, activation, dropout in zip(sizes, sizes[1:], activations, dropouts):
         layers.append(cb.Dense(n_in, n_out, activation=activation, bias=bias))
@@ -186,6 +198,10 @@ def test_every_activation_on_a_convolution(tmp_path, activation, n_dims, dtype):
     else:
         layers, shape = [Conv2D(2, 3, (2, 3), padding=(1, 0), activation=activation)], (2, 5, 6)
     net = network([*layers, cb.Flatten()], shape, dtype=dtype)
+    if reason := refusal({activation}, dtype):
+        with pytest.raises(ValueError, match=reason):
+            cbonnx.to_onnx(net, input_shape=shape)
+        return
     assert_exports_exactly(net, tmp_path / "m.onnx", input_shape=shape)
 
 

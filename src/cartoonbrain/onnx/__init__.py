@@ -23,7 +23,9 @@ from ..io import atomic_write, load
 from ..layers import LAYERS, Layer, Shape
 from ..losses import LOSSES
 from ..network import Network
+from . import blocks as blocks
 from . import operators as operators
+from . import recurrent as recurrent
 from .graph import (
     ACTIVATION_EXPORTERS,
     LAYER_EXPORTERS,
@@ -174,7 +176,12 @@ def to_onnx(net: Network, input_shape: Sequence[int] | None = None) -> onnx.Mode
                 f"({type(layer).__name__}): {exc}"
             ) from None
         assert next_shape is not None
-        o = exporter(g, layer, o, shape, f"layer{i}")
+        try:
+            o = exporter(g, layer, o, shape, f"layer{i}")
+        except ValueError as exc:  # an exporter's own refusal, e.g. of a dtype
+            raise ValueError(
+                f"layer {i} ({type(layer).__name__}) cannot be exported to ONNX: {exc}"
+            ) from None
         shape = next_shape
     _output(g, net, o)
     element = TensorProto.DOUBLE if net.dtype == np.float64 else TensorProto.FLOAT

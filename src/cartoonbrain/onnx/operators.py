@@ -54,6 +54,19 @@ onnx_activation("sigmoid")(_op("Sigmoid"))
 onnx_activation("tanh")(_op("Tanh"))
 onnx_activation("relu")(_op("Relu"))
 onnx_activation("softmax")(_op("Softmax", axis=-1))
+onnx_activation("exp")(_op("Exp"))  # not a layer activation: the poisson loss's output
+
+
+@onnx_activation("gelu")
+def _gelu(g: Graph, a: str, o: str) -> str:
+    """a Φ(a) = a · ½ (1 + erf(a / √2)) (opset 17 has no Gelu); float32 only: ONNX
+    Runtime has no float64 Erf, and float32's would not match predict in float64."""
+    if g.dtype == np.float64:
+        raise ValueError("gelu has no float64 ONNX form (ONNX Runtime has no float64 Erf)")
+    scaled = g.add("Mul", [a, g.scalar(0.7071067811865476)], f"{o}.scaled")
+    erf = g.add("Erf", [scaled], f"{o}.erf")
+    half = g.add("Mul", [g.add("Add", [erf, g.scalar(1.0)], f"{o}.sum"), g.scalar(0.5)], f"{o}.cdf")
+    return g.add("Mul", [a, half], o)
 
 
 @onnx_activation("leaky_relu")
