@@ -44,6 +44,7 @@ class _Norm(Layer):
     """γ and β of shape (n_features,), bound to the network's buffers; γ = 1, β = 0 at first."""
 
     parameter_names = ("gamma", "beta")
+    keeps_shape = True  # the output has the input's shape
 
     def __init__(self, n_features: int, eps: float) -> None:
         self.n_features = _positive_int("n_features", n_features)

@@ -52,6 +52,13 @@ class Residual(Layer):
             f"{j}.{name}" for j, layer in enumerate(self.layers) for name in layer.parameter_names
         )
 
+    keeps_shape = True  # o = x + F(x) has x's shape
+
+    @property
+    def expected_input_shape(self) -> Shape | None:
+        """The shape F's first layer fixes (a Dense's (n_in,)), if it fixes one."""
+        return self.layers[0].expected_input_shape
+
     @classmethod
     def example(cls) -> tuple[Residual, Shape]:
         return cls([Dense(4, 4, activation="tanh"), Dense(4, 4)]), (4,)
