@@ -1,6 +1,7 @@
 """What ``fit`` trains and validates on: inputs, targets and sample weights, checked once
 at the door, with the validation part split off and class weights turned into sample
-weights."""
+weights. Inputs may be arrays, memmaps or a :class:`~.sources.ChunkedSource` (data larger
+than memory, :mod:`.sources`); the targets and weights are held in memory."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
+
+from .sources import ChunkedSource, check_large_inputs
 
 if TYPE_CHECKING:
     from ..network import Network
@@ -21,14 +24,22 @@ __all__ = ["TrainingData", "class_weights", "prepare"]
 @dataclass
 class TrainingData:
     """Checked arrays: X, targets t, sample weights w (None: all 1), and the same for
-    validation (X_val None: no validation)."""
+    validation (X_val None: no validation). X and X_val are arrays, memmaps or
+    :class:`~.sources.ChunkedSource` objects (typed Any: np.take reads all three)."""
 
-    X: Array
+    X: Any
     t: Array
     w: Array | None
-    X_val: Array | None = None
+    X_val: Any = None
     t_val: Array | None = None
     w_val: Array | None = None
+
+    def order(self, rng: np.random.Generator) -> Array:
+        """An epoch's shuffled order of the training rows: a permutation of them all, or
+        a :class:`~.sources.ChunkedSource`'s chunk-by-chunk order."""
+        if isinstance(self.X, ChunkedSource):
+            return self.X.order(rng)
+        return rng.permutation(len(self.X))
 
 
 def prepare(
@@ -42,7 +53,7 @@ def prepare(
 ) -> TrainingData:
     """Check everything once; split off the validation part (Keras: the last fraction of
     the samples, before any shuffling); fold ``class_weight`` into the sample weights."""
-    X = net.check_inputs(X)
+    X = check_large_inputs(net, X)
     t = net.check_targets(y, len(X))
     w = net.check_sample_weight(sample_weight, len(X))
     if class_weight is not None:
@@ -64,6 +75,9 @@ def prepare(
     w_fit, w_val = (None, None) if w is None else (w[:cut], w[cut:])
     if w_fit is not None and not w_fit.sum() > 0:
         raise ValueError("sample_weight is zero for every training sample after the split")
+    if isinstance(X, ChunkedSource):
+        X_fit, X_val = X.rows(0, cut), X.rows(cut, len(X))
+        return TrainingData(X_fit, t[:cut], w_fit, X_val, t[cut:], w_val)
     return TrainingData(X[:cut], t[:cut], w_fit, X[cut:], t[cut:], w_val)
 
 
@@ -73,7 +87,7 @@ def _validation(net: Network, validation_data: Any) -> tuple[Array, Array, Array
             "validation_data must be a pair (X_val, y_val) or a triple "
             "(X_val, y_val, sample_weight_val)"
         )
-    X_val = net.check_inputs(validation_data[0], "X_val")
+    X_val = check_large_inputs(net, validation_data[0], "X_val")
     t_val = net.check_targets(validation_data[1], len(X_val), "y_val")
     w_given = validation_data[2] if len(validation_data) == 3 else None
     return X_val, t_val, net.check_sample_weight(w_given, len(X_val))

@@ -238,7 +238,7 @@ class _Epochs:
         """The epoch's batches; returns the (weighted) mean loss and the training metrics,
         both from each batch's outputs before its update (as Keras reports them)."""
         net, data, n = self.net, self.data, len(self.data.X)
-        order = net.rng.permutation(n) if self.shuffle else None
+        order = data.order(net.rng) if self.shuffle else None
         t = data.t if order is None else data.t[order]
         w = data.w if data.w is None or order is None else data.w[order]
         total = weight = 0.0
