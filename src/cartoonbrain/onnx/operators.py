@@ -10,8 +10,10 @@ the post (``layer0.affines``, ``layer0.transforms``) and its parameters as in
     AvgPool1D/2D  AveragePool(kernel_shape, strides)
     Flatten       Flatten(axis=1)
     Dropout       nothing: the identity at inference
-    output        Softmax(axis=-1) for cross_entropy, Sigmoid for binary_cross_entropy,
-                  the last layer's transforms for mse and squared_error
+    gelu          a · ½ (1 + Erf(a / √2))
+    output        the loss's output_activation: Softmax(axis=-1) for cross_entropy,
+                  Sigmoid for binary_cross_entropy, Exp for poisson; for the regression
+                  losses the last layer's transforms
 
 The graph keeps the network's dtype (float32 → FLOAT, float64 → DOUBLE). ONNX Runtime has
 no float64 kernel for Conv, AveragePool, Elu and Softplus, and LeakyRelu's slope is a
@@ -23,6 +25,8 @@ float32 attribute, so a float64 network writes these out in basic operators inst
     Conv          im2col: one Slice of the zero-padded input per kernel offset j, stacked
                   into X_col (n, K·C, P), then  a = W_col X_col + b  (one MatMul)
     AveragePool   (Σ_j Slice_j) / K
+
+ONNX Runtime has no float64 Erf either: a float64 network with gelu is refused.
 """
 
 from __future__ import annotations
