@@ -15,13 +15,16 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, Options, StrOptions
+from sklearn.utils.optimize import _check_optimize_result
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from ..builders import mlp
+from ..checks import dense_rows
 from ..layers import Dense
 from ..network import Network
 from ..optimizers import SGD, Adam, AdamW, Optimizer, RMSprop
 from ..train import TrainingDiverged, fit
+from ..train.lbfgs import minimize_lbfgs
 from ._rule import _MLPRule
 
 Array = NDArray[Any]
@@ -42,7 +45,7 @@ class _NeuralNet(BaseEstimator):
     _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
         "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
         "activation": [StrOptions(_ACTIVATIONS)],
-        "solver": [StrOptions({"adam", "sgd", "rmsprop", "adamw"})],
+        "solver": [StrOptions({"lbfgs", "adam", "sgd", "rmsprop", "adamw"})],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
         "learning_rate": [StrOptions({"constant", "invscaling", "adaptive"})],
@@ -62,6 +65,7 @@ class _NeuralNet(BaseEstimator):
         "beta_2": [Interval(Real, 0, 1, closed="left")],
         "epsilon": [Interval(Real, 0, None, closed="neither")],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left"), Options(Real, {np.inf})],
+        "max_fun": [Interval(Integral, 1, None, closed="left")],
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "dtype": [
             StrOptions({"auto", "float32", "float64"}),
@@ -94,6 +98,7 @@ class _NeuralNet(BaseEstimator):
         beta_2: float = 0.999,
         epsilon: float = 1e-8,
         n_iter_no_change: int | float = 10,
+        max_fun: int = 15000,
         loss: str = "auto",
         dropout: float = 0.0,
         dtype: Any = "auto",
@@ -120,6 +125,7 @@ class _NeuralNet(BaseEstimator):
         self.beta_2 = beta_2
         self.epsilon = epsilon
         self.n_iter_no_change = n_iter_no_change
+        self.max_fun = max_fun
         self.loss = loss
         self.dropout = dropout
         self.dtype = dtype
@@ -139,6 +145,11 @@ class _NeuralNet(BaseEstimator):
         """Refuse sample weights that leave nothing to learn (the classifier: one class)."""
 
     # ------------------------------------------------------------------ fitted attributes
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True  # CSR/CSC, densified a batch of rows at a time
+        return tags
+
     def __sklearn_is_fitted__(self) -> bool:
         return hasattr(self, "network_")
 
@@ -166,12 +177,16 @@ class _NeuralNet(BaseEstimator):
             raise ValueError(f"hidden_layer_sizes must be > 0, got {sizes}.")
         return [int(s) for s in sizes]
 
-    def _check_parameters(self) -> None:
-        if self.solver == "lbfgs":
-            raise ValueError(
-                "solver='lbfgs' is not available: cartoonbrain trains with mini-batch "
-                "optimizers; use solver='adam' (the default), 'sgd', 'rmsprop' or 'adamw'"
+    def _check_solver(self) -> bool:
+        """partial_fit exists for the stochastic solvers only (as MLP's)."""
+        if self.solver not in ("sgd", "adam", "rmsprop", "adamw"):
+            raise AttributeError(
+                f"partial_fit is only available for stochastic optimizers. {self.solver} is "
+                "not stochastic."
             )
+        return True
+
+    def _check_parameters(self) -> None:
         self._validate_params()
         self._hidden_layer_sizes()
 
@@ -186,6 +201,7 @@ class _NeuralNet(BaseEstimator):
             multi_output=True,
             y_numeric=not is_classifier(self),
             dtype=(np.float64, np.float32),
+            accept_sparse=["csr", "csc"],
             reset=first_pass,
         )
         targets = self._encode_targets(y, first_pass, incremental)
@@ -203,7 +219,7 @@ class _NeuralNet(BaseEstimator):
             self._optimizer = self._make_optimizer()
         net = self.network_
         X = net.check_inputs(X)
-        self._train(X, net.check_targets(targets, len(X)), w, incremental, random_state)
+        self._train(X, net.check_targets(targets, X.shape[0]), w, incremental, random_state)
         return self
 
     def _initialize(self, X: Array, random_state: np.random.RandomState) -> None:
@@ -234,7 +250,9 @@ class _NeuralNet(BaseEstimator):
             self.validation_scores_, self.best_validation_score_ = None, None
             self.best_loss_ = np.inf
 
-    def _make_optimizer(self) -> Optimizer:
+    def _make_optimizer(self) -> Optimizer | None:
+        if self.solver == "lbfgs":
+            return None  # SciPy's L-BFGS-B keeps its own state
         rate = self.learning_rate_init
         if self.solver == "sgd":
             nesterov = self.nesterovs_momentum and self.momentum > 0
@@ -289,8 +307,11 @@ class _NeuralNet(BaseEstimator):
     ) -> None:
         """Train through the library's one loop, ``cartoonbrain.train.fit``, with MLP's
         rules (:class:`_MLPRule`) as a callback: max_iter epochs (one for partial_fit)."""
+        if self.solver == "lbfgs":
+            self._train_lbfgs(X, t, w)
+            return
         (X, t, w), validation = self._split(X, t, w, random_state)
-        rule = _MLPRule(self, validation, len(X))
+        rule = _MLPRule(self, validation, X.shape[0])
         self.n_iter_ = 0
         self.network_.l2 = self.alpha  # the penalty (α / 2 n_B) Σ‖W‖², l2_per_sample
         try:
@@ -299,7 +320,7 @@ class _NeuralNet(BaseEstimator):
                 X,
                 t,
                 epochs=1 if incremental else self.max_iter,
-                batch_size=self._batch_size(len(X)),
+                batch_size=self._batch_size(X.shape[0]),
                 optimizer=self._optimizer,
                 shuffle=self.shuffle,
                 metrics=[],
@@ -307,10 +328,12 @@ class _NeuralNet(BaseEstimator):
                 sample_weight=w,
             )
         except TrainingDiverged:
-            raise ValueError(
-                "Solver produced non-finite parameter weights. The input data may"
-                " contain large values and need to be preprocessed."
-            ) from None
+            if not self.early_stopping:
+                raise ValueError(
+                    "Solver produced non-finite parameter weights. The input data may"
+                    " contain large values and need to be preprocessed."
+                ) from None
+            rule.diverged()  # as MLP: a NaN score, then the best weights are kept
         finally:
             rule.close()
         if not incremental and not rule.stop_training and self.n_iter_ == self.max_iter:
@@ -323,17 +346,39 @@ class _NeuralNet(BaseEstimator):
         if self.early_stopping:
             self.network_.flat_parameters[...] = self._best_parameters
 
-    def _should_stop(self) -> bool:
-        """Stop, or (sgd with learning_rate="adaptive") divide the rate by 5 and go on."""
+    def _train_lbfgs(self, X: Array, t: Array, w: Array | None) -> None:
+        """solver="lbfgs": full-batch L-BFGS-B through SciPy, as MLP's ``_fit_lbfgs``
+        (``max_iter`` iterations, ``max_fun`` evaluations, ``tol`` as SciPy's gtol)."""
+        net = self.network_
+        net.l2 = self.alpha
+        X = dense_rows(X, slice(None))  # full batch: L-BFGS is for small data sets
+        result = minimize_lbfgs(
+            net, X, t, w, max_iter=self.max_iter, max_fun=self.max_fun, tol=self.tol
+        )
+        self.n_iter_ = _check_optimize_result("lbfgs", result.raw, self.max_iter)
+        self.loss_ = result.loss
+        self.t_ += X.shape[0]
+        if not np.isfinite(net.flat_parameters).all():
+            raise ValueError(
+                "Solver produced non-finite parameter weights. The input data may"
+                " contain large values and need to be preprocessed."
+            )
+
+    def _should_stop(self, why: str | None = None) -> bool:
+        """Stop, or (sgd with learning_rate="adaptive") divide the rate by 5 and go on;
+        with ``verbose``, say ``why`` and what follows, in MLP's words."""
         adaptive = self.solver == "sgd" and self.learning_rate == "adaptive"
+        assert self._optimizer is not None  # a stochastic solver
         rate = self._optimizer.current_learning_rate()
-        if not adaptive or rate <= 1e-6:
-            return True
-        self._optimizer.learning_rate = rate / 5
-        self._no_improvement_count = 0
-        if self.verbose:
-            print(f"Setting learning rate to {rate / 5:f}", flush=True)
-        return False
+        if adaptive and rate > 1e-6:
+            self._optimizer.learning_rate = rate / 5
+            self._no_improvement_count = 0
+            what_next = f" Setting learning rate to {rate / 5:f}"
+        else:
+            what_next = " Learning rate too small. Stopping." if adaptive else " Stopping."
+        if self.verbose and why is not None:
+            print(why + what_next, flush=True)
+        return not (adaptive and rate > 1e-6)
 
     def _progress_bar(self) -> Any:
         if self.verbose != 1:
@@ -348,5 +393,7 @@ class _NeuralNet(BaseEstimator):
     def _forward(self, X: Any) -> Array:
         """``predict`` of the network: probabilities or regression outputs, (n, n_outputs)."""
         check_is_fitted(self)
-        X = validate_data(self, X, dtype=(np.float64, np.float32), reset=False)
+        X = validate_data(
+            self, X, dtype=(np.float64, np.float32), accept_sparse=["csr", "csc"], reset=False
+        )
         return self.network_.predict(X)

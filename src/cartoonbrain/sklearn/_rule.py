@@ -3,6 +3,7 @@ callback of ``cartoonbrain.train.fit``."""
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, Any
 
 from ..train.monitor import Monitor
@@ -37,6 +38,7 @@ class _MLPRule(Monitor):
         est.n_iter_ += 1
         est.t_ += self.n_samples
         est.loss_curve_.append(loss)
+        est.loss_ = loss
         if self.validation is None:
             assert est.best_loss_ is not None
             self.best = est.best_loss_
@@ -46,11 +48,15 @@ class _MLPRule(Monitor):
             improved = self._validate(logs)
         est._no_improvement_count = 0 if improved else est._no_improvement_count + 1
         self._report(loss, logs.get("val_score"))
-        if est.solver == "sgd" and est.learning_rate == "invscaling":
+        if est.solver == "sgd" and est.learning_rate == "invscaling" and est._optimizer:
             est._optimizer.learning_rate = est.learning_rate_init / (est.t_ + 1) ** est.power_t
         if est._no_improvement_count > est.n_iter_no_change:
-            self._say_why()
-            self.stop_training = est._should_stop()
+            what = "Validation score" if self.validation is not None else "Training loss"
+            why = (
+                f"{what} did not improve more than tol={est.tol:f} for "
+                f"{est.n_iter_no_change} consecutive epochs."
+            )
+            self.stop_training = est._should_stop(why if self.bar is None else None)
 
     def _validate(self, logs: dict[str, float]) -> bool:
         est, net = self.estimator, self.estimator.network_
@@ -75,15 +81,15 @@ class _MLPRule(Monitor):
             if score is not None:
                 print(f"Validation score: {score:f}", flush=True)
 
-    def _say_why(self) -> None:
+    def diverged(self) -> None:
+        """The loss became NaN or infinite (early stopping on): record the epoch with a
+        NaN loss and score, as MLPClassifier does, and stop; fit keeps the best weights."""
         est = self.estimator
-        if est.verbose and self.bar is None:
-            what = "Validation score" if self.validation is not None else "Training loss"
-            print(
-                f"{what} did not improve more than tol={est.tol:f} for "
-                f"{est.n_iter_no_change} consecutive epochs.",
-                flush=True,
-            )
+        est.n_iter_ += 1
+        est.loss_curve_.append(math.nan)
+        if est.validation_scores_ is not None:
+            est.validation_scores_.append(math.nan)
+        self.stop_training = True
 
     def close(self) -> None:
         if self.bar is not None:

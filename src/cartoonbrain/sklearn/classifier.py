@@ -8,6 +8,7 @@ import numpy as np
 from sklearn.base import ClassifierMixin
 from sklearn.metrics import accuracy_score
 from sklearn.utils import column_or_1d
+from sklearn.utils._available_if import available_if
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.multiclass import (
     _check_partial_fit_first_call,
@@ -93,6 +94,7 @@ class NeuralNetClassifier(ClassifierMixin, _NeuralNet):
         self._fit(X, y, sample_weight, incremental=False)
         return self
 
+    @available_if(_NeuralNet._check_solver)
     def partial_fit(
         self, X: Any, y: Any, sample_weight: Any = None, classes: Any = None
     ) -> NeuralNetClassifier:
@@ -127,7 +129,14 @@ class NeuralNetClassifier(ClassifierMixin, _NeuralNet):
                 "warm_start can only be used where `y` has the same classes as in the "
                 f"previous call to fit. Previously got {self.classes_}, `y` has {labels}"
             )
-        if np.setdiff1d(labels, self.classes_).size:
+        missing = np.setdiff1d(labels, self.classes_)
+        if missing.size and incremental:
+            raise ValueError(
+                f"y has labels {missing.tolist()} that are not among the classes "
+                f"{self.classes_.tolist()} given to the first partial_fit call; pass every "
+                "label the estimator will see as `classes` on the first call"
+            )
+        if missing.size:
             raise ValueError(
                 f"`y` has classes not in `self.classes_`. `self.classes_` has "
                 f"{self.classes_}. 'y' has {labels}."
@@ -135,11 +144,6 @@ class NeuralNetClassifier(ClassifierMixin, _NeuralNet):
         return np.searchsorted(self.classes_, y)
 
     def _check_classes(self) -> None:
-        if not self._multilabel and len(self.classes_) < 2:
-            raise ValueError(
-                f"{type(self).__name__} needs samples of at least 2 classes in the data, "
-                f"but the data contains only one class: {self.classes_[0]!r}"
-            )
         if self.loss == "cross_entropy" and self._multilabel:
             raise ValueError("loss='cross_entropy' needs single-label y; use loss='auto'")
         if self.loss == "binary_cross_entropy" and not self._multilabel:
@@ -150,24 +154,21 @@ class NeuralNetClassifier(ClassifierMixin, _NeuralNet):
                 )
 
     def _output(self) -> tuple[int, str]:
+        """Multi-label: one sigmoid per label, the loss summed over labels (MLP's); one
+        class: one sigmoid output (predict always answers that class); two classes with
+        binary_cross_entropy: MLP's single logistic output; else a softmax per class."""
         if self._multilabel:
-            return len(self.classes_), "binary_cross_entropy"
-        if self.loss == "binary_cross_entropy":
+            return len(self.classes_), "binary_cross_entropy_sum"
+        if self.loss == "binary_cross_entropy" or len(self.classes_) == 1:
             return 1, "binary_cross_entropy"
         return len(self.classes_), "cross_entropy"
-
-    def _check_weights(self, targets: Array, w: Array) -> None:
-        ids = targets[w > 0]
-        if not self._multilabel and len(np.unique(ids)) == 1:
-            raise ValueError(
-                f"sample_weight leaves samples of only one class ({self.classes_[ids[0]]!r}); "
-                f"{type(self).__name__} needs at least 2 classes with positive weight"
-            )
 
     def _ids(self, P: Array) -> Array:
         """Predicted class ids from probabilities (0/1 indicators for multi-label)."""
         if self._multilabel:
             return (P > 0.5).astype(np.int64)
+        if len(self.classes_) == 1:
+            return np.zeros(len(P), dtype=np.int64)
         if P.shape[1] == 1:
             return (P[:, 0] > 0.5).astype(np.int64)
         return P.argmax(axis=1)
@@ -185,6 +186,8 @@ class NeuralNetClassifier(ClassifierMixin, _NeuralNet):
     def predict_proba(self, X: Any) -> Array:
         """Class probabilities, shape (n_samples, n_classes), columns as ``classes_``."""
         P = self._forward(X)
+        if len(self.classes_) == 1 and not self._multilabel:
+            return np.ones_like(P)  # the one class, for certain
         if P.shape[1] == 1 and not self._multilabel:
             return np.hstack([1 - P, P])
         return P

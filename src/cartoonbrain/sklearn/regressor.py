@@ -20,7 +20,9 @@ class NeuralNetRegressor(RegressorMixin, _NeuralNet):
     The parameters and attributes are :class:`NeuralNetClassifier`'s (without
     ``classes_``), except
 
-    loss : {"auto", "squared_error", "mse"}, default "auto" (= "squared_error")
+    loss : {"auto", "squared_error", "mse", "poisson"}, default "auto" (= "squared_error")
+        "poisson": half the Poisson deviance with an exponential output, as
+        MLPRegressor(loss="poisson"); targets must be >= 0.
         "squared_error": the mean over samples of ½‖y − t‖² (MLPRegressor's loss for one
         output; for k outputs it is k times MLPRegressor's, which also averages over
         outputs); "mse": the mean over samples and outputs of (y − t)².
@@ -32,7 +34,7 @@ class NeuralNetRegressor(RegressorMixin, _NeuralNet):
 
     _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
         **_NeuralNet._parameter_constraints,
-        "loss": [StrOptions({"auto", "squared_error", "mse"})],
+        "loss": [StrOptions({"auto", "squared_error", "mse", "poisson"})],
     }
 
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> NeuralNetRegressor:

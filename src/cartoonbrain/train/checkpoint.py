@@ -1,26 +1,27 @@
 """Checkpoints: everything ``fit`` needs to resume a run bit-identically, in a file that is
-also a model file (``cb.load`` reads it)."""
+also a model file (``cb.load`` reads it).
+
+A checkpoint is the archive of :meth:`Network.state` with the optimizer, plus
+
+* ``config["training"]``: ``epoch`` (epochs done), ``history`` and ``history_epochs``
+  (:class:`History`), ``callbacks`` (the class name of each of ``fit``'s callbacks);
+* ``callback.<i>.<key>`` arrays: the i-th callback's :meth:`Callback.state_dict`.
+
+Reading checks every field before anything is put back, and turns any problem into one
+line of :class:`~cartoonbrain.io.ModelFileError` naming the file.
+"""
 
 from __future__ import annotations
 
+import copy
 import os
 from collections.abc import Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from ..io import (
-    ModelFileError,
-    _arrays_for,
-    _build,
-    _optimizer_state,
-    _read_arrays,
-    _read_config,
-    _set_rng_state,
-    _write_atomic,
-)
+from ..io import ModelFileError, model_file_error, read_archive, write_archive
 from ..optimizers import Optimizer
 from .callbacks import Callback, History
 
@@ -28,6 +29,8 @@ if TYPE_CHECKING:
     from ..network import Network
 
 __all__ = ["restore_checkpoint", "save_checkpoint"]
+
+Array = NDArray[Any]
 
 
 def save_checkpoint(
@@ -41,14 +44,13 @@ def save_checkpoint(
     """Everything ``fit`` needs to resume bit-identically, in a file ``load`` also reads:
     weights, optimizer state, generator state, epoch, history, and each callback's
     :meth:`~cartoonbrain.train.Callback.state_dict` (as ``callback.<i>.<name>`` arrays)."""
-    training = {
+    config, arrays = net.state(optimizer)
+    config["training"] = {
         "epoch": epoch,
         "history": history.history,
         "history_epochs": history.epoch,
-        "rng_state": net.rng.bit_generator.state,
         "callbacks": [type(callback).__name__ for callback in callbacks],
     }
-    arrays = _arrays_for(net, optimizer, training)
     for i, callback in enumerate(callbacks):
         for key, value in callback.state_dict().items():
             array = np.asarray(value)
@@ -59,7 +61,73 @@ def save_checkpoint(
                     f"{type(value).__name__}"
                 )
             arrays[f"callback.{i}.{key}"] = array
-    _write_atomic(Path(path), arrays)
+    write_archive(path, config, arrays)
+
+
+def _is_number(value: Any) -> bool:
+    return type(value) in (int, float)
+
+
+def _training(config: dict[str, Any], path: object) -> dict[str, Any]:
+    """The checkpoint's training fields, each of the type fit needs."""
+    training = config.get("training")
+    if not isinstance(training, dict):
+        raise ModelFileError(f"{path}: a model file, but not a checkpoint (no training state)")
+    epoch, history = training.get("epoch"), training.get("history", {})
+    epochs, names = training.get("history_epochs", []), training.get("callbacks", [])
+    if type(epoch) is not int or not 0 <= epoch < 2**63:
+        raise model_file_error(path, f"epoch {str(epoch)[:40]} is not a count of epochs")
+    if not isinstance(epochs, list) or not all(type(e) is int for e in epochs):
+        raise model_file_error(path, "history_epochs is not a list of epoch numbers")
+    if not isinstance(history, dict) or not all(
+        isinstance(v, list) and len(v) == len(epochs) and all(map(_is_number, v))
+        for v in history.values()
+    ):
+        raise model_file_error(path, "history is not one list of numbers per metric")
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        raise model_file_error(path, "callbacks is not a list of class names")
+    return training
+
+
+def _check_matches(
+    net: Network, optimizer: Optimizer, config: dict[str, Any], path: object
+) -> None:
+    mine, theirs = net.get_config(), config.get("network")
+    theirs = theirs if isinstance(theirs, dict) else {}
+    for key in ("layers", "loss", "dtype"):
+        if mine[key] != theirs.get(key):
+            raise ModelFileError(
+                f"{path}: the checkpoint was written for another network ({key}: "
+                f"{str(theirs.get(key))[:200]}, this one has {mine[key]!r}); use another "
+                "checkpoint path or start without --resume"
+            )
+    stored = config.get("optimizer")
+    name = stored.get("name") if isinstance(stored, dict) else None
+    if optimizer.get_config().get("name") != name:
+        raise ModelFileError(
+            f"{path}: the checkpoint was written with optimizer {str(name)[:40]!r}, "
+            f"not {optimizer.get_config().get('name')!r}"
+        )
+
+
+def _callback_states(
+    callbacks: Sequence[Callback], saved: list[str], arrays: dict[str, Array], path: object
+) -> list[dict[str, Array] | None]:
+    """Each callback's saved state, or None where the checkpoint has none for a callback of
+    that class at that position. Each state is tried on a shallow copy of its callback, so
+    that one the callback refuses is refused here, as a ModelFileError."""
+    states: list[dict[str, Array] | None] = []
+    for i, callback in enumerate(callbacks):
+        prefix = f"callback.{i}."
+        same = i < len(saved) and saved[i] == type(callback).__name__
+        state = {k.removeprefix(prefix): v for k, v in arrays.items() if k.startswith(prefix)}
+        if same and state:
+            try:
+                copy.copy(callback).load_state_dict(state)
+            except Exception as exc:
+                raise model_file_error(path, exc, f"bad state of callback {i}") from None
+        states.append(state if same and state else None)
+    return states
 
 
 def restore_checkpoint(
@@ -67,48 +135,28 @@ def restore_checkpoint(
     optimizer: Optimizer,
     path: str | os.PathLike[str],
     callbacks: Sequence[Callback] = (),
-) -> tuple[int, History, list[dict[str, NDArray[Any]] | None]]:
+) -> tuple[int, History, list[dict[str, Array] | None]]:
     """Put a checkpoint's weights, optimizer state and generator state into ``net``.
 
     Returns the number of epochs already done, the history so far, and for each of
     ``callbacks`` its saved state, or None where the checkpoint has none for a callback
-    of that class at that position (a callback added or changed since).
+    of that class at that position (a callback added or changed since). Nothing is put
+    back unless the whole checkpoint is readable.
     """
-    path = Path(path)
-    arrays = _read_arrays(path)
-    config = _read_config(arrays, path)
-    training = config.get("training")
-    if not isinstance(training, dict):
-        raise ModelFileError(f"{path}: a model file, but not a checkpoint (no training state)")
-    mine, theirs = net.get_config(), config["network"]
-    for key in ("layers", "loss", "dtype"):
-        if mine[key] != theirs.get(key):
-            raise ModelFileError(
-                f"{path}: the checkpoint was written for another network ({key}: "
-                f"{theirs.get(key)!r}, this one has {mine[key]!r}); use another checkpoint "
-                "path or start without --resume"
-            )
-    if optimizer.get_config().get("name") != config.get("optimizer", {}).get("name"):
-        raise ModelFileError(
-            f"{path}: the checkpoint was written with optimizer "
-            f"{config.get('optimizer', {}).get('name')!r}, "
-            f"not {optimizer.get_config().get('name')!r}"
-        )
-    stored = _build(arrays, config, path)
-    net.flat_parameters[...] = stored.flat_parameters
+    config, arrays = read_archive(path)
+    training = _training(config, path)
+    _check_matches(net, optimizer, config, path)
     try:
-        optimizer.load_state_dict(_optimizer_state(arrays))
-    except (ValueError, KeyError) as exc:
-        raise ModelFileError(f"{path}: bad optimizer state: {exc}") from None
-    _set_rng_state(net, training.get("rng_state"), path)
+        stored = type(net).from_state(config, arrays)  # sizes checked before building
+        state = stored.optimizer.state_dict() if stored.optimizer is not None else {}
+        copy.copy(optimizer).load_state_dict(state)
+    except Exception as exc:
+        raise model_file_error(path, exc, "bad checkpoint") from None
+    states = _callback_states(callbacks, training.get("callbacks", []), arrays, path)
+    net.flat_parameters[...] = stored.flat_parameters
+    net.rng.bit_generator.state = stored.rng.bit_generator.state
+    optimizer.load_state_dict(state)
     history = History()
     history.history = {k: list(v) for k, v in training.get("history", {}).items()}
     history.epoch = list(training.get("history_epochs", []))
-    saved = training.get("callbacks", [])
-    states: list[dict[str, NDArray[Any]] | None] = []
-    for i, callback in enumerate(callbacks):
-        prefix = f"callback.{i}."
-        same = i < len(saved) and saved[i] == type(callback).__name__
-        state = {k.removeprefix(prefix): v for k, v in arrays.items() if k.startswith(prefix)}
-        states.append(state if same and state else None)
-    return int(training["epoch"]), history, states
+    return training["epoch"], history, states

@@ -39,7 +39,7 @@ class TrainingData:
         a :class:`~.sources.ChunkedSource`'s chunk-by-chunk order."""
         if isinstance(self.X, ChunkedSource):
             return self.X.order(rng)
-        return rng.permutation(len(self.X))
+        return rng.permutation(self.X.shape[0])
 
 
 def prepare(
@@ -54,8 +54,8 @@ def prepare(
     """Check everything once; split off the validation part (Keras: the last fraction of
     the samples, before any shuffling); fold ``class_weight`` into the sample weights."""
     X = check_large_inputs(net, X)
-    t = net.check_targets(y, len(X))
-    w = net.check_sample_weight(sample_weight, len(X))
+    t = net.check_targets(y, X.shape[0])
+    w = net.check_sample_weight(sample_weight, X.shape[0])
     if class_weight is not None:
         per_sample = class_weights(net, t, class_weight)
         w = per_sample if w is None else w * per_sample
@@ -65,18 +65,18 @@ def prepare(
         raise ValueError(f"validation_split must be in [0, 1); got {validation_split!r}")
     if validation_split == 0:
         return TrainingData(X, t, w)
-    n_val = int(round(len(X) * validation_split))
-    if n_val == 0 or n_val == len(X):
+    n_val = int(round(X.shape[0] * validation_split))
+    if n_val == 0 or n_val == X.shape[0]:
         raise ValueError(
-            f"validation_split={validation_split} of {len(X)} samples leaves no "
+            f"validation_split={validation_split} of {X.shape[0]} samples leaves no "
             "training or no validation samples"
         )
-    cut = len(X) - n_val
+    cut = X.shape[0] - n_val
     w_fit, w_val = (None, None) if w is None else (w[:cut], w[cut:])
     if w_fit is not None and not w_fit.sum() > 0:
         raise ValueError("sample_weight is zero for every training sample after the split")
     if isinstance(X, ChunkedSource):
-        X_fit, X_val = X.rows(0, cut), X.rows(cut, len(X))
+        X_fit, X_val = X.rows(0, cut), X.rows(cut, X.shape[0])
         return TrainingData(X_fit, t[:cut], w_fit, X_val, t[cut:], w_val)
     return TrainingData(X[:cut], t[:cut], w_fit, X[cut:], t[cut:], w_val)
 
@@ -88,9 +88,9 @@ def _validation(net: Network, validation_data: Any) -> tuple[Array, Array, Array
             "(X_val, y_val, sample_weight_val)"
         )
     X_val = check_large_inputs(net, validation_data[0], "X_val")
-    t_val = net.check_targets(validation_data[1], len(X_val), "y_val")
+    t_val = net.check_targets(validation_data[1], X_val.shape[0], "y_val")
     w_given = validation_data[2] if len(validation_data) == 3 else None
-    return X_val, t_val, net.check_sample_weight(w_given, len(X_val))
+    return X_val, t_val, net.check_sample_weight(w_given, X_val.shape[0])
 
 
 def class_weights(net: Network, t: Array, class_weight: Any) -> Array:

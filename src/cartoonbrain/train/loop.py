@@ -24,12 +24,14 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .._validation import positive
+from ..checks import dense_rows, is_sparse
 from ..metrics import METRICS, default_metrics
 from ..optimizers import Optimizer, get_optimizer
 from ..schedules import Schedule
 from .callbacks import Callback, History, ProgressBar
 from .checkpoint import restore_checkpoint, save_checkpoint
 from .data import TrainingData, prepare
+from .lbfgs import minimize_lbfgs
 
 if TYPE_CHECKING:
     from ..network import Network
@@ -79,7 +81,9 @@ def fit(
         network's generator when ``shuffle``; the last, smaller batch is used too.
     optimizer : name ("sgd", "adam", "rmsprop", "adamw", …), config dict, Optimizer, or
         None (default): go on with ``net.optimizer`` from the last ``fit`` and its state
-        (as Keras does), or a new Adam on the first ``fit``
+        (as Keras does), or a new Adam on the first ``fit``. ``"lbfgs"``: full-batch
+        L-BFGS (SciPy) for at most ``epochs`` iterations, for small networks
+        (:mod:`cartoonbrain.train.lbfgs`; no batches, no validation, dropout off)
     learning_rate : float, optional, overrides the optimizer's
     validation_data : (X_val, y_val) or (X_val, y_val, sample_weight_val), or
     validation_split : float
@@ -110,13 +114,16 @@ def fit(
     batch_size = _check_positive_int("batch_size", batch_size)
     if verbose not in (0, 1, 2):
         raise ValueError(f"verbose must be 0, 1 or 2; got {verbose!r}")
+    if isinstance(optimizer, str) and optimizer == "lbfgs":
+        data = prepare(net, X, y, sample_weight, class_weight, None, 0.0)
+        return _fit_lbfgs(net, data, epochs, _callbacks(net, callbacks))
     opt = _optimizer(net, optimizer, learning_rate)
     data = prepare(net, X, y, sample_weight, class_weight, validation_data, validation_split)
     names = _metric_names(net, metrics)
     user = _callbacks(net, callbacks)
     history, start_epoch, states = _resume(net, opt, checkpoint, resume, user)
     net.optimizer = opt  # the next fit goes on with it; save(include_optimizer=True) stores it
-    progress = ProgressBar(verbose, epochs, -(-len(data.X) // batch_size))
+    progress = ProgressBar(verbose, epochs, -(-data.X.shape[0] // batch_size))
     everyone = _callbacks(net, [history, progress, *user])
     loop = _Epochs(net, opt, data, batch_size, shuffle, names, everyone)
     logs: dict[str, float] = {}
@@ -136,6 +143,21 @@ def fit(
             break
     for callback in everyone:
         callback.on_train_end(logs)
+    return history
+
+
+def _fit_lbfgs(net: Network, data: TrainingData, epochs: int, user: list[Callback]) -> History:
+    """``optimizer="lbfgs"``: full-batch L-BFGS for at most ``epochs`` iterations."""
+    history = History()
+    everyone = _callbacks(net, [history, *user])
+    for callback in everyone:
+        callback.on_train_begin({})
+    result = minimize_lbfgs(
+        net, data.X, data.t, data.w, max_iter=epochs, callbacks=user, history=history
+    )
+    history.stopped_early = _stopping(user)
+    for callback in everyone:
+        callback.on_train_end({"loss": result.loss})
     return history
 
 
@@ -210,7 +232,7 @@ class _Epochs:
     ) -> None:
         self.net, self.opt, self.data, self.names = net, opt, data, names
         self.batch_size, self.shuffle, self.callbacks = batch_size, shuffle, callbacks
-        n = len(data.X)
+        n = data.X.shape[0]
         self.backup = net.flat_parameters.copy()  # the weights before the last finite step
         self.scratch = np.empty_like(net.flat_parameters)
         self.rows = np.empty((min(batch_size, n), *data.X.shape[1:]), dtype=data.X.dtype)
@@ -237,7 +259,7 @@ class _Epochs:
     def train(self, epoch: int) -> dict[str, float]:
         """The epoch's batches; returns the (weighted) mean loss and the training metrics,
         both from each batch's outputs before its update (as Keras reports them)."""
-        net, data, n = self.net, self.data, len(self.data.X)
+        net, data, n = self.net, self.data, self.data.X.shape[0]
         order = data.order(net.rng) if self.shuffle else None
         t = data.t if order is None else data.t[order]
         w = data.w if data.w is None or order is None else data.w[order]
@@ -265,6 +287,10 @@ class _Epochs:
         """The rows of one batch: a view, or gathered into one buffer that is still in
         cache for the forward pass (mode="clip": the permutation's indices are valid, and
         the default "raise" makes np.take copy through an extra buffer, a third slower)."""
+        if is_sparse(self.data.X):  # densified a batch at a time
+            return dense_rows(
+                self.data.X, slice(start, stop) if order is None else order[start:stop]
+            )
         if order is None:
             return self.data.X[start:stop]
         rows = self.rows[: stop - start]
