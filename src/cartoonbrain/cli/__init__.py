@@ -10,13 +10,16 @@
 ``train --report DIR`` and ``blog --report DIR`` also write ``DIR/report.html`` (curves,
 per-layer gradients, diagnostics) and print the diagnostics.
 
-Every expected failure (a bad file, a bad option, a diverging run) ends with exit status 2
-and one line on stderr; ``--debug`` shows the traceback instead.
+Every failure (a bad file, a bad option, a diverging run, and any other error the library
+raises) ends with exit status 2 and one line on stderr; ``--debug`` shows the traceback
+instead. Before a command does any work, the files it reads and writes are checked
+(``_files.py``): no output may replace an input, and a command that writes files takes
+``--force`` to replace an existing file of another kind.
 
 One module per command (``train.py``, ``evaluate.py``, …), each with ``add_parser(sub)``
 and ``run(args)``; a new command is a new module added to :data:`COMMANDS`. Data
 preparation (CSV reading, label encoding, scaling, the test split) is in ``_data.py``,
-the shared argument types in ``_args.py``.
+the shared argument types in ``_args.py``, the checks of the files in ``_files.py``.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from collections.abc import Sequence
 from .. import __version__
 from . import blog, datasets, evaluate, export, predict, train
 from ._errors import CommandError
+from ._files import check_files, user_path
 
 __all__ = ["COMMANDS", "CommandError", "build_parser", "main"]
 
@@ -51,6 +55,15 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for command in COMMANDS:
         command.add_parser(sub)
+    for p in sub.choices.values():  # every command that writes files takes --force
+        files = p.get_default("files")
+        if files is not None and files.outputs:
+            p.add_argument(
+                "--force",
+                action="store_true",
+                help="replace an existing output file of another kind, or an existing "
+                "--checkpoint without --resume (never one of the inputs)",
+            )
     return parser
 
 
@@ -72,10 +85,20 @@ def main(argv: Sequence[str] | None = None) -> int:
             signal.signal(signal.SIGTERM, previous)
 
 
+#: errors whose message alone says what went wrong; any other is shown with its type
+_EXPECTED = (CommandError, ValueError, OSError, ImportError)
+
+
 def _report(command: str, exc: BaseException) -> int:
-    message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    """One line on stderr for any error; exit status 2."""
+    message = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
     if isinstance(exc, OSError) and exc.filename:
-        message = f"{exc.filename}: {exc.strerror or exc}"
+        message = f"{user_path(exc.filename)}: {exc.strerror or exc}"
+    elif isinstance(exc, MemoryError):
+        message = "out of memory" + (f" ({message})" if message else "")
+    elif not isinstance(exc, _EXPECTED):
+        message = f"{type(exc).__name__}: {message}" if message else type(exc).__name__
+        message += " (--debug shows where)"
     print(f"cartoonbrain {command}: error: {message}", file=sys.stderr)
     return 2
 
@@ -83,10 +106,11 @@ def _report(command: str, exc: BaseException) -> int:
 def _dispatch(args: argparse.Namespace) -> int:
     try:
         try:
+            check_files(args)
             return int(args.handler(args))
         except BrokenPipeError:
             raise
-        except (CommandError, ValueError, OSError, ImportError) as exc:
+        except Exception as exc:  # every error from the library: one line
             if args.debug:
                 raise
             return _report(args.command, exc)

@@ -5,22 +5,26 @@ arrays a network trains on, and back. No argparse here: every function takes pla
              → a seeded test split → standardised features  x' = (x − mean) / scale
 
 The mean and scale come from the training rows and are stored in the model's metadata
-(``"scaler"``), so ``evaluate`` and ``predict`` scale new rows the same way.
+(``"scaler"``), so ``evaluate`` and ``predict`` scale new rows the same way. Nothing is
+silently wrong: a statistic that cannot be computed, a value that cannot be scaled into
+the network's dtype, or a prediction that turns non-finite is an error naming the place.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from ..csvdata import DataFileError, Table, read_table, target_kind
+from ..csvdata import CsvFile, DataFileError, TargetColumn, read_table
 from ._errors import CommandError
 
 __all__ = [
     "Data",
-    "encode",
+    "Inputs",
+    "check_predictions",
     "features_for",
     "fit_scaler",
     "load_dataset",
@@ -67,40 +71,16 @@ def load_dataset(name: str, seed: int) -> Data:
     )
 
 
-def encode(labels: list[Any], classes: list[Any], where: str) -> np.ndarray:
-    """Class ids: ``classes.index(label)`` for each label; an unseen label is an error."""
-    index = {label: i for i, label in enumerate(classes)}
-    ids = np.empty(len(labels), dtype=np.int64)
-    for i, label in enumerate(labels):
-        if label not in index:
-            known = ", ".join(map(str, classes[:10])) + (", ..." if len(classes) > 10 else "")
-            raise CommandError(
-                f"{where}, data row {i + 1}: label {label!r} was not seen in training "
-                f"(known labels: {known})"
-            )
-        ids[i] = index[label]
-    return ids
-
-
 def read_training_csv(path: str, target: str) -> Data:
     """Every column but ``target`` as features; the target as classes or numbers."""
-    table = read_table(path)
-    table.index(target)
-    features = [c for c in table.columns if c != target]
-    if not features:
-        raise DataFileError(f"{path}: no feature columns besides the target {target!r}")
-    X = table.numbers(features)
-    task, values = target_kind(table.column(target))
-    if task == "regression":
-        y = table.numbers([target])
-        return Data(path, X, y, task, None, features, target=target)
-    classes = sorted(set(values), key=lambda v: (str(type(v)), v))
-    if len(classes) < 2:
+    table = read_table(path, target=target)
+    task, classes, y = table.target_kind()
+    if classes is not None and len(classes) < 2:
         raise DataFileError(
             f"{path}: the target column {target!r} has only one class ({classes[0]!r}); "
             "a classifier needs at least two"
         )
-    return Data(path, X, encode(values, classes, path), task, classes, features, target=target)
+    return Data(path, table.X, y, task, classes, table.features, target=target)
 
 
 def split_test(data: Data, fraction: float, seed: int) -> None:
@@ -119,20 +99,43 @@ def split_test(data: Data, fraction: float, seed: int) -> None:
     data.X, data.y = data.X[train], data.y[train]
 
 
+# ---------------------------------------------------------------- standardising
 def fit_scaler(X: np.ndarray) -> dict[str, list[float]]:
-    """The training rows' statistics for :func:`scaled`: mean and standard deviation per
-    column (a constant column gets scale 1)."""
-    mean, scale = X.mean(axis=0), X.std(axis=0)
+    """The training rows' mean and standard deviation per column, for :func:`scaled`.
+
+    Computed on the column divided by a power of two near its largest magnitude (exact),
+    then multiplied back, so values near 1e154 or 1e300 do not overflow the squares; a
+    constant column gets scale 1.
+    """
+    _, exponent = np.frexp(np.max(np.abs(X), axis=0))
+    unit = np.ldexp(1.0, exponent)  # 2^e ≥ max |x|; 1 for a column of zeros
+    U = X / unit
+    mean, scale = U.mean(axis=0) * unit, U.std(axis=0) * unit
     scale[scale == 0] = 1.0
     return {"mean": mean.tolist(), "scale": scale.tolist()}
 
 
-def scaled(metadata: dict[str, Any], X: np.ndarray) -> np.ndarray:
-    """``(X − mean) / scale`` with the statistics stored in the model (CSV data only)."""
-    scaler = metadata.get("scaler")
+def scaled(net: Any, X: np.ndarray, where: Callable[[int, int], str] | None = None) -> np.ndarray:
+    """``(X − mean) / scale`` with the statistics stored in the model (CSV data only).
+
+    A result that is not finite, or too large for the network's dtype, is an error naming
+    the row and column (``where(i, j)``), never a silently infinite input.
+    """
+    scaler = net.metadata.get("scaler")
     if not scaler:
         return X
-    return (X - np.asarray(scaler["mean"])) / np.asarray(scaler["scale"])
+    mean, scale = np.asarray(scaler["mean"]), np.asarray(scaler["scale"])
+    with np.errstate(over="ignore", invalid="ignore"):
+        Z = (X - mean) / scale
+    limit = float(np.finfo(net.dtype).max)
+    if Z.size and not (Z.max() <= limit and Z.min() >= -limit):  # NaN fails both
+        i, j = np.argwhere(~(np.abs(Z) <= limit))[0]
+        place = where(int(i), int(j)) if where is not None else f"column {int(j) + 1}"
+        raise DataFileError(
+            f"{place}: {X[i, j]:g} cannot be standardised into {net.dtype} (training mean "
+            f"{mean[j]:g}, standard deviation {scale[j]:g}); rescale this column"
+        )
+    return Z
 
 
 def model_inputs(net: Any, X: np.ndarray) -> np.ndarray:
@@ -143,6 +146,30 @@ def model_inputs(net: Any, X: np.ndarray) -> np.ndarray:
     return X
 
 
+def check_predictions(outputs: np.ndarray, row: Callable[[int], str]) -> None:
+    """Finite inputs must give finite predictions: the first row that did not is named."""
+    with np.errstate(over="ignore", invalid="ignore"):  # one sum first; exact check after
+        if np.isfinite(np.add.reduce(outputs, axis=None, dtype=np.float64)):
+            return
+    bad = ~np.isfinite(outputs.reshape(len(outputs), -1)).all(axis=1)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise DataFileError(
+            f"{row(i)}: the prediction is {outputs[i].tolist()} although every input is finite; "
+            "the row's values lie too far outside what the model was trained on"
+        )
+
+
+# ---------------------------------------------------------------- evaluate, predict
+@dataclass
+class Inputs:
+    """What evaluate and predict feed the model: X, the targets, and how to name a row."""
+
+    X: np.ndarray
+    y: Any
+    row: Callable[[int], str]
+
+
 def features_for(
     net: Any,
     model: str,
@@ -151,7 +178,7 @@ def features_for(
     seed: int,
     target: str | None = None,
     need_target: bool = False,
-) -> tuple[np.ndarray, Any]:
+) -> Inputs:
     """X (scaled as in training) and, when asked, the encoded targets, from the CSV file
     ``data`` or the test split of the built-in ``dataset``."""
     if data is None:
@@ -159,21 +186,23 @@ def features_for(
             raise CommandError("give the data: --data FILE.csv (or --dataset NAME)")
         builtin = load_dataset(dataset, seed)
         assert builtin.X_test is not None
-        return model_inputs(net, builtin.X_test), builtin.y_test
-    table = read_table(data)
-    X = model_inputs(
-        net, scaled(net.metadata, table.numbers(_feature_names(net, model, table, data)))
-    )
-    if not need_target:
-        return X, None
-    return X, _targets(net, table, target or net.metadata.get("target"), data)
+        X = model_inputs(net, builtin.X_test)
+        return Inputs(X, builtin.y_test, lambda i: f"{dataset}: test row {i + 1}")
+    target = (target or net.metadata.get("target")) if need_target else None
+    if need_target and target is None:
+        raise CommandError("--target COLUMN is needed to evaluate")
+    with CsvFile(data) as f:
+        table = f.read(_feature_names(net, model, f.columns, data), target)
+    X = scaled(net, table.X, lambda i, j: table.where(i, table.features[j]))
+    y = None if table.target is None else _targets(net, table.target, data)
+    return Inputs(model_inputs(net, X), y, lambda i: f"{data}: row {table.lines[i]}")
 
 
-def _feature_names(net: Any, model: str, table: Table, data: str) -> list[str]:
+def _feature_names(net: Any, model: str, columns: list[str], data: str) -> list[str]:
     names = net.metadata.get("feature_names")
     if names is None:
         raise CommandError(f"{model}: the model does not record its feature names")
-    missing = [n for n in names if n not in table.columns]
+    missing = [n for n in names if n not in columns]
     if missing:
         raise CommandError(
             f"{data}: missing feature column(s) {', '.join(missing)} that the model was trained on"
@@ -181,16 +210,35 @@ def _feature_names(net: Any, model: str, table: Table, data: str) -> list[str]:
     return list(names)
 
 
-def _targets(net: Any, table: Table, target: str | None, data: str) -> np.ndarray:
+def _targets(net: Any, target: TargetColumn, data: str) -> np.ndarray:
     """The target column, as the model's class ids or as numbers."""
-    meta = net.metadata
-    if target is None:
-        raise CommandError("--target COLUMN is needed to evaluate")
-    if meta.get("task") != "classification":
-        return table.numbers([target])
-    _, labels = target_kind(table.column(target))
-    if all(isinstance(c, int) for c in meta["classes"]) and not all(
-        isinstance(v, int) for v in labels
-    ):
-        labels = [v.strip() if isinstance(v, str) else v for v in labels]
-    return encode(labels, meta["classes"], data)
+    if net.metadata.get("task") != "classification":
+        if target.numbers is None:
+            raise DataFileError(f"{data}: the target column {target.name!r} holds text")
+        return target.numbers.reshape(-1, 1)
+    classes = list(net.metadata["classes"])
+    numeric = all(isinstance(c, int) for c in classes)
+    labels, codes = target.labels(prefer_text=not numeric)
+    index = {c: i for i, c in enumerate(classes)}
+    ids = np.array([index.get(_as_class(label, numeric), -1) for label in labels], np.int64)
+    if (ids < 0).any():
+        i = int(np.flatnonzero(ids[codes] < 0)[0])
+        known = ", ".join(map(str, classes[:10])) + (", ..." if len(classes) > 10 else "")
+        raise CommandError(
+            f"{data}, data row {i + 1}: label {labels[codes[i]]!r} was not seen in training "
+            f"(known labels: {known})"
+        )
+    return ids[codes]
+
+
+def _as_class(label: Any, numeric: bool) -> Any:
+    """A label as the model's classes hold it: an int for integer classes, else text."""
+    if not numeric:
+        return label if isinstance(label, str) else str(label)
+    if isinstance(label, str):
+        try:
+            value = float(label)
+        except ValueError:
+            return label
+        return int(value) if value.is_integer() else label
+    return label

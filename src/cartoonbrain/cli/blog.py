@@ -14,6 +14,7 @@ import argparse
 from typing import Any
 
 from ._args import positive_float, positive_int
+from ._files import REPORT, REPORT_NAME, Files, naming
 
 __all__ = ["add_parser", "run"]
 
@@ -46,7 +47,7 @@ def add_parser(sub: Any) -> None:
         help="run the post's own loop (blog.run: make_net, forward, backward, sgd, mse) instead "
         "of the fused fast path (blog.run_fused); the same losses to rounding, slower",
     )
-    p.set_defaults(handler=run)
+    p.set_defaults(handler=run, files=Files(outputs={"report": REPORT}))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -56,17 +57,20 @@ def run(args: argparse.Namespace) -> int:
         print(line, flush=True)
 
     if args.report is not None:
+        from pathlib import Path
+
         from ..blog.inspect import blog_report
 
-        path, _ = blog_report(
-            args.report,
-            args.epochs,
-            args.samples,
-            args.learning_rate,
-            args.seed,
-            log=log,
-            readable=args.readable,
-        )
+        with naming(Path(args.report) / REPORT_NAME):
+            path, _ = blog_report(
+                args.report,
+                args.epochs,
+                args.samples,
+                args.learning_rate,
+                args.seed,
+                log=log,
+                readable=args.readable,
+            )
         print(f"wrote the training report to {path}", flush=True)
         return 0
     experiment = blog.run if args.readable else blog.run_fused

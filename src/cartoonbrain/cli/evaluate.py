@@ -13,7 +13,8 @@ from typing import Any
 import numpy as np
 
 from ._args import add_model_option
-from ._data import features_for
+from ._data import check_predictions, features_for
+from ._files import Files
 
 __all__ = ["add_parser", "run"]
 
@@ -31,30 +32,34 @@ def add_parser(sub: Any) -> None:
     source.add_argument("--data", metavar="FILE.csv", help="a CSV file with the target column")
     p.add_argument("--target", metavar="COLUMN", help="the target column (default: as trained)")
     p.add_argument("--seed", type=int, default=0, help="dataset seed (default 0)")
-    p.set_defaults(handler=run)
+    p.set_defaults(handler=run, files=Files(inputs=("model", "data")))
 
 
 def run(args: argparse.Namespace) -> int:
     import cartoonbrain as cb
 
     net = cb.load(args.model)
-    X, y = features_for(
+    inputs = features_for(
         net, args.model, args.data, args.dataset, args.seed, args.target, need_target=True
     )
-    result = net.evaluate(X, y)
+    with np.errstate(over="ignore", invalid="ignore"):
+        outputs = net.predict(inputs.X)
+    check_predictions(outputs, inputs.row)
+    result = net.evaluate(inputs.X, inputs.y)
     for key, value in result.items():
         print(f"{key}: {value:.6f}")
     if net.loss.classification:
-        print_confusion_matrix(net, X, y)
+        print_confusion_matrix(net, outputs, inputs.y)
     return 0
 
 
-def print_confusion_matrix(net: Any, X: np.ndarray, y: Any) -> None:
-    """The confusion matrix of ``net`` on (X, y), labelled with the model's class names."""
+def print_confusion_matrix(net: Any, outputs: np.ndarray, y: Any) -> None:
+    """The confusion matrix of ``net``'s ``outputs`` (what predict gives) against the
+    targets ``y``, labelled with the model's class names."""
     from ..metrics import confusion_matrix, predicted_classes
 
     classes = net.metadata.get("classes") or list(range(max(net.output_shape[0], 2)))
-    predicted = predicted_classes(net.predict(X), net.independent_outputs)
+    predicted = predicted_classes(outputs, net.independent_outputs)
     truth = np.asarray(y).reshape(-1) if np.ndim(y) == 1 or net.output_shape[0] == 1 else y
     if truth.ndim == 2:
         truth = truth.argmax(axis=1)

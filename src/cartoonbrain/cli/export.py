@@ -9,6 +9,7 @@ import argparse
 from typing import Any
 
 from ._args import add_model_option, sample_shape
+from ._files import ONNX, Files, naming
 
 __all__ = ["add_parser", "run"]
 
@@ -29,12 +30,13 @@ def add_parser(sub: Any) -> None:
         help="one sample's shape, for a model that starts with a convolution or pooling "
         "layer and does not record it (e.g. 1,28,28)",
     )
-    p.set_defaults(handler=run)
+    p.set_defaults(handler=run, files=Files(inputs=("model",), outputs={"out": ONNX}))
 
 
 def run(args: argparse.Namespace) -> int:
     from ..onnx import export_file
 
-    export_file(args.model, args.out, input_shape=args.input_shape)
+    with naming(args.out):
+        export_file(args.model, args.out, input_shape=args.input_shape)
     print(f"wrote the ONNX model to {args.out}")
     return 0

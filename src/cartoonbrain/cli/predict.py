@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
 from ._args import add_model_option
-from ._data import features_for
+from ._data import _feature_names, check_predictions, model_inputs, scaled
+from ._files import CSV, Files, naming
 
 __all__ = ["add_parser", "prediction_rows", "run"]
 
@@ -30,27 +31,49 @@ def add_parser(sub: Any) -> None:
     add_model_option(p)
     p.add_argument("--data", required=True, metavar="FILE.csv", help="rows to predict")
     p.add_argument("--out", help="write predictions here (CSV) instead of to stdout")
-    p.set_defaults(handler=run, dataset=None, target=None)
+    p.set_defaults(
+        handler=run, dataset=None, target=None, files=Files(("model", "data"), {"out": CSV})
+    )
 
 
 def run(args: argparse.Namespace) -> int:
+    """Predict chunk by chunk (:func:`cartoonbrain.stream.csv_chunks`): memory holds one
+    chunk of rows and its predictions, whatever the file's length."""
+    import itertools
+
     import cartoonbrain as cb
 
-    from ..csvdata import write_csv_atomic
+    from ..csvdata import CsvFile, write_csv_atomic
+    from ..stream import csv_chunks
 
     net = cb.load(args.model)
-    X, _ = features_for(net, args.model, args.data, None, 0)
-    header, rows = prediction_rows(net, net.predict(X))
-    if args.out:
-        write_csv_atomic(args.out, header, rows)
-        print(f"wrote {len(rows)} predictions to {args.out}")
-    else:
-        import csv
+    with CsvFile(args.data) as f:
+        names = _feature_names(net, args.model, f.columns, args.data)
+        chunks = (_predict_chunk(net, table, args.data) for table in csv_chunks(f, names))
+        header, first = next(chunks)  # a file without data rows has failed already
+        rows = itertools.chain(first, itertools.chain.from_iterable(r for _, r in chunks))
+        count = itertools.count()
+        counted = (row for row, _ in zip(rows, count))
+        if args.out:
+            with naming(args.out):  # writerows takes any iterable of rows
+                write_csv_atomic(args.out, header, cast("list[list[Any]]", counted))
+            print(f"wrote {next(count)} predictions to {args.out}")
+        else:
+            import csv
 
-        writer = csv.writer(sys.stdout)
-        writer.writerow(header)
-        writer.writerows(rows)
+            writer = csv.writer(sys.stdout)
+            writer.writerow(header)
+            writer.writerows(counted)
     return 0
+
+
+def _predict_chunk(net: Any, table: Any, data: str) -> tuple[list[str], list[list[Any]]]:
+    """One chunk of rows, scaled as in training, predicted, checked, as CSV rows."""
+    X = scaled(net, table.X, lambda i, j: table.where(i, table.features[j]))
+    with np.errstate(over="ignore", invalid="ignore"):
+        outputs = net.predict(model_inputs(net, X))
+    check_predictions(outputs, lambda i: f"{data}: row {table.lines[i]}")
+    return prediction_rows(net, outputs)
 
 
 def prediction_rows(net: Any, outputs: np.ndarray) -> tuple[list[str], list[list[Any]]]:

@@ -3,13 +3,23 @@
     cartoonbrain train [--dataset NAME | --data FILE.csv --target COLUMN] [options]
 
 With no arguments: a 64-128-10 ReLU network with dropout on the built-in digits dataset.
+
+What could lose a file or waste a run is refused before training: an output that is the
+input (checked with the other commands' in ``_files.py``), a network too large for the
+memory, a ``--resume`` whose seed or split settings differ from the checkpoint's (which
+would move rows already trained on into the test set). A diverging run never replaces an
+existing model: its last finite weights go beside it, to ``NAME.diverged.npz``.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import shlex
+from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from ._args import (
     activation_names,
@@ -31,12 +41,17 @@ from ._data import (
     split_test,
 )
 from ._errors import CommandError
+from ._files import CHECKPOINT, MODEL, REPORT, REPORT_NAME, Files, beside, naming
+from ._network import build_network
+
+#: the settings that decide which rows train, validate and test: a resumed run keeps them
+RUN_SETTINGS = ("seed", "test_split", "validation_split")
 
 __all__ = ["add_parser", "run"]
 
 
 def add_parser(sub: Any) -> None:
-    """The ``train`` subcommand and its options (a long function: one statement an option)."""
+    """The ``train`` subcommand and its options."""
     p = sub.add_parser(
         "train",
         help="train a network on a built-in dataset or a CSV file",
@@ -54,6 +69,16 @@ def add_parser(sub: Any) -> None:
     _add_optimization(p)
     p.add_argument("--dtype", choices=("float32", "float64"), default="float32")
     p.add_argument("--seed", type=int, default=0, help="seed of everything random (default 0)")
+    _add_outputs(p)
+    p.set_defaults(
+        handler=run,
+        files=Files(
+            inputs=("data",), outputs={"out": MODEL, "checkpoint": CHECKPOINT, "report": REPORT}
+        ),
+    )
+
+
+def _add_outputs(p: Any) -> None:
     p.add_argument("--out", default="model.npz", help="where to save the model (default model.npz)")
     p.add_argument(
         "--checkpoint",
@@ -72,7 +97,6 @@ def add_parser(sub: Any) -> None:
         help="also write DIR/report.html (curves, per-layer gradients, diagnostics) and "
         "print the diagnostics; needs matplotlib",
     )
-    p.set_defaults(handler=run)
 
 
 def _add_architecture(p: Any) -> None:
@@ -148,11 +172,10 @@ def _add_optimization(p: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     import cartoonbrain as cb
 
+    _check_resume(args)
     data = _data(args)
-    net = build_network(args, data)
-    if args.data is not None:  # CSV features: standardise with the training rows' statistics
-        net.metadata["scaler"] = fit_scaler(data.X)
-    X = model_inputs(net, scaled(net.metadata, data.X))
+    net = _network(args, data)
+    X = model_inputs(net, scaled(net, data.X, lambda i, j: _column(args, data, j)))
     optimizer = _optimizer(args, len(X))
     monitor = _train_monitor(args)
     if not args.quiet:
@@ -161,26 +184,96 @@ def run(args: argparse.Namespace) -> int:
             f"{data.task}; network {net.n_parameters:,} parameters, loss {net.loss.name}",
             flush=True,
         )
+    # a diverging run overflows: fit reports it as TrainingDiverged, one line, not warnings
+    quiet_overflow = np.errstate(over="ignore", invalid="ignore", divide="ignore")
     try:
-        history = net.fit(
-            X,
-            data.y,
-            epochs=args.epochs,
-            batch_size=args.batch_size,
-            optimizer=optimizer,
-            validation_split=args.validation_split,
-            verbose=0 if args.quiet else 1,
-            checkpoint=args.checkpoint,
-            resume=args.resume,
-            callbacks=[] if monitor is None else [monitor],
-        )
+        with (
+            quiet_overflow,
+            naming(args.checkpoint) if args.checkpoint else contextlib.nullcontext(),
+        ):
+            history = net.fit(
+                X,
+                data.y,
+                epochs=args.epochs,
+                batch_size=args.batch_size,
+                optimizer=optimizer,
+                validation_split=args.validation_split,
+                verbose=0 if args.quiet else 1,
+                checkpoint=args.checkpoint,
+                resume=args.resume,
+                callbacks=[] if monitor is None else [monitor],
+            )
     except cb.TrainingDiverged as exc:
-        cb.save(net, args.out)
-        if monitor is not None:
-            _write_report(args, net, data, None, monitor, error=exc)
-        raise CommandError(f"{exc}; the last finite model was saved to {args.out}") from None
+        _diverged(args, net, data, monitor, exc)
     _finish(args, net, data, history, monitor)
     return 0
+
+
+def _network(args: argparse.Namespace, data: Data) -> Any:
+    """The network the options ask for, with the run's settings and the CSV's scaler."""
+    net = build_network(
+        data,
+        loss=args.loss,
+        hidden=args.hidden,
+        conv=args.conv,
+        activation=args.activation,
+        dropout=args.dropout,
+        seed=args.seed,
+        dtype=args.dtype,
+    )
+    net.metadata["run"] = {key: getattr(args, key) for key in RUN_SETTINGS}
+    if args.data is not None:  # CSV features: standardise with the training rows' statistics
+        net.metadata["scaler"] = fit_scaler(data.X)
+    return net
+
+
+def _column(args: argparse.Namespace, data: Data, j: int) -> str:
+    name = data.feature_names[j] if data.feature_names else str(j + 1)
+    return f"{args.data or data.name}: column {name!r}"
+
+
+def _check_resume(args: argparse.Namespace) -> None:
+    """--resume continues only a run of the same seed and splits (stored in the checkpoint's
+    metadata): other settings would move rows between the training and test sets."""
+    import os
+
+    import cartoonbrain as cb
+
+    if not (args.resume and args.checkpoint and os.path.exists(args.checkpoint)):
+        return
+    stored = cb.load(args.checkpoint).metadata.get("run")
+    if not isinstance(stored, dict):
+        return  # written before the settings were stored: nothing to compare
+    changed = [key for key in RUN_SETTINGS if key in stored and stored[key] != getattr(args, key)]
+    if changed:
+        was = " ".join(f"{_flag(key)} {stored[key]}" for key in changed)
+        now = " ".join(f"{_flag(key)} {getattr(args, key)}" for key in changed)
+        raise CommandError(
+            f"--checkpoint {args.checkpoint} was written with {was}, and this run has {now}; "
+            "resuming would move rows between the training, validation and test sets. Resume "
+            "with the checkpoint's settings, or start over without --resume (and with --force)"
+        )
+
+
+def _flag(key: str) -> str:
+    return "--" + key.replace("_", "-")
+
+
+def _diverged(
+    args: argparse.Namespace, net: Any, data: Data, monitor: Any, exc: BaseException
+) -> None:
+    """Keep the last finite weights without replacing an existing model, say where, fail."""
+    import os
+
+    import cartoonbrain as cb
+
+    path = beside(args.out, "diverged") if os.path.lexists(args.out) else args.out
+    with naming(path):
+        cb.save(net, path)
+    if monitor is not None:
+        _write_report(args, net, data, None, monitor, error=exc)
+    kept = f"; {args.out} is kept as it was" if str(path) != str(args.out) else ""
+    raise CommandError(f"{exc}; the last finite model was saved to {path}{kept}") from None
 
 
 def _data(args: argparse.Namespace) -> Data:
@@ -216,82 +309,16 @@ def _finish(args: argparse.Namespace, net: Any, data: Data, history: Any, monito
     import cartoonbrain as cb
 
     if data.X_test is not None and data.y_test is not None:
-        result = net.evaluate(model_inputs(net, scaled(net.metadata, data.X_test)), data.y_test)
+        X_test = scaled(net, data.X_test, lambda i, j: _column(args, data, j))
+        result = net.evaluate(model_inputs(net, X_test), data.y_test)
         print("test " + "  ".join(f"{k} {v:.4f}" for k, v in result.items()), flush=True)
     elif not args.quiet:
         print(f"final loss {history['loss'][-1]:.4f}")
-    cb.save(net, args.out)
+    with naming(args.out):
+        cb.save(net, args.out)
     print(f"saved the model to {args.out}", flush=True)
     if monitor is not None:
         _write_report(args, net, data, history, monitor)
-
-
-# ---------------------------------------------------------------- the network
-def build_network(args: argparse.Namespace, data: Data) -> Any:
-    """An MLP (after convolutional blocks with --conv) sized for the data, with its loss."""
-    import cartoonbrain as cb
-
-    from ..builders import mlp
-
-    loss = _loss(args.loss, data)
-    assert data.y is not None
-    if data.task == "classification":
-        assert data.classes is not None
-        n_out = 1 if loss == "binary_cross_entropy" else len(data.classes)
-    else:
-        n_out = 1 if data.y.ndim == 1 else data.y.shape[1]
-    layers, input_shape, n_in = _conv_blocks(args, data)
-    layers += mlp(n_in, args.hidden, n_out, activation=args.activation, dropout=args.dropout)
-    metadata = {
-        "task": data.task,
-        "classes": data.classes,
-        "feature_names": data.feature_names,
-        "target": data.target,
-        "source": data.name,
-    }
-    return cb.Network(
-        layers,
-        loss=loss,
-        seed=args.seed,
-        dtype=args.dtype,
-        metadata=metadata,
-        input_shape=input_shape,
-    )
-
-
-def _loss(name: str, data: Data) -> str:
-    """--loss, with "auto" resolved, checked against the target's kind."""
-    from ..losses import LOSSES
-
-    classification = data.task == "classification"
-    loss = ("cross_entropy" if classification else "mse") if name == "auto" else name
-    if loss not in LOSSES:
-        raise CommandError(f"unknown --loss {loss!r}; expected auto or one of {', '.join(LOSSES)}")
-    if LOSSES[loss].classification != classification:
-        kind = "class labels" if classification else "continuous numbers"
-        raise CommandError(f"--loss {loss} does not fit a target of {kind}; try --loss auto")
-    if loss == "binary_cross_entropy" and data.classes is not None and len(data.classes) != 2:
-        raise CommandError(
-            f"--loss binary_cross_entropy needs 2 classes; the target has {len(data.classes)}"
-        )
-    return loss
-
-
-def _conv_blocks(args: argparse.Namespace, data: Data) -> tuple[list[Any], Any, int]:
-    """--conv 16,32: per entry a 3-wide convolution (ReLU, 'same' padding) and a 2-wide
-    max-pool, over each sample's image (C, H, W) or signal (C, L); then Flatten."""
-    from ..builders import conv_blocks
-
-    if not args.conv:
-        return [], None, data.X.shape[1]
-    shape = data.input_shape
-    if shape is None or len(shape) not in (2, 3):
-        raise CommandError(
-            "--conv needs a built-in image or signal dataset (digits, mnist5k, mnist1d); "
-            f"{data.name} has plain feature rows"
-        )
-    layers, n_features = conv_blocks(shape, args.conv, activation=args.activation)
-    return layers, shape, n_features
 
 
 # ---------------------------------------------------------------- --report
@@ -319,7 +346,8 @@ def _write_report(
     from ..report import write_report
 
     print_findings(diagnose(monitor, history, error=error))
-    config = {k: v for k, v in vars(args).items() if k not in ("handler", "debug", "command")}
+    skip = ("handler", "debug", "command", "files")
+    config = {k: v for k, v in vars(args).items() if k not in skip}
     config["command"] = command_line(args)
     config.update(
         dataset=data.name, task=data.task, n_train_rows=len(data.X), n_features=data.X.shape[1]
@@ -327,24 +355,25 @@ def _write_report(
     config["optimizer"] = net.optimizer.get_config()
     X_test = y_test = None
     if error is None and data.X_test is not None and data.y_test is not None:
-        X_test, y_test = model_inputs(net, scaled(net.metadata, data.X_test)), data.y_test
-    path = write_report(
-        args.report,
-        net,
-        history,
-        monitor,
-        config=config,
-        title=f"cartoonbrain train on {data.name}",
-        X_test=X_test,
-        y_test=y_test,
-        error=error,
-    )
+        X_test, y_test = model_inputs(net, scaled(net, data.X_test)), data.y_test
+    with naming(Path(args.report) / REPORT_NAME):
+        path = write_report(
+            args.report,
+            net,
+            history,
+            monitor,
+            config=config,
+            title=f"cartoonbrain train on {data.name}",
+            X_test=X_test,
+            y_test=y_test,
+            error=error,
+        )
     print(f"wrote the training report to {path}", flush=True)
 
 
 def command_line(args: argparse.Namespace) -> str:
     """A ``cartoonbrain train ...`` line that repeats the run (every option spelled out)."""
-    skip = ("command", "handler", "debug", "report", "checkpoint", "resume", "quiet")
+    skip = ("command", "handler", "debug", "files", "report", "checkpoint", "resume", "quiet")
     parts = ["cartoonbrain", args.command]
     for key, value in vars(args).items():
         if key in skip or value is None or value is False:
