@@ -20,6 +20,7 @@ in the order ``[W_1, b_1, W_2, b_2, ...]``.
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -27,9 +28,11 @@ import numpy as np
 from numpy.typing import NDArray
 
 from . import checks
+from .io import model_file_error, read_archive, write_archive
 from .layers import Layer, layer_from_config
 from .losses import Loss, get_loss
-from .metrics import METRICS, default_metrics
+from .metrics import default_metrics, get_metric
+from .network_state import check_state, network_state, restore_state
 
 if TYPE_CHECKING:
     from .optimizers import Optimizer
@@ -37,7 +40,7 @@ if TYPE_CHECKING:
 
 Array = NDArray[Any]
 
-__all__ = ["Network", "as_dtype"]
+__all__ = ["Network", "as_dtype", "load", "save"]
 
 _DTYPES = {"float32": np.float32, "float64": np.float64}
 
@@ -267,22 +270,34 @@ class Network:
             input_shape=config.get("input_shape"),
         )
 
-    # pickling (joblib, multiprocessing, copy.deepcopy): rebuild from the config so that
-    # every layer's views point into the new flat buffers again
+    # ------------------------------------------------------------------ as plain data
+    def state(self, optimizer: Optimizer | None = None) -> tuple[dict[str, Any], dict[str, Array]]:
+        """The network as ``(config, arrays)``: what model files, checkpoints and pickles
+        hold (see :mod:`cartoonbrain.network_state`); the arrays are live views.
+
+        Raises ValueError for a layer, activation, loss or optimizer that
+        :meth:`from_state` could not rebuild exactly (one that is not registered).
+        """
+        return network_state(self, optimizer)
+
+    @classmethod
+    def from_state(cls, config: dict[str, Any], arrays: dict[str, Array]) -> Network:
+        """The network (and its optimizer, as ``.optimizer``) of a :meth:`state`.
+
+        Every size in ``config`` is checked against ``arrays`` before the network is
+        allocated; ValueError (or another error, for a malformed state) otherwise.
+        """
+        net = cls.from_config(check_state(config, arrays))
+        restore_state(net, config, arrays)
+        return net
+
+    # pickling (joblib, multiprocessing, copy.deepcopy) goes through the same state
     def __getstate__(self) -> dict[str, Any]:
-        return {
-            "config": self.get_config(),
-            "parameters": self.flat_parameters.copy(),
-            "rng_state": self.rng.bit_generator.state,
-            "optimizer": self.optimizer,
-        }
+        config, arrays = self.state(self.optimizer)
+        return {"config": config, "arrays": arrays}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        rebuilt = Network.from_config(state["config"])
-        self.__dict__.update(rebuilt.__dict__)
-        self.flat_parameters[...] = state["parameters"]
-        self.rng.bit_generator.state = state["rng_state"]
-        self.optimizer = state["optimizer"]
+        self.__dict__.update(type(self).from_state(state["config"], state["arrays"]).__dict__)
 
     def summary(self) -> str:
         """A table of layers, output sizes and parameter counts."""
@@ -490,8 +505,7 @@ class Network:
         """:meth:`evaluate` on arrays already checked (the training loop's validation)."""
         names = list(default_metrics(self.loss.classification) if metrics is None else metrics)
         for name in names:
-            if name not in METRICS:
-                raise ValueError(f"unknown metric {name!r}; expected one of {', '.join(METRICS)}")
+            get_metric(name)  # a ValueError naming an unknown one, before any work
         starts = range(0, X.shape[0], batch_size)
         outputs = [self._outputs(checks.dense_rows(X, slice(i, i + batch_size))) for i in starts]
         total = 0.0
@@ -505,7 +519,7 @@ class Network:
         if names:
             y = np.concatenate([self.loss.output(o) for o in outputs])
             for name in names:
-                result[name] = METRICS[name](y, t, independent=self.independent_outputs)
+                result[name] = get_metric(name)(y, t, independent=self.independent_outputs)
         return result
 
     def fit(self, X: Any, y: Any, **kwargs: Any) -> History:
@@ -514,8 +528,33 @@ class Network:
 
         return fit(self, X, y, **kwargs)
 
-    def save(self, path: Any, **kwargs: Any) -> None:
-        """Write the model to ``path`` (.npz + JSON config); see :func:`cartoonbrain.io.save`."""
-        from .io import save
+    def save(self, path: str | os.PathLike[str], include_optimizer: bool = False) -> None:
+        """Write the model to ``path`` atomically: a ``.npz`` archive of :meth:`state`
+        (see :mod:`cartoonbrain.io.archive`).
 
-        save(self, path, **kwargs)
+        Parameters
+        ----------
+        include_optimizer : bool
+            Also store the optimizer of the last ``fit`` and its state (to go on training).
+        """
+        write_archive(path, *self.state(self.optimizer if include_optimizer else None))
+
+
+def save(net: Network, path: str | os.PathLike[str], include_optimizer: bool = False) -> None:
+    """``net.save(path, include_optimizer)``: see :meth:`Network.save`."""
+    net.save(path, include_optimizer=include_optimizer)
+
+
+def load(path: str | os.PathLike[str]) -> Network:
+    """Read a model (or checkpoint) file written by :meth:`Network.save` or ``fit(checkpoint=...)``.
+
+    The optimizer, when the file has one, comes back as ``net.optimizer``. Raises
+    :class:`~cartoonbrain.io.ModelFileError` (a ValueError), with one line naming the file,
+    for anything wrong with it: damaged, not a cartoonbrain model, of another format
+    version, holding pickled objects, or asking for more than its arrays hold.
+    """
+    config, arrays = read_archive(path)
+    try:
+        return Network.from_state(config, arrays)
+    except Exception as exc:  # whatever a crafted config raises, as one line
+        raise model_file_error(path, exc, "the model cannot be rebuilt from it") from None

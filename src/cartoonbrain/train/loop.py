@@ -25,7 +25,7 @@ from numpy.typing import NDArray
 
 from .._validation import positive
 from ..checks import dense_rows, is_sparse
-from ..metrics import METRICS, default_metrics
+from ..metrics import default_metrics, get_metric
 from ..optimizers import Optimizer, get_optimizer
 from ..schedules import Schedule
 from .callbacks import Callback, History, ProgressBar
@@ -186,8 +186,7 @@ def _metric_names(net: Network, metrics: Sequence[str] | None) -> list[str]:
     if metrics is None:
         return list(default_metrics(net.loss.classification))
     for name in metrics:
-        if name not in METRICS:
-            raise ValueError(f"unknown metric {name!r}; expected one of {', '.join(METRICS)}")
+        get_metric(name)  # a ValueError naming it, now rather than after an epoch
     return list(metrics)
 
 
@@ -280,7 +279,7 @@ class _Epochs:
         logs = {"loss": total / weight}
         if self.outputs is not None:
             y_epoch, independent = net.loss.output(self.outputs), net.independent_outputs
-            logs.update({k: METRICS[k](y_epoch, t, independent=independent) for k in self.names})
+            logs.update({k: get_metric(k)(y_epoch, t, independent=independent) for k in self.names})
         return logs
 
     def batch(self, order: Array | None, start: int, stop: int) -> Array:
