@@ -424,8 +424,8 @@ def test_evaluate_returns_the_loss_and_accuracy_for_classifiers():
     assert result["accuracy"] == np.mean(net.predict_classes(X) == y)
     small_batches = net.evaluate(X, y, batch_size=7)
     assert small_batches["loss"] == pytest.approx(value, rel=1e-6)
-    with pytest.raises(ValueError, match=r"unknown metric 'f1'"):
-        net.evaluate(X, y, metrics=["f1"])
+    with pytest.raises(ValueError, match=r"unknown metric 'f2'"):
+        net.evaluate(X, y, metrics=["f2"])
 
 
 def test_evaluate_returns_the_loss_mse_mae_and_r2_for_regression():

@@ -470,7 +470,7 @@ def test_a_resumed_checkpoint_finishes_bit_identically(tmp_path):
         ({"validation_data": (np.ones((2, 5)), [0, 1])}, r"X_val has 5 features per sample"),
         ({"validation_data": (np.ones((2, 4)), [0, 7])}, r"class id 7 at row 1 is out of range"),
         ({"verbose": 3}, r"verbose must be 0, 1 or 2; got 3"),
-        ({"metrics": ["f1"]}, r"unknown metric 'f1'"),
+        ({"metrics": ["f2"]}, r"unknown metric 'f2'"),
         ({"callbacks": [print]}, r"callbacks must be Callback objects"),
     ],
 )
