@@ -123,7 +123,7 @@ def test_dense_shapes_and_config_round_trip():
         ({"n_in": 2, "n_out": -1}, r"n_out must be a positive integer; got -1"),
         ({"n_in": 2.5, "n_out": 3}, r"n_in must be a positive integer; got 2\.5"),
         ({"n_in": True, "n_out": 3}, r"n_in must be a positive integer; got True"),
-        ({"n_in": 2, "n_out": 3, "activation": "gelu"}, r"unknown activation 'gelu'"),
+        ({"n_in": 2, "n_out": 3, "activation": "mish"}, r"unknown activation 'mish'"),
         ({"n_in": 2, "n_out": 3, "init": "orthogonal"}, r"unknown init 'orthogonal'; expected"),
     ],
 )
