@@ -1,15 +1,23 @@
-"""Model files: round trips, atomic writes, damaged and hostile files, format versions."""
+"""Model files: round trips, one serialisation, atomic writes, damaged and hostile files,
+format versions, and the files 0.1.0 wrote."""
 
+import copy
 import json
 import os
+import pickle
 import re
 import zipfile
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 import cartoonbrain as cb
 from cartoonbrain import io as cbio
+from cartoonbrain.train.checkpoint import restore_checkpoint
+from tolerance import assert_same_maths
+
+V0_1_0 = Path(__file__).parent / "data" / "v0_1_0"
 
 
 def trained(dtype="float32", loss="cross_entropy", optimizer="adam"):
@@ -240,14 +248,33 @@ def test_a_file_that_is_not_an_npz_archive_is_called_that(tmp_path, damage):
     assert "pickle" not in str(info.value)
 
 
+def members_of(net, optimizer=None):
+    """The members a model file of ``net`` holds, config as JSON bytes, no checksum."""
+    config, arrays = net.state(optimizer)
+    config = {"format": cbio.FORMAT, "format_version": cbio.FORMAT_VERSION, **config}
+    return {**arrays, "config.json": encode(config)}
+
+
+def encode(config):
+    return np.frombuffer(json.dumps(config).encode(), dtype=np.uint8)
+
+
+def write_raw(path, members, checksum=True):
+    """An archive of ``members``, with a valid checksum: anyone can compute it."""
+    members = dict(members)
+    if checksum:
+        members["checksum"] = cbio.digest(members)
+    np.savez(path, **members)
+
+
 def test_a_changed_array_fails_the_checksum(tmp_path):
     """A well-formed archive whose numbers were edited (the zip's CRCs are fine)."""
     net, _ = trained()
-    arrays = cbio._arrays_for(net, None, None)
-    arrays["checksum"] = cbio._digest(arrays)
-    arrays["param.0"] = arrays["param.0"] + 1
+    members = members_of(net)
+    members["checksum"] = cbio.digest(members)
+    members["param.0"] = members["param.0"] + 1
     path = tmp_path / "edited.npz"
-    np.savez(path, **arrays)
+    write_raw(path, members, checksum=False)
     with pytest.raises(cb.ModelFileError, match=r"edited\.npz: damaged model file \(checksum"):
         cb.load(path)
 
@@ -255,18 +282,25 @@ def test_a_changed_array_fails_the_checksum(tmp_path):
 def test_missing_file_and_folder(tmp_path):
     with pytest.raises(cb.ModelFileError, match=r"nope\.npz: no such file"):
         cb.load(tmp_path / "nope.npz")
-    with pytest.raises(cb.ModelFileError, match=re.escape(str(tmp_path))):
+    with pytest.raises(cb.ModelFileError, match=re.escape(str(tmp_path)) + ": is a folder"):
         cb.load(tmp_path)
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
+def test_a_fifo_is_refused_at_once_instead_of_waiting_for_a_writer(tmp_path):
+    os.mkfifo(tmp_path / "pipe.npz")
+    with pytest.raises(cb.ModelFileError, match=r"pipe\.npz: is not a regular file"):
+        cb.load(tmp_path / "pipe.npz")
 
 
 def test_pickled_object_arrays_are_refused(tmp_path):
     net, _ = trained()
-    arrays = cbio._arrays_for(net, None, None)
-    arrays["param.0"] = np.array([{"evil": "payload"}, None], dtype=object)
-    arrays["checksum"] = np.zeros(32, dtype=np.uint8)
+    members = members_of(net)
+    members["param.0"] = np.array([{"evil": "payload"}, None], dtype=object)
+    members["checksum"] = np.zeros(32, dtype=np.uint8)
     path = tmp_path / "pickled.npz"
-    np.savez(path, allow_pickle=True, **arrays)
-    with pytest.raises(cb.ModelFileError, match=r"pickled\.npz: refused: .*pickle"):
+    np.savez(path, allow_pickle=True, **members)
+    with pytest.raises(cb.ModelFileError, match=r"pickled\.npz: refused .*pickle"):
         cb.load(path)
 
 
@@ -274,14 +308,14 @@ def test_pickled_object_arrays_are_refused(tmp_path):
 def write_with_config(path, edit, net=None):
     """A model file whose config was edited by `edit`, with a valid checksum."""
     net = net or cb.Network([cb.Dense(3, 4, "relu"), cb.Dense(4, 2)], seed=0)
-    arrays = cbio._arrays_for(net, None, None)
-    config = json.loads(arrays["config.json"].tobytes())
+    members = members_of(net)
+    config = json.loads(members["config.json"].tobytes())
     edit(config)
-    arrays["config.json"] = cbio._encode(config)
-    cbio._write_atomic(path, arrays)
+    members["config.json"] = encode(config)
+    write_raw(path, members)
 
 
-@pytest.mark.parametrize("version", [2, 0, "1", None])
+@pytest.mark.parametrize("version", [2, 0, "1", None, 1.0, True])
 def test_a_format_version_mismatch_names_both_versions(tmp_path, version):
     path = tmp_path / "future.npz"
     write_with_config(path, lambda c: c.update(format_version=version))
@@ -312,10 +346,10 @@ def set_layer(key, value, index=0):
         (set_layer("type", "os.system"), r"unknown layer type 'os\.system'"),
         (set_layer("activation", "__import__('os')"), r"unknown activation"),
         (set_layer("init", "eval"), r"unknown init 'eval'"),
-        (set_layer("n_in", 5), r"Dense\(5, 4\) takes inputs of shape \(5,\) but gets \(3,\)"),
+        (set_layer("n_in", 5), r"parameter 0 is float32 \(4, 3\); the architecture needs"),
         (
-            lambda c: (set_layer("n_in", 5)(c), c["network"].pop("input_shape")),
-            r"parameter 0 is float32 \(4, 3\); the architecture needs",
+            lambda c: c["network"].update(input_shape=[5]),
+            r"Dense\(3, 4\) takes inputs of shape \(3,\) but gets \(5,\)",
         ),
         (set_layer("command", "rm -rf /"), r"bad Dense config"),
         (lambda c: c["network"].update(loss="pickle"), r"unknown loss 'pickle'"),
@@ -333,12 +367,167 @@ def test_unknown_or_inconsistent_architectures_are_refused(tmp_path, edit, match
 
 def test_extra_or_missing_parameters_are_refused(tmp_path):
     net = cb.Network([cb.Dense(3, 4, "relu"), cb.Dense(4, 2)], seed=0)
-    arrays = cbio._arrays_for(net, None, None)
-    extra = dict(arrays, **{"param.4": np.ones(2, dtype=np.float32)})
-    cbio._write_atomic(tmp_path / "extra.npz", extra)
+    members = members_of(net)
+    write_raw(tmp_path / "extra.npz", dict(members, **{"param.4": np.ones(2, np.float32)}))
     with pytest.raises(cb.ModelFileError, match=r"more parameters than the architecture"):
         cb.load(tmp_path / "extra.npz")
-    missing = {k: v for k, v in arrays.items() if k != "param.3"}
-    cbio._write_atomic(tmp_path / "missing.npz", missing)
+    write_raw(tmp_path / "missing.npz", {k: v for k, v in members.items() if k != "param.3"})
     with pytest.raises(cb.ModelFileError, match=r"parameter 3 is missing"):
         cb.load(tmp_path / "missing.npz")
+
+
+# ------------------------------------------------------------------ one serialisation
+def test_model_files_checkpoints_and_pickles_hold_the_same_state(tmp_path):
+    """One network is serialised one way: Network.state() is what a pickle holds and what
+    a model file and a checkpoint read back as."""
+    net, X = trained()
+    config, arrays = net.state(net.optimizer)
+    pickled = net.__getstate__()
+    assert pickled["config"] == config and pickled["arrays"].keys() == arrays.keys()
+    net.save(tmp_path / "m.npz", include_optimizer=True)
+    read_config, read_arrays = cbio.read_archive(tmp_path / "m.npz")
+    assert read_config == json.loads(json.dumps(config))
+    assert read_arrays.keys() == arrays.keys()
+    for key in arrays:
+        np.testing.assert_array_equal(read_arrays[key], arrays[key])
+    rebuilt = cb.Network.from_state(config, arrays)
+    np.testing.assert_array_equal(rebuilt.predict(X), net.predict(X))
+
+
+@pytest.mark.parametrize("copier", [copy.deepcopy, lambda n: pickle.loads(pickle.dumps(n))])
+def test_a_copy_keeps_weights_generator_and_optimizer(copier):
+    net, X = trained()
+    twin = copier(net)
+    assert twin.flat_parameters is not net.flat_parameters
+    np.testing.assert_array_equal(twin.flat_parameters, net.flat_parameters)
+    assert twin.rng.bit_generator.state == net.rng.bit_generator.state
+    assert twin.optimizer.get_config() == net.optimizer.get_config()
+    assert twin.optimizer.iterations == net.optimizer.iterations
+    y = np.arange(len(X)) % 3
+    for model in (net, twin):  # the same next epoch: same shuffles, dropout, Adam moments
+        model.fit(X, y, epochs=1, optimizer=model.optimizer)
+    np.testing.assert_array_equal(twin.flat_parameters, net.flat_parameters)
+
+
+def test_layer_state_goes_with_the_parameters(tmp_path):
+    """BatchNorm's running statistics are state, not parameters: saved, loaded, pickled."""
+    rng = np.random.default_rng(3)
+    X = rng.normal(2.0, 3.0, (40, 4))
+    net = cb.Network([cb.Dense(4, 6), cb.BatchNorm(6), cb.Dense(6, 2)], "cross_entropy", seed=0)
+    net.fit(X, (X[:, 0] > 2).astype(int), epochs=3, batch_size=8)
+    net.save(tmp_path / "bn.npz")
+    for twin in (cb.load(tmp_path / "bn.npz"), pickle.loads(pickle.dumps(net))):
+        np.testing.assert_array_equal(twin.layers[1].running_var, net.layers[1].running_var)
+        np.testing.assert_array_equal(twin.predict(X), net.predict(X))
+    members = members_of(net)
+    members["state.layer1.running_mean"] = np.zeros(7, np.float32)
+    write_raw(tmp_path / "bad.npz", members)
+    with pytest.raises(
+        cb.ModelFileError, match=r"bad\.npz: .*'layer1.running_mean' is float32 \(7,\)"
+    ):
+        cb.load(tmp_path / "bad.npz")
+
+
+def test_a_loaded_model_goes_on_with_the_saved_generator(tmp_path):
+    net, _ = trained()
+    net.save(tmp_path / "m.npz")
+    assert cb.load(tmp_path / "m.npz").rng.bit_generator.state == net.rng.bit_generator.state
+
+
+def test_checkpoints_and_io_share_no_private_names():
+    import cartoonbrain.train.checkpoint as checkpoint
+
+    source = Path(checkpoint.__file__).read_text()
+    assert not re.search(r"from \.\.io[\w.]* import[^\n]*\b_", source)
+
+
+# ------------------------------------------------------------------ atomic writes, errors
+def test_a_full_disk_names_the_file_not_the_temporary(tmp_path, monkeypatch):
+    def full(file, *args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(np, "savez", full)
+    with pytest.raises(OSError, match=r"No space left on device") as info:
+        cb.Network([cb.Dense(2, 1)]).save(tmp_path / "model.npz")
+    assert str(tmp_path / "model.npz") in str(info.value) and ".tmp" not in str(info.value)
+    assert info.value.errno == 28
+
+
+def test_a_killed_writers_temporary_is_removed_by_the_next_write(tmp_path):
+    stale = tmp_path / ".model.npz.999999999.tmp"  # no such process
+    stale.write_bytes(b"half")
+    cb.Network([cb.Dense(2, 1)]).save(tmp_path / "model.npz")
+    assert listing(tmp_path) == ["model.npz"]
+
+
+def test_a_config_that_is_not_json_is_refused_before_writing(tmp_path):
+    net = cb.Network([cb.Dense(2, 1)], metadata={"scale": np.float32(2)})
+    with pytest.raises(ValueError, match=r"model\.npz: the config cannot be written as JSON"):
+        net.save(tmp_path / "model.npz")
+    assert listing(tmp_path) == []
+
+
+# ------------------------------------------------------------------ files saved by 0.1.0
+with np.load(V0_1_0 / "expected.npz", allow_pickle=False) as _expected:
+    EXPECTED = dict(_expected)
+
+
+@pytest.mark.parametrize("name", ["dense_classifier", "regressor", "cnn", "checkpoint"])
+def test_files_saved_by_0_1_0_load_and_predict_the_same(name):
+    net = cb.load(V0_1_0 / f"{name}.npz")
+    X, P = EXPECTED[f"{name}.X"], EXPECTED[f"{name}.P"]
+    assert_same_maths(net.predict(X), P)
+
+
+def test_0_1_0_metadata_and_optimizer_come_back():
+    assert cb.load(V0_1_0 / "dense_classifier.npz").metadata == {"classes": ["low", "mid", "high"]}
+    regressor = cb.load(V0_1_0 / "regressor.npz")
+    assert regressor.metadata["scaling"] == {"mean": [0.1, -0.2, 0.3], "std": [1.0, 2.0, 0.5]}
+    assert regressor.dtype == np.float64 and regressor.l2 == 0.001
+    cnn = cb.load(V0_1_0 / "cnn.npz")
+    assert cnn.optimizer.get_config()["name"] == "adam" and cnn.optimizer.iterations == 9
+
+
+def checkpointed_run(path, epochs):
+    """The run that wrote the 0.1.0 checkpoint (tests/data/v0_1_0/make_files.py)."""
+    net = cb.Network([cb.Dense(3, 4, "tanh"), cb.Dense(4, 2)], "cross_entropy", seed=7)
+    stop = cb.EarlyStopping(patience=4, min_delta=0.05)
+    X, y = EXPECTED["checkpoint.train_X"], EXPECTED["checkpoint.train_y"]
+    history = net.fit(
+        X,
+        y,
+        epochs=epochs,
+        batch_size=8,
+        validation_split=0.25,
+        callbacks=[stop],
+        checkpoint=path,
+        resume=True,
+    )
+    return net, history, stop
+
+
+def test_a_0_1_0_checkpoint_restores_its_state():
+    info = json.loads((V0_1_0 / "checkpoint.json").read_text())
+    net = cb.Network([cb.Dense(3, 4, "tanh"), cb.Dense(4, 2)], "cross_entropy", seed=7)
+    stop = cb.EarlyStopping(patience=4, min_delta=0.05)
+    stop.network = net
+    optimizer = cb.Adam()
+    epoch, history, states = restore_checkpoint(net, optimizer, V0_1_0 / "checkpoint.npz", [stop])
+    assert epoch == info["epoch"] and optimizer.iterations == info["optimizer_iterations"]
+    assert history.history == info["history"] and history.epoch == info["history_epochs"]
+    stop.load_state_dict(states[0])
+    assert (stop.best, stop.best_epoch, stop.wait) == tuple(info["early_stopping"].values())
+    assert stop.best_weights is not None and stop.best_weights.shape == net.flat_parameters.shape
+
+
+def test_a_0_1_0_checkpoint_resumes_to_the_same_end(tmp_path):
+    info = json.loads((V0_1_0 / "checkpoint.json").read_text())
+    path = tmp_path / "checkpoint.npz"
+    path.write_bytes((V0_1_0 / "checkpoint.npz").read_bytes())
+    net, history, _ = checkpointed_run(path, 12)
+    assert history.epoch == info["resumed_epochs"] and history.stopped_early
+    for key, values in info["resumed_history"].items():
+        np.testing.assert_allclose(history.history[key], values, rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(
+        net.flat_parameters, EXPECTED["checkpoint.resumed_parameters"], rtol=1e-4, atol=1e-6
+    )

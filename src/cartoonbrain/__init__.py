@@ -29,7 +29,7 @@ from .activations import (
 )
 from .diagnostics import TrainingMonitor, diagnose
 from .gradcheck import gradcheck, gradient_errors
-from .io import ModelFileError, load, save
+from .io import ModelFileError
 from .layers import (
     GRU,
     LSTM,
@@ -50,7 +50,7 @@ from .layers import (
     SimpleRNN,
 )
 from .losses import LOSSES, Loss, get_loss
-from .network import Network
+from .network import Network, load, save
 from .optimizers import (
     SGD,
     Adam,

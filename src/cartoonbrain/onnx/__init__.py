@@ -19,10 +19,10 @@ from typing import TYPE_CHECKING, BinaryIO
 import numpy as np
 
 from ..activations import ACTIVATIONS
-from ..io import atomic_write, load
+from ..io import atomic_write
 from ..layers import LAYERS, Layer, Shape
 from ..losses import LOSSES
-from ..network import Network
+from ..network import Network, load
 from . import blocks as blocks
 from . import operators as operators
 from . import recurrent as recurrent
@@ -197,7 +197,7 @@ def to_onnx(net: Network, input_shape: Sequence[int] | None = None) -> onnx.Mode
         opset_imports=[helper.make_opsetid("", OPSET)],
         producer_name="cartoonbrain",
         producer_version=__version__,
-        doc_string=f"{net.summary()}\ninput: (batch, {', '.join(map(str, first_shape))})",
+        doc_string=f"{net.summary(print_fn=None)}\ninput: (batch, {', '.join(map(str, first_shape))})",
     )
     model.ir_version = IR_VERSION
     try:

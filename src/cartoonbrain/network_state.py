@@ -1,0 +1,255 @@
+"""A network as plain data, ``(config, arrays)``, and back: the one serialisation behind
+model files, checkpoints and pickling (:meth:`Network.state`, :meth:`Network.from_state`).
+
+``config`` is JSON-able::
+
+    {"network": Network.get_config(),          # layers, loss, dtype, l2, seed, metadata
+     "rng_state": the generator's state,
+     "optimizer": Optimizer.get_config()}      # only when an optimizer is given
+
+and ``arrays`` holds ``param.<i>`` for the i-th array of :meth:`Network.parameters`,
+``state.layer<i>.<name>`` for each layer's state arrays (BatchNorm's running statistics,
+:mod:`cartoonbrain.layers.state`) and ``optimizer.<key>`` for each entry of the
+optimizer's ``state_dict()``.
+
+What comes back is checked before anything is built: every field's type, every layer's
+parameter shapes (asked of the layer objects, which allocate nothing) against the stored
+arrays, the generator state and the optimizer's buffers, so that a config asking for more
+than its arrays hold is refused before a byte is allocated for it. What ``state`` writes
+must come back as the same network: classes that ``load`` could not rebuild exactly (not
+registered, or a subclass behind a registered name) are refused when saving.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .activations import ACTIVATIONS, Activation
+from .layers import LAYERS, Layer, layer_from_config, layer_states, load_layer_states
+from .losses import LOSSES
+from .optimizers import OPTIMIZERS, Optimizer, get_optimizer
+
+if TYPE_CHECKING:
+    from .network import Network
+
+Array = NDArray[Any]
+
+__all__ = ["check_saveable", "check_state", "network_state", "restore_state"]
+
+#: layers a config may list (each built as an object, without arrays, before the check)
+MAX_LAYERS = 10_000
+_DTYPES = ("float32", "float64")
+
+
+def _name(cls: type) -> str:
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+# ------------------------------------------------------------------ saving
+def check_saveable(net: Network, optimizer: Optimizer | None = None) -> None:
+    """ValueError unless ``load`` rebuilds exactly this network (and optimizer): every
+    class must be the one registered under the name its config gives."""
+    for i, layer in enumerate(net.layers):
+        _check_layer(i, layer)
+    loss = type(net.loss)
+    if LOSSES.get(net.loss.name) is not loss:
+        raise ValueError(
+            f"cannot save: the loss {_name(loss)} (name {net.loss.name!r}) is not the registered "
+            f"{net.loss.name!r}; give it a name of its own and decorate it with "
+            "@cartoonbrain.losses.register_loss"
+        )
+    if optimizer is not None and OPTIMIZERS.get(optimizer.name) is not type(optimizer):
+        raise ValueError(
+            f"cannot save: the optimizer {_name(type(optimizer))} (name {optimizer.name!r}) is "
+            "not the registered one; give it a name of its own and decorate it with "
+            "@cartoonbrain.optimizers.register_optimizer"
+        )
+
+
+def _check_layer(i: int, layer: Layer) -> None:
+    config = layer.get_config()
+    kind, cls = config.get("type"), type(layer)
+    if LAYERS.get(kind) is not cls:  # type: ignore[arg-type]
+        held = LAYERS.get(kind)  # type: ignore[arg-type]
+        why = (
+            "is not registered" if held is None else f"is saved as {kind!r}, which is {_name(held)}"
+        )
+        raise ValueError(
+            f"cannot save: layer {i} ({_name(cls)}) {why}, so load could not rebuild it; give "
+            "it a name of its own and decorate it with @cartoonbrain.layers.register_layer"
+        )
+    activation = getattr(layer, "activation", None)
+    if isinstance(activation, Activation) and ACTIVATIONS.get(activation.name) is not activation:
+        raise ValueError(
+            f"cannot save: layer {i}'s activation {activation.name!r} is not the registered "
+            f"{activation.name!r}, so load could not rebuild it; give it a name of its own "
+            "and register it with cartoonbrain.activations.register_activation"
+        )
+    try:
+        rebuilt = layer_from_config(config).get_config()
+    except Exception as exc:
+        raise ValueError(
+            f"cannot save: layer {i}'s config {config!r} does not rebuild it: {exc}"
+        ) from None
+    if rebuilt != config:
+        raise ValueError(
+            f"cannot save: layer {i}'s config {config!r} rebuilds as {rebuilt!r}; its "
+            "get_config() must list every argument of its constructor"
+        )
+
+
+def network_state(
+    net: Network, optimizer: Optimizer | None = None
+) -> tuple[dict[str, Any], dict[str, Array]]:
+    """``(config, arrays)`` of ``net`` (and ``optimizer``); the arrays are live views."""
+    check_saveable(net, optimizer)
+    config: dict[str, Any] = {
+        "network": net.get_config(),
+        "rng_state": net.rng.bit_generator.state,
+    }
+    arrays = {f"param.{i}": p for i, p in enumerate(net.parameters())}
+    arrays.update({f"state.{k}": v for k, v in layer_states(net.layers).items()})
+    if optimizer is not None:
+        config["optimizer"] = optimizer.get_config()
+        arrays.update({f"optimizer.{k}": v for k, v in optimizer.state_dict().items()})
+    return config, arrays
+
+
+# ------------------------------------------------------------------ loading
+def _is_int(value: Any, low: int = 0, high: float = math.inf) -> bool:
+    return type(value) is int and low <= value < high
+
+
+def _check_fields(network: dict[str, Any]) -> str:
+    """The dtype name; ValueError for any field of the wrong type or range."""
+    dtype = network.get("dtype", "float32")
+    if dtype not in _DTYPES:
+        raise ValueError(f"dtype must be 'float32' or 'float64'; got {str(dtype)[:40]!r}")
+    if not isinstance(network.get("loss", "mse"), str):
+        raise ValueError("the loss must be a name")
+    seed = network.get("seed")
+    if seed is not None and not _is_int(seed, 0, 2**128):
+        raise ValueError(f"seed must be None or an integer in [0, 2**128); got {str(seed)[:40]}")
+    l2 = network.get("l2", 0.0)
+    if type(l2) not in (int, float) or not 0 <= l2 < math.inf:
+        raise ValueError(f"l2 must be a non-negative number; got {str(l2)[:40]}")
+    for key in ("l2_per_sample",):
+        if key in network and type(network[key]) is not bool:
+            raise ValueError(f"{key} must be true or false; got {str(network[key])[:40]}")
+    metadata = network.get("metadata")
+    if metadata is not None and not isinstance(metadata, dict):
+        raise ValueError(f"metadata must be a dict; got {type(metadata).__name__}")
+    shape = network.get("input_shape")
+    if shape is not None and not (
+        isinstance(shape, list) and 0 < len(shape) <= 32 and all(_is_int(n, 1) for n in shape)
+    ):
+        raise ValueError(f"input_shape must be a list of positive sizes; got {str(shape)[:80]}")
+    return str(dtype)
+
+
+def check_state(config: Any, arrays: dict[str, Array]) -> dict[str, Any]:
+    """The network config of ``config``, once every field and every parameter shape has
+    been checked against ``arrays`` (nothing is allocated here); ValueError otherwise."""
+    network = config.get("network") if isinstance(config, dict) else None
+    if not isinstance(network, dict):
+        raise ValueError("the model's architecture cannot be built: no network config")
+    layers = network.get("layers")
+    if not isinstance(layers, list) or not layers or len(layers) > MAX_LAYERS:
+        raise ValueError(
+            f"a network config must be a dict with a list of 'layers' (1 to {MAX_LAYERS})"
+        )
+    dtype = _check_fields(network)
+    built = [layer_from_config(layer) for layer in layers]  # objects: sizes, no arrays
+    _check_layer_states(built, arrays)
+    shapes = [tuple(s) for layer in built for s in layer.parameter_shapes()]
+    for i, shape in enumerate(shapes):
+        stored = arrays.get(f"param.{i}")
+        if stored is None or stored.shape != shape or stored.dtype != np.dtype(dtype):
+            found = "missing" if stored is None else f"{stored.dtype} {stored.shape}"
+            raise ValueError(f"parameter {i} is {found}; the architecture needs {dtype} {shape}")
+    if f"param.{len(shapes)}" in arrays:
+        raise ValueError("more parameters than the architecture has")
+    return network
+
+
+def _stored_states(arrays: dict[str, Array]) -> dict[str, Array]:
+    return {k.removeprefix("state."): v for k, v in arrays.items() if k.startswith("state.")}
+
+
+def _check_layer_states(layers: list[Layer], arrays: dict[str, Array]) -> None:
+    expected, stored = layer_states(layers), _stored_states(arrays)
+    if set(expected) != set(stored):
+        raise ValueError(
+            f"the layers' state arrays are {sorted(stored)[:8]}; the architecture has "
+            f"{sorted(expected)[:8]}"
+        )
+    for name, array in expected.items():
+        if stored[name].shape != array.shape or stored[name].dtype.kind != "f":
+            raise ValueError(
+                f"state array {name!r} is {stored[name].dtype} {stored[name].shape}; the "
+                f"architecture needs a float array of shape {array.shape}"
+            )
+
+
+def _set_rng_state(rng: np.random.Generator, state: Any) -> None:
+    bit_generator = rng.bit_generator
+    if not isinstance(state, dict) or state.get("bit_generator") != type(bit_generator).__name__:
+        raise ValueError(f"bad generator state: not a {type(bit_generator).__name__} state")
+    if state["bit_generator"] == "PCG64":
+        inner = state.get("state")
+        if not (
+            isinstance(inner, dict)
+            and _is_int(inner.get("state"), 0, 2**128)
+            and _is_int(inner.get("inc"), 0, 2**128)
+            and _is_int(state.get("has_uint32"), 0, 2)
+            and _is_int(state.get("uinteger"), 0, 2**32)
+        ):
+            raise ValueError("bad generator state: PCG64 needs 128-bit state and inc")
+    try:
+        bit_generator.state = state
+    except Exception as exc:
+        raise ValueError(f"bad generator state: {exc}") from None
+
+
+def _optimizer(config: Any, arrays: dict[str, Array], net: Network) -> Optimizer:
+    if not isinstance(config, dict):
+        raise ValueError("the optimizer's config must be a dict")
+    optimizer = get_optimizer(config)
+    state = {
+        k.removeprefix("optimizer."): v for k, v in arrays.items() if k.startswith("optimizer.")
+    }
+    buffers = {k: v for k, v in state.items() if k != "iterations"}
+    flat = {k.rpartition(".")[2] for k in buffers} == {"0"}  # fit steps the flat buffer
+    params = net.parameters()
+    for key, buffer in buffers.items():
+        index = key.rpartition(".")[2]
+        targets = [net.flat_parameters] if flat else []
+        if index.isdigit() and int(index) < len(params):
+            targets.append(params[int(index)])
+        if not any(buffer.shape == t.shape and buffer.dtype == t.dtype for t in targets):
+            raise ValueError(
+                f"optimizer state {key!r} is {buffer.dtype} {buffer.shape}; it does not match "
+                "the network's parameters"
+            )
+    optimizer.load_state_dict(state)
+    return optimizer
+
+
+def restore_state(net: Network, config: dict[str, Any], arrays: dict[str, Array]) -> None:
+    """Put the parameters, generator state and optimizer of a checked state into ``net``,
+    freshly built from ``check_state``'s config."""
+    for i, p in enumerate(net.parameters()):
+        p[...] = arrays[f"param.{i}"]
+    load_layer_states(net.layers, _stored_states(arrays))
+    training = config.get("training")
+    rng_state = config.get("rng_state")
+    if rng_state is None and isinstance(training, dict):  # 0.1.0 checkpoints kept it there
+        rng_state = training.get("rng_state")
+    if rng_state is not None:
+        _set_rng_state(net.rng, rng_state)
+    if "optimizer" in config:
+        net.optimizer = _optimizer(config["optimizer"], arrays, net)
