@@ -674,3 +674,19 @@ def test_a_finding_names_its_columns_and_keeps_the_old_four_fields():
     assert str(finding) == "target columns 0, 2: far from unit scale.\n    fix: standardise"
     old = Finding("dead", "layer 1", "dead.", "leaky")
     assert (old.fix, old.columns, old.explained_by) == (None, (), None)
+
+
+def test_the_blog_report_names_the_floor_of_the_post_s_network(tmp_path):
+    """`cartoonbrain blog --report` prints the diagnosis and writes it into the page: the
+    targets outside (0, 1), the floor and the fix, ahead of the saturated layer 3."""
+    pytest.importorskip("matplotlib")
+    from cartoonbrain.blog.inspect import blog_report
+
+    lines = []
+    path, _ = blog_report(tmp_path, epochs=3, log=lines.append)
+    printed = "\n".join(lines)
+    assert "[target_range] layer 6 (Dense 10→2, sigmoid)" in printed
+    assert printed.index("[target_range]") < printed.index("[saturation] layer 3")
+    page = path.read_text(encoding="utf-8")
+    for text in ("66% of the targets lie outside (0, 1)", "cannot fall below 0.661", "identity"):
+        assert text in page

@@ -60,7 +60,7 @@ def _fit_monitored(
     network: Network, X: np.ndarray, T: np.ndarray, epochs: int, learning_rate: float
 ) -> tuple[TrainingMonitor, History | None, TrainingDiverged | None, list[float]]:
     """fit one sample at a time, in order, watched: (monitor, history, error, losses)."""
-    monitor = TrainingMonitor()
+    monitor = TrainingMonitor(targets=T)  # diagnose checks them against the sigmoid's range
     try:
         history = network.fit(
             X,

@@ -246,11 +246,13 @@ def _learned_nothing(run: Run) -> list[Finding]:
         f"the network learned almost nothing: after {len(train)} epochs the training loss "
         f"is {train[-1]:.3g}, against {start:.3g}, {against}."
     )
-    u = step_size(run)
-    steps = f" (its steps are small: ‖ΔW‖/‖W‖ = {u:.2g})" if u < SMALL_STEPS else ""
+    u, rate = step_size(run), run.rate
+    now = [f"now {rate:g}"] if rate is not None else []
+    now += [f"its steps are small: ‖ΔW‖/‖W‖ = {u:.2g}"] if u < SMALL_STEPS else []
+    about = " (" + "; ".join(now) + ")" if now else ""
     suggestion = (
         "uncertain: the findings below (vanishing gradients, dead or saturated units) may "
-        f"say why; else check the learning rate{run.rate_text()}{steps}, the inputs' scale, "
-        "and that the targets depend on the inputs at all"
+        f"say why; else check the learning rate{about}, the inputs' scale, and that the "
+        "targets depend on the inputs at all"
     )
     return [Finding("underfitting", None, message, suggestion, None)]
