@@ -204,3 +204,92 @@ def test_predicting_a_dask_dataframe_partition_by_partition_equals_predicting_in
     assert list(result.columns) == ["p_ant", "p_bee", "p_cat"]
     np.testing.assert_array_equal(result.index, frame.index)
     assert_same_maths(result.to_numpy(), net.predict(X))
+
+
+# ---------------------------------------------------------------- CSV in chunks
+def _csv(path: Path, n: int = 250, seed: int = 0) -> Path:
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, 3))
+    labels = np.array(["ant", "bee", "cat"])[(X[:, 0] > 0).astype(int) + (X[:, 1] > 0.5)]
+    lines = ["a,b,label,c"] + [
+        f"{x:.6g},{y:.6g},{label},{z:.6g}" + ("\n" if i % 40 == 7 else "")  # blank rows too
+        for i, ((x, y, z), label) in enumerate(zip(X, labels))
+    ]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+@given(st.integers(1, 300))
+@settings(max_examples=20, deadline=None)
+def test_csv_chunks_read_what_read_table_reads(tmp_path_factory, rows):
+    from cartoonbrain.csvdata import CsvFile, read_table
+    from cartoonbrain.stream import csv_chunks
+
+    path = _csv(tmp_path_factory.mktemp("csv") / "pets.csv")
+    whole = read_table(path, ["c", "a"])
+    with CsvFile(path) as f:
+        chunks = list(csv_chunks(f, ["c", "a"], rows))
+    assert all(len(chunk.X) == rows for chunk in chunks[:-1]) and 0 < len(chunks[-1].X) <= rows
+    np.testing.assert_array_equal(np.concatenate([c.X for c in chunks]), whole.X)
+    np.testing.assert_array_equal(np.concatenate([c.lines for c in chunks]), whole.lines)
+
+
+@pytest.mark.parametrize(
+    ("line", "fragment"),
+    [("1,2,ant", "has 3 fields"), ("1,x,ant,3", "'x' is not a number"), ("1,,ant,3", "empty")],
+)
+def test_a_bad_row_in_a_late_chunk_is_named_by_its_line(tmp_path, line, fragment):
+    from cartoonbrain.csvdata import CsvFile, DataFileError
+    from cartoonbrain.stream import csv_chunks
+
+    path = _csv(tmp_path / "pets.csv", n=100)
+    text = path.read_text().splitlines()
+    text.insert(90, line)
+    path.write_text("\n".join(text) + "\n")
+    with CsvFile(path) as f, pytest.raises(DataFileError, match=f"row 91.*{fragment}"):
+        list(csv_chunks(f, ["a", "b", "c"], rows=16))
+
+
+def test_csv_to_npy_writes_a_memmappable_file_of_the_features(tmp_path):
+    from cartoonbrain.csvdata import read_table
+    from cartoonbrain.stream import csv_to_npy
+
+    path = _csv(tmp_path / "pets.csv")
+    features, target = csv_to_npy(path, tmp_path / "X.npy", "label", np.float32, rows=32)
+    whole = read_table(path, target="label")
+    X = np.load(tmp_path / "X.npy", mmap_mode="r")
+    assert features == ["a", "b", "c"] and isinstance(X, np.memmap) and X.dtype == np.float32
+    np.testing.assert_array_equal(X, whole.X.astype(np.float32))
+    (labels, codes), (labels_read, codes_read) = target.labels(), whole.target.labels()
+    assert labels == labels_read
+    np.testing.assert_array_equal(codes, codes_read)
+    layers = [cb.Dense(3, 8, activation="relu"), cb.Dense(8, 3)]
+    net = cb.Network(layers, loss="cross_entropy", seed=0)
+    net.fit(X, codes, epochs=2)  # trains from the file, not from a copy
+
+
+def test_csv_to_npy_keeps_the_old_file_when_a_row_is_bad(tmp_path):
+    from cartoonbrain.csvdata import DataFileError
+    from cartoonbrain.stream import csv_to_npy
+
+    path = _csv(tmp_path / "pets.csv")
+    np.save(tmp_path / "X.npy", np.zeros(3))
+    path.write_text(path.read_text() + "1e39,0,ant,0\n")
+    with pytest.raises(DataFileError, match=r"1e\+39 is too large for float32"):
+        csv_to_npy(path, tmp_path / "X.npy", "label", np.float32)
+    np.testing.assert_array_equal(np.load(tmp_path / "X.npy"), np.zeros(3))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["X.npy", "pets.csv"]
+
+
+def test_predict_streams_a_csv_in_chunks_and_writes_what_one_chunk_would(tmp_path, monkeypatch):
+    from cartoonbrain.cli import main
+
+    path = _csv(tmp_path / "pets.csv", n=300)
+    model = tmp_path / "model.npz"
+    args = ["--data", str(path), "--target", "label", "--epochs", "2", "--quiet"]
+    assert main(["train", *args, "--out", str(model)]) == 0
+    assert main(["predict", "--model", str(model), "--data", str(path), "--out", "one.csv"]) == 0
+    monkeypatch.setattr("cartoonbrain.stream.DEFAULT_ROWS", 7)  # 43 chunks
+    assert main(["predict", "--model", str(model), "--data", str(path), "--out", "many.csv"]) == 0
+    one, many = Path("one.csv").read_text(), Path("many.csv").read_text()
+    assert many == one and len(one.splitlines()) == 301
