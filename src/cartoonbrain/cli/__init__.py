@@ -32,14 +32,14 @@ import sys
 from collections.abc import Sequence
 
 from .. import __version__
-from . import blog, datasets, evaluate, export, predict, train
+from . import blog, datasets, evaluate, export, predict, sweep, train
 from ._errors import CommandError
 from ._files import check_files, user_path
 
 __all__ = ["COMMANDS", "CommandError", "build_parser", "main"]
 
 #: the subcommands, in the order ``--help`` lists them
-COMMANDS = (train, evaluate, predict, export, datasets, blog)
+COMMANDS = (train, evaluate, predict, export, datasets, blog, sweep)
 
 
 def build_parser() -> argparse.ArgumentParser:
