@@ -3,6 +3,7 @@ sizes, batch, every activation and loss), a worked example, the blog post's netw
 L2, dtypes end to end, data checks at the boundary, predict and evaluate."""
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -290,9 +291,32 @@ def test_config_round_trip_and_summary():
     again = cb.Network.from_config(config)
     assert again.get_config() == config
     np.testing.assert_array_equal(again.flat_parameters, net.flat_parameters)  # same seed
-    summary = net.summary()
+    summary = net.summary(print_fn=None)
     assert "26 parameters" in summary and "cross_entropy" in summary
     assert "Network(" in repr(net)
+
+
+@pytest.mark.parametrize(
+    "layers",
+    [
+        [cb.Dense(3, 4, "relu"), cb.Dropout(0.2), cb.Dense(4, 2)],
+        [cb.Dense(300, 1000, "leaky_relu", init="he_normal"), cb.Dense(1000, 10, bias=False)],
+    ],
+)
+def test_summary_prints_an_aligned_table_and_returns_it(layers, capsys):
+    net = cb.Network(layers, seed=0)
+    text = net.summary()
+    assert capsys.readouterr().out == text + "\n"  # printed, as Keras's
+    lines = text.splitlines()
+    rules = [i for i, line in enumerate(lines) if set(line) <= {"-", " "}]
+    assert rules == [1, len(layers) + 2]
+    rows = lines[: rules[1]]
+    assert len({len(row) for row in rows}) == 1  # every row as wide as the header
+    starts = [m.start() for m in re.finditer(r"(?<=  )\S", lines[1].replace("-", "x"))]
+    for row in rows[2:]:
+        assert all(row[s - 2 : s] == "  " for s in starts)  # columns start in one place
+    counts = [int(row.split()[-1].replace(",", "")) for row in rows[2:]]
+    assert sum(counts) == net.n_parameters
 
 
 # ------------------------------------------------------------------ data at the boundary

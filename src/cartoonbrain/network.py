@@ -299,19 +299,32 @@ class Network:
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(type(self).from_state(state["config"], state["arrays"]).__dict__)
 
-    def summary(self) -> str:
-        """A table of layers, output sizes and parameter counts."""
-        lines = [f"{'layer':<36}{'output':>12}{'parameters':>14}"]
+    def summary(self, print_fn: Any = print) -> str:
+        """Print a table of the layers, their output shapes and parameter counts, with the
+        totals (as Keras's ``model.summary()``), and return it. ``print_fn=None``: only
+        return it."""
+        rows = [("#", "layer", "output shape", "parameters")]
         shape: tuple[int, ...] | None = self.input_shape
         for i, layer in enumerate(self.layers):
             shape = layer.output_shape(shape)
             count = sum(math.prod(s) for s in layer.parameter_shapes())
-            out = "?" if shape is None else "×".join(map(str, shape))
-            lines.append(f"{i:>2} {layer!r:<33}{out:>12}{count:>14,}")
-        lines.append(
+            out = "?" if shape is None else "(" + ", ".join(map(str, shape)) + ")"
+            rows.append((str(i), repr(layer), out, f"{count:,}"))
+        widths = [max(len(row[j]) for row in rows) for j in range(4)]
+        line = "  ".join("-" * w for w in widths)
+
+        def fmt(row: tuple[str, ...]) -> str:
+            cells = [row[0].rjust(widths[0]), row[1].ljust(widths[1])]
+            return "  ".join([*cells, row[2].rjust(widths[2]), row[3].rjust(widths[3])])
+
+        table = [fmt(rows[0]), line, *map(fmt, rows[1:]), line]
+        table.append(
             f"loss={self.loss.name}, dtype={self.dtype.name}, {self.n_parameters:,} parameters"
         )
-        return "\n".join(lines)
+        text = "\n".join(table)
+        if print_fn is not None:
+            print_fn(text)
+        return text
 
     def __repr__(self) -> str:
         return f"Network({self.layers!r}, loss={self.loss.name!r}, dtype={self.dtype.name!r})"

@@ -199,7 +199,7 @@ def _architecture(network: Network, records: Records | None) -> str:
             f"<td class='num'>{out}</td><td class='num'>{count:,}</td></tr>"
         )
     head = "<tr><th>#</th><th>l</th><th>layer</th><th>output</th><th>parameters</th></tr>"
-    footer = network.summary().splitlines()[-1]
+    footer = network.summary(print_fn=None).splitlines()[-1]
     return (
         f"<table class='layers'>{head}{''.join(rows)}</table><p class='note'>{_e(footer)}. "
         "# is the place in network.layers; l numbers the layers with weights as the post "
