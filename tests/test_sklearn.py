@@ -22,6 +22,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 from sklearn.utils.validation import has_fit_parameter
 
+import cartoonbrain as cb
 from cartoonbrain import Dropout, Network
 from cartoonbrain.sklearn import (
     NeuralNetClassifier,
@@ -647,3 +648,17 @@ def test_verbose_says_the_validation_score_and_why_it_stopped_as_mlp(blobs, caps
         return {re.sub(r"[-+0-9.e]+", "#", line) for line in lines}
 
     assert kinds(ours) == kinds(theirs)
+
+
+def test_activation_and_solver_options_come_from_the_registries(blobs):
+    X, y = blobs
+    # every registered elementwise activation and every registered optimizer is accepted
+    for name in set(cb.ACTIVATIONS) - {"softmax"}:
+        NeuralNetClassifier(activation=name)._validate_params()
+    for name in cb.optimizers.OPTIMIZERS:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            model = NeuralNetClassifier(hidden_layer_sizes=(4,), solver=name, max_iter=2)
+            assert model.fit(X, y).n_iter_ == 2
+    with pytest.raises(ValueError, match="'activation' parameter of NeuralNetClassifier must"):
+        NeuralNetClassifier(activation="softmax").fit(X, y)

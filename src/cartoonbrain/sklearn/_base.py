@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sys
 import warnings
+from collections.abc import Callable
 from numbers import Integral, Real
 from typing import Any, ClassVar
 
@@ -18,19 +19,45 @@ from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.optimize import _check_optimize_result
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
+from ..activations import ACTIVATIONS
 from ..builders import mlp
 from ..checks import dense_rows
 from ..layers import Dense
 from ..network import Network
-from ..optimizers import SGD, Adam, AdamW, Optimizer, RMSprop
+from ..optimizers import OPTIMIZERS, SGD, Adam, AdamW, Optimizer, RMSprop, get_optimizer
 from ..train import TrainingDiverged, fit
 from ..train.lbfgs import minimize_lbfgs
 from ._rule import _MLPRule
 
 Array = NDArray[Any]
 
+
 #: MLPClassifier's activation names, plus the engine's own
-_ACTIVATIONS = {"identity", "logistic", "sigmoid", "tanh", "relu", "leaky_relu", "elu", "softplus"}
+class _Registered(StrOptions):
+    """The names of a registry, read each time a parameter is checked: an activation or
+    optimizer registered after import is accepted as well."""
+
+    def __init__(self, names: Callable[[], set[str]]) -> None:
+        self._names = names
+        super().__init__(names())
+
+    @property
+    def options(self) -> set[str]:
+        return self._names()
+
+    @options.setter
+    def options(self, value: set[str]) -> None:
+        pass  # always the registry's
+
+
+def _activations() -> set[str]:
+    """MLP's "logistic" and every registered elementwise activation (not softmax)."""
+    return {"logistic"} | {name for name in ACTIVATIONS if name != "softmax"}
+
+
+def _solvers() -> set[str]:
+    """ "lbfgs" (SciPy, full batch) and every registered optimizer."""
+    return {"lbfgs"} | set(OPTIMIZERS)
 
 
 def _read_only(a: Array) -> Array:
@@ -44,8 +71,8 @@ class _NeuralNet(BaseEstimator):
 
     _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
         "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
-        "activation": [StrOptions(_ACTIVATIONS)],
-        "solver": [StrOptions({"lbfgs", "adam", "sgd", "rmsprop", "adamw"})],
+        "activation": [_Registered(_activations)],
+        "solver": [_Registered(_solvers)],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
         "learning_rate": [StrOptions({"constant", "invscaling", "adaptive"})],
@@ -179,7 +206,7 @@ class _NeuralNet(BaseEstimator):
 
     def _check_solver(self) -> bool:
         """partial_fit exists for the stochastic solvers only (as MLP's)."""
-        if self.solver not in ("sgd", "adam", "rmsprop", "adamw"):
+        if self.solver == "lbfgs":
             raise AttributeError(
                 f"partial_fit is only available for stochastic optimizers. {self.solver} is "
                 "not stochastic."
@@ -259,8 +286,10 @@ class _NeuralNet(BaseEstimator):
             return SGD(rate, momentum=self.momentum, nesterov=nesterov)
         if self.solver == "rmsprop":
             return RMSprop(rate)
-        adam = AdamW if self.solver == "adamw" else Adam
-        return adam(rate, beta_1=self.beta_1, beta_2=self.beta_2, epsilon=self.epsilon)
+        if self.solver in ("adam", "adamw"):
+            adam = AdamW if self.solver == "adamw" else Adam
+            return adam(rate, beta_1=self.beta_1, beta_2=self.beta_2, epsilon=self.epsilon)
+        return get_optimizer(self.solver, learning_rate=rate)  # another registered optimizer
 
     def _split(
         self, X: Array, t: Array, w: Array | None, random_state: np.random.RandomState
