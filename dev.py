@@ -68,7 +68,7 @@ def run(*cmd: str, env: dict[str, str] | None = None) -> int:
 #: OpenBLAS kernels the suite is run under by ``test --kernels``, with the CPU flags each
 #: needs (a kernel the CPU cannot execute is skipped, with a note)
 KERNELS = {
-    "Prescott": ("sse3",),
+    "Prescott": ("pni",),  # SSE3, as /proc/cpuinfo names it
     "Sandybridge": ("avx",),
     "Haswell": ("avx2", "fma"),
     "Zen": ("avx2", "fma"),

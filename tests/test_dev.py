@@ -20,7 +20,7 @@ def dev():
 
 def test_each_kernel_runs_once_with_only_its_own_coretype(dev, monkeypatch, capsys):
     calls = []
-    monkeypatch.setattr(dev, "_cpu_flags", lambda: {"sse3", "avx", "avx2", "fma"})
+    monkeypatch.setattr(dev, "_cpu_flags", lambda: {"pni", "avx", "avx2", "fma"})
     monkeypatch.setattr(dev, "_kernel_in_use", lambda env: env["OPENBLAS_CORETYPE"])
     monkeypatch.setattr(dev, "run", lambda *cmd, env=None: calls.append((cmd, env)) or 0)
     monkeypatch.setenv("OPENBLAS_CORETYPE", "Machine")
