@@ -177,6 +177,8 @@ BAD_CSVS = {
     "ragged row": ("a,b,y\n1,2,x\n1,2\n", "row 3 has 2 fields; the header has 3"),
     "single class": ("a,b,y\n1,2,x\n3,4,x\n", "only one class"),
     "empty field": ("a,b,y\n1,,x\n3,4,z\n", "row 2, column 'b': empty field"),
+    "empty target": ("a,b,y\n1,2,x\n3,4, \n5,6,z\n", "row 3, column 'y': empty target cell"),
+    "unclosed quote": ('a,b,y\n1,2,x\n"3,4,z\n5,6,x\n', "row 3: malformed CSV"),
 }
 
 

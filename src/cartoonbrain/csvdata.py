@@ -206,7 +206,7 @@ class CsvFile:
         binary = open_regular(path, "CSV file")
         self._file = io.TextIOWrapper(binary, encoding="utf-8-sig", newline="")
         try:
-            self._reader = csv.reader(self._lines(self._file))
+            self._reader = csv.reader(self._lines(self._file), strict=True)
             self._line = 0  # the last line of the last row read
             self.columns = self._header()
         except BaseException:
