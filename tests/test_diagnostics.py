@@ -346,6 +346,42 @@ def test_post_layers_with_glorots_weights_learn_nothing_and_their_gradient_vanis
     assert findings[1].fix == {"activation": "relu", "init": "he_uniform"}
 
 
+# ------------------------------------------------------------------ the curves, worked
+def curves(losses, val_losses=()):
+    history = cb.History()
+    for epoch, loss in enumerate(losses):
+        history.append(
+            epoch, {"loss": loss, **({"val_loss": val_losses[epoch]} if val_losses else {})}
+        )
+    return diagnose(TrainingMonitor(), history)
+
+
+def test_a_loss_still_falling_at_the_pace_it_started_is_underfitting():
+    """[4, 3, 2, 1]: over the last third (w = 1 epoch) it fell 2 → 1, as fast per epoch as
+    the 4 → 2 over the 2 epochs before (r = 1), and by 100% of its last value (d = 1)."""
+    (finding,) = curves([4.0, 3.0, 2.0, 1.0])
+    assert finding.kind == "underfitting" and finding.fix == {"epochs": 8}
+    assert "by 100% over the last 1 epoch (100% as fast per epoch as before)" in finding.message
+    assert curves([4.0, 2.0, 1.5, 1.4]) == []  # r = 0.1 / 1.25: it has flattened
+
+
+def test_a_loss_that_barely_moved_learned_nothing_and_the_fix_is_uncertain():
+    (finding,) = curves([1.0, 0.99, 0.98])
+    assert finding.kind == "underfitting" and finding.fix is None
+    assert "learned almost nothing" in finding.message and finding.suggestion.startswith(
+        "uncertain"
+    )
+
+
+def test_a_validation_loss_rising_from_its_lowest_epoch_is_overfitting():
+    """val [1, .6, .5, .7, .8]: lowest at epoch 3, then .75 on average and .8 at the end,
+    over 10% above it, while the training loss fell from .3 to .1: stop at epoch 3."""
+    (finding,) = curves([1.0, 0.5, 0.3, 0.2, 0.1], [1.0, 0.6, 0.5, 0.7, 0.8])
+    assert finding.kind == "overfitting" and finding.fix == {"epochs": 3}
+    assert "rose from 0.5 (epoch 3, its lowest) to 0.8" in finding.message
+    assert curves([1.0, 0.5, 0.3, 0.28, 0.27], [1.0, 0.6, 0.5, 0.5, 0.52]) == []  # noise
+
+
 # ------------------------------------------------------------------ the target floor
 def test_target_floor_is_the_loss_of_the_targets_clipped_into_the_range():
     """t = [[−1, 0.5], [2, 0.2]] against σ's (0, 1): clip(t) = [[0, 0.5], [1, 0.2]], so
@@ -360,6 +396,8 @@ def test_target_floor_is_the_loss_of_the_targets_clipped_into_the_range():
     assert target_floor(T, "tanh").interval == "(−1, 1)"
     with pytest.raises(ValueError, match="no bounded range"):
         target_floor(T, "identity")
+    with pytest.raises(ValueError, match="loss 'poisson' has no clipped floor"):
+        target_floor(T, "sigmoid", "poisson")
 
 
 @hypothesis_settings(max_examples=50, deadline=None)

@@ -57,7 +57,7 @@ class Run:
                     logs.setdefault(key, []).append(float(value))
         losses = [float(v) for v in logs.get("loss", [])]
         val = [float(v) for v in logs.get("val_loss", [])]
-        return cls(records, losses, val, error, targets if targets is not None else None)
+        return cls(records, losses, val, error, targets)
 
     @property
     def regression(self) -> bool:

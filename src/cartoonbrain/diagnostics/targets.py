@@ -24,7 +24,7 @@ from .findings import Finding
 from .monitor import Array
 from .run import Run, loss_value
 
-__all__ = ["OUTPUT_RANGES", "TargetFloor", "explain_blog_floor", "target_floor"]
+__all__ = ["ENTRYWISE", "OUTPUT_RANGES", "TargetFloor", "explain_blog_floor", "target_floor"]
 
 #: (low, high) of each bounded activation's outputs; None: unbounded on that side
 OUTPUT_RANGES: dict[str, tuple[float | None, float | None]] = {
@@ -36,6 +36,9 @@ OUTPUT_RANGES: dict[str, tuple[float | None, float | None]] = {
 }
 #: how the output-at-edge share (monitor.edge_share) reads, per activation
 _EDGES = {"sigmoid": "within 0.05 of 0 or 1", "tanh": "beyond ±0.9", "relu": "at 0"}
+#: losses of one term per entry, least where the output equals the target (y = t): for
+#: them the clipped targets give the floor, and the target's own scale is the output's
+ENTRYWISE = ("squared_error", "mse", "huber")
 #: a column whose std is beyond this factor of 1 (either way), or whose mean is beyond it
 SCALE_FACTOR = 10.0
 #: a floor below this fraction of the baseline loss is too small to matter
@@ -75,12 +78,15 @@ def target_floor(targets: Any, output_activation: str, loss: str = "squared_erro
     ----------
     targets : array of shape (n_samples,) or (n_samples, n_outputs)
     output_activation : a name in :data:`OUTPUT_RANGES`
-    loss : "squared_error" (½‖y − t‖² per sample, the post's) or "mse"
+    loss : "squared_error" (½‖y − t‖² per sample, the post's), "mse" or "huber": a loss of
+        one term per entry, least where y = t
 
     Returns
     -------
     TargetFloor, with ``floor = L(clip(T, low, high), T)``
     """
+    if loss not in ENTRYWISE:
+        raise ValueError(f"loss {loss!r} has no clipped floor; expected {', '.join(ENTRYWISE)}")
     if output_activation not in OUTPUT_RANGES:
         raise ValueError(
             f"output_activation {output_activation!r} has no bounded range; expected one of "
@@ -92,8 +98,6 @@ def target_floor(targets: Any, output_activation: str, loss: str = "squared_erro
     clipped = np.clip(T, low, high)
     outside = clipped != T
     floor = loss_value(loss, clipped, T)
-    if not math.isfinite(floor):
-        raise ValueError(f"loss {loss!r} is not a registered loss; expected 'squared_error'")
     shares = tuple(float(s) for s in outside.mean(axis=0))
     return TargetFloor(output_activation, low, high, floor, float(outside.mean()), shares)
 
@@ -108,7 +112,7 @@ def _percent_by_column(shares: tuple[float, ...]) -> str:
 def target_range(run: Run) -> list[Finding]:
     """Targets outside the output activation's range, and the floor that forces."""
     activation = run.records.output_activation
-    if not run.regression or activation not in OUTPUT_RANGES or run.fitted:
+    if run.records.loss not in ENTRYWISE or activation not in OUTPUT_RANGES or run.fitted:
         return []
     if run.targets is None:
         return _edge_pinned(run)
@@ -163,7 +167,9 @@ def _edge_pinned(run: Run) -> list[Finding]:
 
 def target_scale(run: Run) -> list[Finding]:
     """A regression target far from unit scale behind a linear output layer."""
-    if not run.regression or run.records.output_activation != "identity" or run.fitted:
+    if run.records.loss not in ENTRYWISE or run.records.output_activation != "identity":
+        return []
+    if run.fitted:
         return []
     if run.targets is not None:
         return _measured_scale(run, run.targets)
