@@ -7,9 +7,10 @@ first batch's loss; give it the targets (``TrainingMonitor(targets=y)``) for the
 that need them. :func:`diagnose` (:mod:`.diagnosis`) turns the records into
 :class:`Finding` s (:mod:`.findings`), in plain words and with a machine-readable ``fix``:
 
-    causes      targets beyond the output's range and the loss floor that forces
-                (:mod:`.targets`); a target far from unit scale; a learning rate too large
-                or too small, divergence, overfitting, underfitting (:mod:`.curves`)
+    causes      targets beyond the output's range and the loss floor that forces, a
+                target far from unit scale (:mod:`.targets`); initial weights that blow
+                the signal up (:mod:`.units`); a learning rate too large or too small,
+                divergence, overfitting, underfitting (:mod:`.curves`)
     symptoms    exploding and vanishing gradients, dead and saturated units (:mod:`.units`)
 
 :func:`explain_blog_floor` says in words why the post's network stops where it does.

@@ -92,9 +92,9 @@ def diagnose(
 
     Returns
     -------
-    list of Finding, causes ("target_range", "target_scale", "learning_rate",
-    "divergence", "overfitting", "underfitting") before symptoms ("exploding", "dead",
-    "saturation", "vanishing")
+    list of Finding, causes ("target_range", "target_scale", "weight_scale",
+    "learning_rate", "divergence", "overfitting", "underfitting") before symptoms
+    ("exploding", "dead", "saturation", "vanishing")
     """
     records = monitor.records if isinstance(monitor, TrainingMonitor) else monitor
     T = _as_targets(targets) if targets is not None else records.targets

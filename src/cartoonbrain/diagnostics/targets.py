@@ -251,10 +251,8 @@ def explain_blog_floor(
     output layer does instead
     """
     found = target_floor(targets, output_activation, loss)
-    T = np.asarray(targets, dtype=np.float64).reshape(len(targets), -1)
-    n, size = len(T), T.size
-    outside = round(found.share * size)
-    ended = ""
+    n, size = len(targets), np.size(targets)
+    outside, ended = round(found.share * size), ""
     if final_loss is not None and math.isfinite(final_loss):
         ended = (
             f" The run ended at {final_loss:.3f}, {final_loss - found.floor:.3f} above that "

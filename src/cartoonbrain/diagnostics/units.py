@@ -2,9 +2,9 @@
 
 And one cause: initial weights so large that the signal grows a hundredfold flowing
 forward at the first step (:func:`weight_scale`). Each is read from the monitor's
-per-layer records and is scale-free: gradients are
-compared with themselves (over training, or layer with layer), never with a fixed norm,
-and units are counted as shares of their layer. A symptom says where the trouble shows,
+per-layer records and is scale-free: gradients are compared with themselves (over
+training, or layer with layer), never with a fixed norm, sizes with the inputs' size, and
+units are counted as shares of their layer. A symptom says where the trouble shows,
 not always why: when a cause is found (:mod:`.targets`, :mod:`.curves`), ``diagnose``
 marks the symptoms as following from it rather than offering their own fix.
 """
@@ -32,6 +32,7 @@ EXPLODING_GROWTH = 1e3
 FORWARD_GROWTH = 1e2
 #: more than this share of a layer's outputs saturated, or of its ReLU units dead
 UNHEALTHY_SHARE = 0.5
+#: activations whose layers want He's initialisation
 RELU_FAMILY = ("relu", "leaky_relu", "elu")
 #: inputs with a root mean square above this are not scaled to about unit size
 LARGE_INPUTS = 3.0
