@@ -454,3 +454,19 @@ def test_a_feature_near_1e154_is_standardised_not_zeroed(ws, capsys):
     scaler = cb.load(ws / "big.npz").metadata["scaler"]
     assert 0.5e154 < scaler["scale"][-1] < 2e154 and 2e154 < scaler["mean"][-1] < 4e154
     assert cli.main(["predict", "--model", "big.npz", "--data", "big.csv"]) == 0
+
+
+@pytest.mark.parametrize("row", [0, 5, 19])
+@pytest.mark.parametrize("value", ["nan", "inf", "-1e999"])
+def test_evaluate_names_a_target_that_is_not_a_finite_number(row, value, ws, capsys):
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(20, 2))
+    lines = ["x1,x2,price"] + [f"{a:.5f},{b:.5f},{3 * a - b:.5f}" for a, b in X]
+    (ws / "houses.csv").write_text("\n".join(lines) + "\n")
+    argv = ["train", "--data", "houses.csv", "--target", "price", "--epochs", "1", "--quiet"]
+    assert cli.main([*argv, "--out", "h.npz"]) == 0
+    lines[row + 1] = lines[row + 1].rsplit(",", 1)[0] + "," + value
+    (ws / "bad.csv").write_text("\n".join(lines) + "\n")
+    capsys.readouterr()
+    assert cli.main(["evaluate", "--model", "h.npz", "--data", "bad.csv"]) == 2
+    assert f"bad.csv: row {row + 2}, column 'price'" in _one_error_line(capsys)

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from ..csvdata import CsvFile, DataFileError, TargetColumn, read_table
+from ..csvdata import CsvFile, DataFileError, Table, read_table
 from ._errors import CommandError
 
 __all__ = [
@@ -194,7 +194,7 @@ def features_for(
     with CsvFile(data) as f:
         table = f.read(_feature_names(net, model, f.columns, data), target)
     X = scaled(net, table.X, lambda i, j: table.where(i, table.features[j]))
-    y = None if table.target is None else _targets(net, table.target, data)
+    y = None if table.target is None else _targets(net, table, data)
     return Inputs(model_inputs(net, X), y, lambda i: f"{data}: row {table.lines[i]}")
 
 
@@ -210,11 +210,19 @@ def _feature_names(net: Any, model: str, columns: list[str], data: str) -> list[
     return list(names)
 
 
-def _targets(net: Any, target: TargetColumn, data: str) -> np.ndarray:
-    """The target column, as the model's class ids or as numbers."""
+def _targets(net: Any, table: Table, data: str) -> np.ndarray:
+    """The target column, as the model's class ids or as finite numbers."""
+    target = table.target
+    assert target is not None
     if net.metadata.get("task") != "classification":
         if target.numbers is None:
             raise DataFileError(f"{data}: the target column {target.name!r} holds text")
+        bad = np.flatnonzero(~np.isfinite(target.numbers))
+        if len(bad):
+            raise DataFileError(
+                f"{table.where(int(bad[0]), target.name)}: {target.numbers[bad[0]]} is not a "
+                "finite number; remove or impute missing values"
+            )
         return target.numbers.reshape(-1, 1)
     classes = list(net.metadata["classes"])
     numeric = all(isinstance(c, int) for c in classes)
