@@ -20,7 +20,7 @@ import pytest
 
 pytest.importorskip("distributed")
 pytest.importorskip("sklearn")
-from cartoonbrain.cli import build_parser, main
+from cartoonbrain.cli import CommandError, build_parser, main
 from cartoonbrain.cli.sweep import (
     _options_parser,
     fold_rows,
@@ -75,6 +75,11 @@ def test_random_search_draws_distinct_combinations_with_the_seed():
     assert len(grid_configs(_options_parser(), specs, 100, seed=3)) == 9
 
 
+def test_an_option_given_twice_in_the_grid_is_refused():
+    with pytest.raises(CommandError, match="given twice"):
+        grid_configs(_options_parser(), ["hidden=8", "hidden=16"], None, 0)
+
+
 def test_folds_cover_every_row_once():
     folds = fold_rows(10, 3, seed=1)
     held_out = np.sort(np.concatenate([out for _, out in folds]))
@@ -85,7 +90,12 @@ def test_folds_cover_every_row_once():
 
 @pytest.mark.parametrize(
     ("spec", "fragment"),
-    [("seed=1,2", "NAME one of"), ("hidden=8,-1", "layer sizes"), ("schedule=step", "one of")],
+    [
+        ("seed=1,2", "NAME one of"),
+        ("hidden=8,-1", "layer sizes"),
+        ("schedule=step", "one of"),
+        ("learning-rate=0", "positive"),
+    ],
 )
 def test_a_bad_grid_is_one_line_before_any_work(spec, fragment, data_csv, capsys):
     argv = ["sweep", "--data", str(data_csv), "--target", "label", "--grid", spec]

@@ -118,6 +118,8 @@ def grid_configs(
                 f"--grid {spec!r}: expected NAME=V1,V2,… with NAME one of "
                 + ", ".join(n.replace("_", "-") for n in SWEEPABLE)
             )
+        if dest in grid:
+            raise CommandError(f"--grid {name.strip()} is given twice; list its values once")
         grid[dest] = [_parse(parser, dest, text.strip()) for text in values.split(",")]
     combos = [dict(zip(grid, values)) for values in itertools.product(*grid.values())]
     if random is None:
