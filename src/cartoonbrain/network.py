@@ -33,6 +33,7 @@ from .layers import Layer, layer_from_config
 from .losses import Loss, get_loss
 from .metrics import default_metrics, get_metric
 from .network_state import check_state, network_state, restore_state
+from .preprocessing import Preprocessor, TargetEncoder
 
 if TYPE_CHECKING:
     from .optimizers import Optimizer
@@ -102,6 +103,8 @@ class Network:
         l2_per_sample: bool = False,
         metadata: dict[str, Any] | None = None,
         input_shape: Sequence[int] | None = None,
+        preprocessor: Preprocessor | None = None,
+        target_encoder: TargetEncoder | None = None,
     ) -> None:
         self.layers = list(layers)
         if not self.layers:
@@ -128,6 +131,7 @@ class Network:
                 raise ValueError(f"input_shape must be positive sizes; got {input_shape!r}")
         self.input_shape, self.output_shape = self._check_chain(input_shape)
         self._check_loss_pairing()
+        self.preprocessor, self.target_encoder = self._check_codecs(preprocessor, target_encoder)
         self._allocate()
         for layer in self.layers:
             layer.attach(self.rng)
@@ -195,6 +199,29 @@ class Network:
                 f"activation='identity', not {applied!r}"
             )
 
+    def _check_codecs(
+        self, preprocessor: Preprocessor | None, target_encoder: TargetEncoder | None
+    ) -> tuple[Preprocessor | None, TargetEncoder | None]:
+        """The preprocessing (fitted) must give what the first layer takes, and the
+        target encoder must suit the loss (classes for classifiers, scaling otherwise)."""
+        if preprocessor is not None:
+            if not isinstance(preprocessor, Preprocessor) or not preprocessor.fitted:
+                raise ValueError("preprocessor must be a fitted cartoonbrain Preprocessor")
+            n_in = preprocessor.n_features_out
+            if self.input_shape not in (None, (n_in,)) or self.input_size not in (None, n_in):
+                raise ValueError(
+                    f"the preprocessor gives {n_in} features but the first layer takes "
+                    f"{self.input_shape or self.input_size}"
+                )
+        if target_encoder is not None:
+            wanted = "classes" if self.loss.classification else "scale"
+            if not isinstance(target_encoder, TargetEncoder) or target_encoder.kind != wanted:
+                raise ValueError(
+                    f"loss {self.loss.name!r} needs a TargetEncoder({wanted!r}); "
+                    f"got {target_encoder!r}"
+                )
+        return preprocessor, target_encoder
+
     def _allocate(self) -> None:
         shapes = [s for layer in self.layers for s in layer.parameter_shapes()]
         sizes = [math.prod(s) for s in shapes]
@@ -253,6 +280,10 @@ class Network:
             "seed": self.seed,
             "metadata": self.metadata,
             "input_shape": None if self.input_shape is None else list(self.input_shape),
+            "preprocessor": None if self.preprocessor is None else self.preprocessor.get_config(),
+            "target_encoder": None
+            if self.target_encoder is None
+            else self.target_encoder.get_config(),
         }
 
     @classmethod
@@ -268,6 +299,12 @@ class Network:
             l2_per_sample=config.get("l2_per_sample", False),
             metadata=config.get("metadata"),
             input_shape=config.get("input_shape"),
+            preprocessor=None
+            if config.get("preprocessor") is None
+            else Preprocessor.from_config(config["preprocessor"]),
+            target_encoder=None
+            if config.get("target_encoder") is None
+            else TargetEncoder.from_config(config["target_encoder"]),
         )
 
     # ------------------------------------------------------------------ as plain data
@@ -436,18 +473,21 @@ class Network:
         grads : list of ndarray
             Copies, aligned with :meth:`parameters` (``grads[0]`` is ∂L/∂W_1, shape (n_out, n_in)).
         """
-        X = self.check_inputs(X)
-        t = self.check_targets(y, len(X))
-        w = self.check_sample_weight(sample_weight, len(X))
+        X = self.inputs(X)
+        t = self.targets(y, X.shape[0])
+        w = self.check_sample_weight(sample_weight, X.shape[0])
         value, _ = self.backprop(X, t, w, training)
         return value, [g.copy() for g in self._grads]
 
     # ------------------------------------------------------------------ using it
     def predict(self, X: Any, batch_size: int | None = None) -> Array:
-        """Probabilities for the cross-entropy losses, the raw outputs for regression.
+        """Probabilities for the cross-entropy losses, the outputs for regression (in the
+        target's units, when the model has a target encoder).
 
-        Shape (n_samples, n_outputs). Dropout is off.
+        Shape (n_samples, n_outputs). Dropout is off. X is raw rows when the model has a
+        preprocessor (an array in training column order, or a DataFrame).
         """
+        X = self.preprocess(X)
         large = isinstance(X, np.ndarray) and X.size > _LARGE
         X = self.check_inputs(X, check_finite=not large)
         if large:  # a NaN or inf in X shows in the output: look at X only then
@@ -455,8 +495,39 @@ class Network:
                 out = self._predict_batches(X, batch_size)
             if not checks.all_finite(out):
                 self.check_inputs(X)  # names the bad entry, if X has one
-            return out
-        return self._predict_batches(X, batch_size)
+        else:
+            out = self._predict_batches(X, batch_size)
+        return self.decode_outputs(out)
+
+    # ------------------------------------------------------------------ preprocessing
+    def preprocess(self, X: Any) -> Any:
+        """Raw rows through the model's :class:`Preprocessor` (X unchanged without one)."""
+        return X if self.preprocessor is None else self.preprocessor.transform(X)
+
+    def inputs(self, X: Any, name: str = "X") -> Array:
+        """Raw rows as the first layer's input: :meth:`preprocess`, then :meth:`check_inputs`."""
+        return self.check_inputs(self.preprocess(X), name)
+
+    def targets(self, y: Any, n_samples: int, name: str = "y") -> Array:
+        """Raw targets as the loss's: the target encoder's (labels → ids, scaling), then
+        :meth:`check_targets`."""
+        if self.target_encoder is not None and y is not None:
+            y = self.target_encoder.encode(y)
+        return self.check_targets(y, n_samples, name)
+
+    def decode_outputs(self, outputs: Array) -> Array:
+        """predict's outputs in the target's units (a regression target encoder), else as
+        they are."""
+        if self.target_encoder is None or self.target_encoder.kind != "scale":
+            return outputs
+        return self.target_encoder.decode(outputs)
+
+    def metric_values(self, y: Array, t: Array, names: Iterable[str]) -> dict[str, float]:
+        """Each named metric of predictions ``y`` (predict's form, before decoding) against
+        prepared targets ``t``, in the target's own units."""
+        if self.target_encoder is not None and self.target_encoder.kind == "scale":
+            y, t = self.target_encoder.decode(y), self.target_encoder.decode(t)
+        return {n: get_metric(n)(y, t, independent=self.independent_outputs) for n in names}
 
     def _predict_batches(self, X: Array, batch_size: int | None) -> Array:
         if checks.is_sparse(X):  # densified a batch of rows at a time, never as a whole
@@ -484,12 +555,16 @@ class Network:
         return o
 
     def predict_classes(self, X: Any) -> Array:
-        """Class ids (argmax of the probabilities; > ½ for one sigmoid output)."""
+        """Classes: the user's own labels when the model knows them (a target encoder),
+        else class ids (argmax of the probabilities; > ½ for one sigmoid output)."""
         if not self.loss.classification:
             raise ValueError(f"predict_classes needs a classification loss, not {self.loss.name!r}")
         from .metrics import predicted_classes
 
-        return predicted_classes(self.predict(X), independent=self.independent_outputs)
+        ids = predicted_classes(self.predict(X), independent=self.independent_outputs)
+        if self.target_encoder is None or self.independent_outputs:
+            return ids
+        return self.target_encoder.decode(ids)
 
     def evaluate(
         self,
@@ -501,10 +576,12 @@ class Network:
     ) -> dict[str, float]:
         """The loss and metrics on (X, y): accuracy for classifiers; mse, mae, r2 otherwise.
 
-        With ``sample_weight``, the loss is the weighted mean of the samples' losses."""
-        X = self.check_inputs(X)
-        t = self.check_targets(y, len(X))
-        w = self.check_sample_weight(sample_weight, len(X))
+        With ``sample_weight``, the loss is the weighted mean of the samples' losses. X and
+        y are raw when the model has a preprocessor or target encoder; metrics are in the
+        target's units, the loss in the units the network was trained in."""
+        X = self.inputs(X)
+        t = self.targets(y, X.shape[0])
+        w = self.check_sample_weight(sample_weight, X.shape[0])
         return self.evaluate_arrays(X, t, metrics, batch_size, w)
 
     def evaluate_arrays(
@@ -531,8 +608,7 @@ class Network:
         result = {"loss": total / weight + self.penalty(weight)}
         if names:
             y = np.concatenate([self.loss.output(o) for o in outputs])
-            for name in names:
-                result[name] = get_metric(name)(y, t, independent=self.independent_outputs)
+            result.update(self.metric_values(y, t, names))
         return result
 
     def fit(self, X: Any, y: Any, **kwargs: Any) -> History:

@@ -53,8 +53,8 @@ def prepare(
 ) -> TrainingData:
     """Check everything once; split off the validation part (Keras: the last fraction of
     the samples, before any shuffling); fold ``class_weight`` into the sample weights."""
-    X = check_large_inputs(net, X)
-    t = net.check_targets(y, X.shape[0])
+    X = check_large_inputs(net, net.preprocess(X))
+    t = net.targets(y, X.shape[0])
     w = net.check_sample_weight(sample_weight, X.shape[0])
     if class_weight is not None:
         per_sample = class_weights(net, t, class_weight)
@@ -87,8 +87,8 @@ def _validation(net: Network, validation_data: Any) -> tuple[Array, Array, Array
             "validation_data must be a pair (X_val, y_val) or a triple "
             "(X_val, y_val, sample_weight_val)"
         )
-    X_val = check_large_inputs(net, validation_data[0], "X_val")
-    t_val = net.check_targets(validation_data[1], X_val.shape[0], "y_val")
+    X_val = check_large_inputs(net, net.preprocess(validation_data[0]), "X_val")
+    t_val = net.targets(validation_data[1], X_val.shape[0], "y_val")
     w_given = validation_data[2] if len(validation_data) == 3 else None
     return X_val, t_val, net.check_sample_weight(w_given, X_val.shape[0])
 

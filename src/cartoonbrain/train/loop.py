@@ -278,8 +278,7 @@ class _Epochs:
             return self.diverged(math.nan, epoch, b)
         logs = {"loss": total / weight}
         if self.outputs is not None:
-            y_epoch, independent = net.loss.output(self.outputs), net.independent_outputs
-            logs.update({k: get_metric(k)(y_epoch, t, independent=independent) for k in self.names})
+            logs.update(net.metric_values(net.loss.output(self.outputs), t, self.names))
         return logs
 
     def batch(self, order: Array | None, start: int, stop: int) -> Array:
