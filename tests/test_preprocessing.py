@@ -151,3 +151,29 @@ def test_preprocessing_that_does_not_fit_the_network_is_refused():
         cb.Network(mlp(5, (), 2), loss="cross_entropy", target_encoder=TargetEncoder("scale"))
     with pytest.raises(ValueError, match=r"must be a fitted cartoonbrain Preprocessor"):
         cb.Network(mlp(5, (), 2), loss="cross_entropy", preprocessor=Preprocessor())
+
+
+def test_onnx_carries_the_numeric_preprocessing_and_target_scaling():
+    ort = pytest.importorskip("onnxruntime")
+    from cartoonbrain import onnx as cbonnx
+
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(80, 3)) * [1.0, 100.0, 0.01] + [0, 50, 3]
+    y = 500 + 40 * X[:, 0]
+    X[rng.choice(80, 6, replace=False), 1] = np.nan  # imputed by the model
+    pre = Preprocessor(impute="mean").fit(X)
+    enc = TargetEncoder("scale").fit(y)
+    net = cb.Network(mlp(3, (8,), 1, "tanh"), seed=0, preprocessor=pre, target_encoder=enc)
+    net.fit(X, y, epochs=5, batch_size=16)
+    session = ort.InferenceSession(cbonnx.to_onnx(net).SerializeToString())
+    (onnx_out,) = session.run(None, {"input": X.astype(np.float32)})
+    np.testing.assert_allclose(onnx_out, net.predict(X), rtol=1e-5, atol=1e-3)
+
+
+def test_onnx_refuses_a_text_column_naming_it():
+    pytest.importorskip("onnx")
+    from cartoonbrain import onnx as cbonnx
+
+    frame, label = table()
+    with pytest.raises(ValueError, match=r"column 'colour' is a text column"):
+        cbonnx.to_onnx(classifier_for(frame, label))

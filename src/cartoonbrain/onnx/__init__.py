@@ -118,7 +118,8 @@ def _input_shape(net: Network, input_shape: Sequence[int] | None) -> Shape:
 
 
 def _output(g: Graph, net: Network, o: str) -> str:
-    """``output``: what predict returns from the last transforms (probabilities or o)."""
+    """``output``: what predict returns from the last transforms (probabilities or o), put
+    back in the target's units by the model's target encoder, y = ỹ σ_t + μ_t."""
     loss = net.loss
     if type(loss) is not LOSSES.get(loss.name):
         raise ValueError(
@@ -130,8 +131,51 @@ def _output(g: Graph, net: Network, o: str) -> str:
         raise ValueError(
             f"loss={loss.name!r} applies the activation {name!r}, which has no ONNX exporter"
         )
-    o = ACTIVATION_EXPORTERS[name](g, o, "output")
-    return o if o == "output" else g.add("Identity", [o], "output")
+    encoder = net.target_encoder
+    scaled = encoder is not None and encoder.kind == "scale"
+    last = "predicted" if scaled else "output"
+    o = ACTIVATION_EXPORTERS[name](g, o, last)
+    if o != last:
+        o = g.add("Identity", [o], last)
+    if scaled:
+        assert encoder is not None
+        o = g.add("Mul", [o, g.tensor("target.scale", encoder.scale)], "predicted.scaled")
+        o = g.add("Add", [o, g.tensor("target.mean", encoder.mean)], "output")
+    return o
+
+
+def _preprocessing(g: Graph, net: Network) -> str:
+    """The model's preprocessing of raw numeric features in training order:
+
+        x ← x where present, else the column's imputed value;   x ← (x − μ) / σ
+
+    A text (one-hot) column is refused, naming it: the graph takes numbers only."""
+    pre = net.preprocessor
+    if pre is None:
+        return "input"
+    text = [c["name"] for c in pre.columns_ if c["kind"] == "text"]
+    if text:
+        raise ValueError(
+            f"column {text[0]!r} is a text column, one-hot encoded by the model; the ONNX "
+            "graph takes numeric features only: encode it before export, or predict with "
+            "cartoonbrain"
+        )
+    fills = [c["fill"] for c in pre.columns_]
+    x = "input"
+    if any(f is not None for f in fills):
+        missing = g.add("IsNaN", [x], "preprocess.missing")
+        values = g.tensor("preprocess.fill", [0.0 if f is None else f for f in fills])
+        x = g.add("Where", [missing, values, x], "preprocess.imputed")
+    x = g.add(
+        "Sub",
+        [x, g.tensor("preprocess.mean", [c["mean"] for c in pre.columns_])],
+        "preprocess.centred",
+    )
+    return g.add(
+        "Div",
+        [x, g.tensor("preprocess.scale", [c["scale"] for c in pre.columns_])],
+        "preprocess.scaled",
+    )
 
 
 def to_onnx(net: Network, input_shape: Sequence[int] | None = None) -> onnx.ModelProto:
@@ -166,7 +210,7 @@ def to_onnx(net: Network, input_shape: Sequence[int] | None = None) -> onnx.Mode
     exporters = [_exporter(i, layer) for i, layer in enumerate(net.layers)]
     shape = first_shape = _input_shape(net, input_shape)
     g = Graph(net.dtype)
-    o = "input"
+    o = _preprocessing(g, net)
     for i, (layer, exporter) in enumerate(zip(net.layers, exporters)):
         try:
             next_shape = layer.output_shape(shape)
@@ -197,7 +241,8 @@ def to_onnx(net: Network, input_shape: Sequence[int] | None = None) -> onnx.Mode
         opset_imports=[helper.make_opsetid("", OPSET)],
         producer_name="cartoonbrain",
         producer_version=__version__,
-        doc_string=f"{net.summary(print_fn=None)}\ninput: (batch, {', '.join(map(str, first_shape))})",
+        doc_string=net.summary(print_fn=None)
+        + f"\ninput: (batch, {', '.join(map(str, first_shape))})",
     )
     model.ir_version = IR_VERSION
     try:
