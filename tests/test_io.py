@@ -531,3 +531,101 @@ def test_a_0_1_0_checkpoint_resumes_to_the_same_end(tmp_path):
     np.testing.assert_allclose(
         net.flat_parameters, EXPECTED["checkpoint.resumed_parameters"], rtol=1e-4, atol=1e-6
     )
+
+
+# ------------------------------------------------------------ save refuses what load cannot rebuild
+def _custom_activation(name):
+    return cb.Activation(name, np.tanh, lambda a, o: 1 - o * o, lambda g, a, o: g * (1 - o * o))
+
+
+class Doubler(cb.Layer):
+    """A layer nobody registered."""
+
+    def forward(self, o_prev, training=False):
+        return 2 * o_prev
+
+    def backward(self, g, need_input_gradient=True):
+        return 2 * g
+
+
+class WiderDense(cb.Dense):
+    """A subclass that keeps Dense's config, so it would come back as a plain Dense."""
+
+    def forward(self, o_prev, training=False):
+        return 2 * super().forward(o_prev, training)
+
+
+class ShoutingMSE(type(cb.get_loss("mse"))):
+    """A subclass behind the built-in loss's name."""
+
+
+class Faster(cb.Adam):
+    """An optimizer subclass behind Adam's name."""
+
+
+def _dense_with(activation):
+    return cb.Network([cb.Dense(3, 2, activation)], seed=0)
+
+
+@pytest.mark.parametrize(
+    ("make", "match"),
+    [
+        (
+            lambda: _dense_with(_custom_activation("swoosh")),
+            r"layer 0's activation 'swoosh' is not registered",
+        ),
+        (
+            lambda: _dense_with(_custom_activation("relu")),
+            r"layer 0's activation 'relu' is not the registered one",
+        ),
+        (
+            lambda: cb.Network([Doubler(), cb.Dense(3, 2)], input_shape=(3,)),
+            r"layer 0 \(test_io\.Doubler\) is not registered.*@cartoonbrain\.layers\.register_la",
+        ),
+        (
+            lambda: cb.Network([WiderDense(3, 2)]),
+            r"layer 0 \(test_io\.WiderDense\) is saved as 'Dense', which is cartoonbrain\.layers",
+        ),
+        (
+            lambda: cb.Network([cb.Dense(3, 2)], loss=ShoutingMSE()),
+            r"the loss test_io\.ShoutingMSE .*@cartoonbrain\.losses\.register_loss",
+        ),
+    ],
+)
+def test_save_refuses_what_load_could_not_rebuild_naming_the_class(tmp_path, make, match):
+    net = make()
+    with pytest.raises(ValueError, match=r"cannot save: " + match):
+        net.save(tmp_path / "m.npz")
+    with pytest.raises(ValueError, match=r"cannot save: " + match):
+        pickle.dumps(net)  # the same state: a pickle would not come back either
+    assert listing(tmp_path) == []
+
+
+def test_save_refuses_an_optimizer_behind_a_registered_name(tmp_path):
+    net = cb.Network([cb.Dense(3, 2)], seed=0)
+    net.fit(np.ones((4, 3)), np.ones((4, 2)), epochs=1, optimizer=Faster())
+    with pytest.raises(ValueError, match=r"optimizer test_io\.Faster .*register_optimizer"):
+        net.save(tmp_path / "m.npz", include_optimizer=True)
+    net.save(tmp_path / "m.npz")  # without it, the network itself is fine
+
+
+def test_save_refuses_a_registered_layer_whose_config_misses_an_argument(tmp_path, monkeypatch):
+    class Scaled(cb.Layer):
+        def __init__(self, factor=1.0):
+            self.factor = factor
+
+        def forward(self, o_prev, training=False):
+            return self.factor * o_prev
+
+    monkeypatch.setitem(cb.layers.LAYERS, "Scaled", Scaled)
+    net = cb.Network([Scaled(3.0), cb.Dense(3, 2)], input_shape=(3,))
+    with pytest.raises(ValueError, match=r"\{'type': 'Scaled'\} lacks factor, arguments of"):
+        net.save(tmp_path / "m.npz")
+
+
+def test_a_registered_custom_activation_saves_and_loads(tmp_path, monkeypatch):
+    swoosh = _custom_activation("swoosh")
+    monkeypatch.setitem(cb.ACTIVATIONS, "swoosh", swoosh)
+    net = _dense_with(swoosh)
+    net.save(tmp_path / "m.npz")
+    assert cb.load(tmp_path / "m.npz").layers[0].activation is swoosh

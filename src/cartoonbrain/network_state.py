@@ -22,7 +22,9 @@ registered, or a subclass behind a registered name) are refused when saving.
 
 from __future__ import annotations
 
+import inspect
 import math
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -42,6 +44,8 @@ __all__ = ["check_saveable", "check_state", "network_state", "restore_state"]
 
 #: layers a config may list (each built as an object, without arrays, before the check)
 MAX_LAYERS = 10_000
+#: the largest size a config may give that no stored array has as a dimension
+SMALL_SIZE = 1 << 20
 _DTYPES = ("float32", "float64")
 
 
@@ -70,6 +74,16 @@ def check_saveable(net: Network, optimizer: Optimizer | None = None) -> None:
         )
 
 
+def _arguments(cls: type) -> list[str]:
+    """The names a class's constructor takes by keyword."""
+    try:
+        parameters = inspect.signature(cls).parameters.values()
+    except (TypeError, ValueError):  # no signature to read
+        return []
+    kinds = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    return [p.name for p in parameters if p.kind in kinds]
+
+
 def _check_layer(i: int, layer: Layer) -> None:
     config = layer.get_config()
     kind, cls = config.get("type"), type(layer)
@@ -84,10 +98,17 @@ def _check_layer(i: int, layer: Layer) -> None:
         )
     activation = getattr(layer, "activation", None)
     if isinstance(activation, Activation) and ACTIVATIONS.get(activation.name) is not activation:
+        why = "not registered" if activation.name not in ACTIVATIONS else "not the registered one"
         raise ValueError(
-            f"cannot save: layer {i}'s activation {activation.name!r} is not the registered "
-            f"{activation.name!r}, so load could not rebuild it; give it a name of its own "
-            "and register it with cartoonbrain.activations.register_activation"
+            f"cannot save: layer {i}'s activation {activation.name!r} is {why}, so load could "
+            "not rebuild it; give it a name of its own and register it with "
+            "cartoonbrain.activations.register_activation"
+        )
+    missing = [name for name in _arguments(cls) if name not in config]
+    if missing:
+        raise ValueError(
+            f"cannot save: layer {i}'s get_config() {config!r} lacks {', '.join(missing)}, "
+            f"arguments of {cls.__qualname__}(); load would rebuild it with their defaults"
         )
     try:
         rebuilt = layer_from_config(config).get_config()
@@ -151,6 +172,34 @@ def _check_fields(network: dict[str, Any]) -> str:
     return str(dtype)
 
 
+def _integers(value: Any, where: str) -> Iterator[tuple[str, int]]:
+    """Every integer in a config value (lists and dicts walked), with where it is."""
+    if type(value) is int:
+        yield where, value
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            yield from _integers(item, f"{where}[{i}]")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _integers(item, f"{where}.{key}")
+
+
+def _check_sizes(network: dict[str, Any], arrays: dict[str, Array]) -> None:
+    """Refuse, before any layer is built, a size in the layers' configs or the input shape
+    larger than every dimension of every stored array (and than :data:`SMALL_SIZE`): a
+    layer's constructor may allocate by its sizes (BatchNorm's running statistics), and a
+    size that large cannot be a parameter's. What a constructor allocates is thus bounded
+    by the file's own arrays, which are bounded by the file's size."""
+    largest = max([SMALL_SIZE, *(n for a in arrays.values() for n in a.shape)])
+    fields = {"input_shape": network.get("input_shape"), "layers": network.get("layers")}
+    for where, value in _integers(fields, "network"):
+        if value > largest:
+            raise ValueError(
+                f"{where} = {str(value)[:40]} is larger than any stored array's dimension "
+                f"({largest:,}); refused before building anything"
+            )
+
+
 def check_state(config: Any, arrays: dict[str, Array]) -> dict[str, Any]:
     """The network config of ``config``, once every field and every parameter shape has
     been checked against ``arrays`` (nothing is allocated here); ValueError otherwise."""
@@ -163,6 +212,7 @@ def check_state(config: Any, arrays: dict[str, Array]) -> dict[str, Any]:
             f"a network config must be a dict with a list of 'layers' (1 to {MAX_LAYERS})"
         )
     dtype = _check_fields(network)
+    _check_sizes(network, arrays)
     built = [layer_from_config(layer) for layer in layers]  # objects: sizes, no arrays
     _check_layer_states(built, arrays)
     shapes = [tuple(s) for layer in built for s in layer.parameter_shapes()]

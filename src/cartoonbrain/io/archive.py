@@ -123,6 +123,10 @@ def _json_depth(raw: bytes) -> int:
 def _parse_config(raw: NDArray[Any], shown: object, limits: Limits) -> dict[str, Any]:
     if raw.dtype != np.uint8 or raw.ndim != 1:
         raise model_file_error(shown, "config is not UTF-8 JSON bytes")
+    if raw.size > limits.max_config_bytes:
+        raise model_file_error(
+            shown, f"its config is over the {limits.max_config_bytes:,}-byte limit", "refused"
+        )
     text = raw.tobytes()
     depth = _json_depth(text)
     if depth > limits.max_config_depth:
