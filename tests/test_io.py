@@ -15,6 +15,7 @@ import pytest
 import cartoonbrain as cb
 from cartoonbrain import io as cbio
 from cartoonbrain.train.checkpoint import restore_checkpoint
+from model_files import config_of, encode, members_of, write_raw
 from tolerance import assert_same_maths
 
 V0_1_0 = Path(__file__).parent / "data" / "v0_1_0"
@@ -248,25 +249,6 @@ def test_a_file_that_is_not_an_npz_archive_is_called_that(tmp_path, damage):
     assert "pickle" not in str(info.value)
 
 
-def members_of(net, optimizer=None):
-    """The members a model file of ``net`` holds, config as JSON bytes, no checksum."""
-    config, arrays = net.state(optimizer)
-    config = {"format": cbio.FORMAT, "format_version": cbio.FORMAT_VERSION, **config}
-    return {**arrays, "config.json": encode(config)}
-
-
-def encode(config):
-    return np.frombuffer(json.dumps(config).encode(), dtype=np.uint8)
-
-
-def write_raw(path, members, checksum=True):
-    """An archive of ``members``, with a valid checksum: anyone can compute it."""
-    members = dict(members)
-    if checksum:
-        members["checksum"] = cbio.digest(members)
-    np.savez(path, **members)
-
-
 def test_a_changed_array_fails_the_checksum(tmp_path):
     """A well-formed archive whose numbers were edited (the zip's CRCs are fine)."""
     net, _ = trained()
@@ -309,7 +291,7 @@ def write_with_config(path, edit, net=None):
     """A model file whose config was edited by `edit`, with a valid checksum."""
     net = net or cb.Network([cb.Dense(3, 4, "relu"), cb.Dense(4, 2)], seed=0)
     members = members_of(net)
-    config = json.loads(members["config.json"].tobytes())
+    config = config_of(members)
     edit(config)
     members["config.json"] = encode(config)
     write_raw(path, members)
