@@ -662,3 +662,20 @@ def test_activation_and_solver_options_come_from_the_registries(blobs):
             assert model.fit(X, y).n_iter_ == 2
     with pytest.raises(ValueError, match="'activation' parameter of NeuralNetClassifier must"):
         NeuralNetClassifier(activation="softmax").fit(X, y)
+
+
+def test_multi_output_regression_steps_as_mlp_and_reports_what_it_steps_on():
+    """MLPRegressor steps on ½ Σ_j (y − t)² (its gradient) but reports that divided by the
+    number of outputs k; we report the loss we step on: the same weights, k× the curve."""
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(30, 4))
+    Y = X @ rng.normal(size=(4, 3))  # 3 outputs
+    ours, theirs = NeuralNetRegressor(**_sgd_options()), MLPRegressor(**_sgd_options())
+    _one_step_each(ours, theirs, X, Y, None)
+    for a, b in zip(ours.coefs_ + ours.intercepts_, theirs.coefs_ + theirs.intercepts_):
+        np.testing.assert_allclose(a, b, rtol=0, atol=1e-12)
+    penalty = 0.1 / (2 * 30) * sum(np.sum(c**2) for c in theirs.coefs_)  # before the step
+    assert ours.loss_curve_[-1] > theirs.loss_curve_[-1]
+    assert (ours.loss_curve_[-1] - penalty) == pytest.approx(
+        3 * (theirs.loss_curve_[-1] - penalty), rel=0.05
+    )
