@@ -22,6 +22,7 @@ from . import blog, datasets
 from .activations import (
     ACTIVATIONS,
     Activation,
+    register_activation,
     relu,
     sigmoid_gradient,
     softmax,
@@ -48,8 +49,9 @@ from .layers import (
     MaxPool2D,
     Residual,
     SimpleRNN,
+    register_layer,
 )
-from .losses import LOSSES, Loss, get_loss
+from .losses import LOSSES, Loss, get_loss, register_loss
 from .network import Network, load, save
 from .optimizers import (
     SGD,
@@ -61,8 +63,21 @@ from .optimizers import (
     RMSprop,
     StepDecay,
     get_optimizer,
+    register_optimizer,
 )
-from .train import Callback, EarlyStopping, History, LambdaCallback, TrainingDiverged
+from .preprocessing import Preprocessor, TargetEncoder
+from .train import (
+    Callback,
+    CSVLogger,
+    EarlyStopping,
+    History,
+    LambdaCallback,
+    ModelCheckpoint,
+    Monitor,
+    ReduceLROnPlateau,
+    TerminateOnNaN,
+    TrainingDiverged,
+)
 
 __version__ = "0.1.0"
 
@@ -78,6 +93,7 @@ __all__ = [
     "AvgPool1D",
     "AvgPool2D",
     "BatchNorm",
+    "CSVLogger",
     "Callback",
     "Conv1D",
     "Conv2D",
@@ -95,13 +111,19 @@ __all__ = [
     "Loss",
     "MaxPool1D",
     "MaxPool2D",
+    "ModelCheckpoint",
     "ModelFileError",
+    "Monitor",
     "Network",
     "Optimizer",
+    "Preprocessor",
     "RMSprop",
+    "ReduceLROnPlateau",
     "Residual",
     "SimpleRNN",
     "StepDecay",
+    "TargetEncoder",
+    "TerminateOnNaN",
     "TrainingDiverged",
     "TrainingMonitor",
     "__version__",
@@ -113,6 +135,10 @@ __all__ = [
     "gradcheck",
     "gradient_errors",
     "load",
+    "register_activation",
+    "register_layer",
+    "register_loss",
+    "register_optimizer",
     "relu",
     "save",
     "sigmoid_gradient",
