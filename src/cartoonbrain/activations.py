@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from ._registry import claim
 from .special import normal_cdf
 
 Array = NDArray[np.floating]
@@ -234,14 +235,7 @@ def register_activation(activation: Activation) -> Activation:
     name = activation.name
     if not isinstance(name, str) or not name:
         raise ValueError(f"an activation's name must be a non-empty string; got {name!r}")
-    held = ACTIVATIONS.get(name)
-    if held is not None and held is not activation:
-        raise ValueError(
-            f"an activation named {name!r} is already registered ({held!r}); "
-            f"give the new one another name"
-        )
-    ACTIVATIONS[name] = activation
-    return activation
+    return claim(ACTIVATIONS, name, activation, "activation")
 
 
 LEAKY_SLOPE = 0.01

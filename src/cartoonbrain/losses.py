@@ -25,6 +25,7 @@ from typing import Any, TypeVar
 import numpy as np
 from numpy.typing import NDArray
 
+from ._registry import claim
 from .activations import row_max, row_sum, softmax, stable_sigmoid
 
 Array = NDArray[Any]
@@ -114,14 +115,7 @@ def register_loss(cls: Loss_) -> Loss_:
     name = cls.name
     if not isinstance(name, str) or not name or name == Loss.name:
         raise ValueError(f"{cls.__qualname__} needs a name of its own (name = ...); got {name!r}")
-    held = LOSSES.get(name)
-    if held is not None and held is not cls:
-        raise ValueError(
-            f"a loss named {name!r} is already registered ({held.__module__}."
-            f"{held.__qualname__}); give {cls.__qualname__} another name"
-        )
-    LOSSES[name] = cls
-    return cls
+    return claim(LOSSES, name, cls, "loss")
 
 
 def _regression_targets(t: Any, n_outputs: int, dtype: np.dtype, name: str) -> Array:

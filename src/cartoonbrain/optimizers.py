@@ -25,6 +25,7 @@ from typing import Any, TypeVar
 import numpy as np
 from numpy.typing import NDArray
 
+from ._registry import claim
 from ._validation import fraction as _fraction
 from ._validation import known_options as _options
 from ._validation import non_negative as _non_negative
@@ -285,14 +286,7 @@ def register_optimizer(cls: Optimizer_) -> Optimizer_:
         raise ValueError(
             f"{cls.__qualname__} needs a lower-case name of its own (name = '...'); got {name!r}"
         )
-    held = OPTIMIZERS.get(name)
-    if held is not None and held is not cls:
-        raise ValueError(
-            f"an optimizer named {name!r} is already registered ({held.__module__}."
-            f"{held.__qualname__}); give {cls.__qualname__} another name"
-        )
-    OPTIMIZERS[name] = cls
-    return cls
+    return claim(OPTIMIZERS, name, cls, "optimizer")
 
 
 #: An update makes a dozen passes over its arrays; past this many elements it goes block by

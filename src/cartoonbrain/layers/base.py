@@ -25,6 +25,7 @@ from typing import Any, TypeVar
 import numpy as np
 from numpy.typing import NDArray
 
+from .._registry import claim
 from ..activations import Activation, get_activation
 from ..initializers import default_for, get_initializer
 
@@ -181,14 +182,7 @@ def register_layer(cls: L_) -> L_:
     Raises ValueError when another class already holds that name (a subclass may not
     stand in for a built-in silently).
     """
-    name = cls.__name__
-    if name in LAYERS and LAYERS[name] is not cls:
-        raise ValueError(
-            f"a layer named {name!r} is already registered ({LAYERS[name].__module__}."
-            f"{LAYERS[name].__qualname__}); give {cls.__qualname__} another name"
-        )
-    LAYERS[name] = cls
-    return cls
+    return claim(LAYERS, cls.__name__, cls, "layer")
 
 
 def layer_from_config(config: dict[str, Any]) -> Layer:
