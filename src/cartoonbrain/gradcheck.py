@@ -158,8 +158,9 @@ def gradcheck(
 ) -> float:
     """The worst relative error between backpropagation and central differences.
 
-    Values around 1e-8 or below mean the gradients are right; above 1e-4 something is
-    wrong. With ``verbose=True`` it prints each parameter's error.
+    Below 1e-6 the gradients are right (a correct backward pass gives about 1e-8 or
+    less); above about 1e-4 something is wrong. With ``verbose=True`` it prints each
+    parameter's error, marked ``ok`` below 1e-6 and ``CHECK`` from 1e-6 up.
 
     Examples
     --------
