@@ -27,13 +27,14 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import NDArray
 
-from . import checks
+from . import architecture, checks
 from .io import model_file_error, read_archive, write_archive
 from .layers import Layer, layer_from_config
 from .losses import Loss, get_loss
 from .metrics import default_metrics, get_metric
 from .network_state import check_state, network_state, restore_state
 from .preprocessing import Preprocessor, TargetEncoder
+from .summary import summary_table
 
 if TYPE_CHECKING:
     from .optimizers import Optimizer
@@ -124,14 +125,11 @@ class Network:
         #: the optimizer of the last ``fit``: the next ``fit`` goes on with it (and its state)
         #: unless given another, as Keras's ``model.optimizer``; ``save`` can store it
         self.optimizer: Optimizer | None = None
-        self.input_size: int | None = None  # features per sample, when only that is known
-        if input_shape is not None:
-            input_shape = tuple(int(n) for n in input_shape)
-            if not input_shape or any(n <= 0 for n in input_shape):
-                raise ValueError(f"input_shape must be positive sizes; got {input_shape!r}")
-        self.input_shape, self.output_shape = self._check_chain(input_shape)
-        self._check_loss_pairing()
-        self.preprocessor, self.target_encoder = self._check_codecs(preprocessor, target_encoder)
+        shapes = architecture.check_chain(self.layers, input_shape)
+        self.input_shape, self.input_size, self.output_shape = shapes
+        architecture.check_loss_pairing(self.layers[-1], self.loss)
+        architecture.check_codecs(self, preprocessor, target_encoder)
+        self.preprocessor, self.target_encoder = preprocessor, target_encoder
         self._allocate()
         for layer in self.layers:
             layer.attach(self.rng)
@@ -141,87 +139,6 @@ class Network:
                 raise AssertionError("parameter dtype drifted")
 
     # ------------------------------------------------------------------ building
-    def _check_chain(
-        self, input_shape: tuple[int, ...] | None
-    ) -> tuple[tuple[int, ...] | None, tuple[int, ...]]:
-        """Check that each layer fits the next; return the input and output shapes."""
-        if input_shape is None:
-            input_shape = self._infer_input_shape()
-        shape = input_shape
-        for i, layer in enumerate(self.layers):
-            try:
-                shape = layer.output_shape(shape)
-            except ValueError as exc:
-                raise ValueError(
-                    f"layer {i} ({type(layer).__name__}) does not fit: {exc}"
-                ) from None
-        if shape is None:
-            raise ValueError("the network's output size is unknown: end it with a Dense layer")
-        return input_shape, shape
-
-    def _infer_input_shape(self) -> tuple[int, ...] | None:
-        """The first layer's ``expected_input_shape`` (a Dense's (n_in,)), looking past the
-        layers that keep their input's shape (Dropout).
-
-        After a layer that flattens, the number of features is known but not their shape:
-        it is kept in ``input_size`` and checked against each input's product of dimensions.
-        """
-        flattened = False
-        for layer in self.layers:
-            shape = layer.expected_input_shape
-            if shape is not None:
-                if flattened:
-                    self.input_size = math.prod(shape)
-                    return None
-                return tuple(shape)
-            if layer.flattens:
-                flattened = True
-            elif not layer.keeps_shape:
-                return None
-        return None
-
-    def _check_loss_pairing(self) -> None:
-        """The cross-entropy losses take logits: the last layer may apply no activation."""
-        last = self.layers[-1]
-        wanted, applied = self.loss.output_activation, last.output_activation
-        if wanted is None or applied is None:
-            return
-        kind = type(last).__name__
-        if applied == wanted:
-            raise ValueError(
-                f"the last layer applies {wanted!r} but loss={self.loss.name!r} applies it "
-                f"itself, exactly, from the logits; use activation='identity' on the last "
-                f"layer ({kind}; predict() still returns probabilities)"
-            )
-        if applied != "identity":
-            raise ValueError(
-                f"loss={self.loss.name!r} takes logits: the last layer ({kind}) must have "
-                f"activation='identity', not {applied!r}"
-            )
-
-    def _check_codecs(
-        self, preprocessor: Preprocessor | None, target_encoder: TargetEncoder | None
-    ) -> tuple[Preprocessor | None, TargetEncoder | None]:
-        """The preprocessing (fitted) must give what the first layer takes, and the
-        target encoder must suit the loss (classes for classifiers, scaling otherwise)."""
-        if preprocessor is not None:
-            if not isinstance(preprocessor, Preprocessor) or not preprocessor.fitted:
-                raise ValueError("preprocessor must be a fitted cartoonbrain Preprocessor")
-            n_in = preprocessor.n_features_out
-            if self.input_shape not in (None, (n_in,)) or self.input_size not in (None, n_in):
-                raise ValueError(
-                    f"the preprocessor gives {n_in} features but the first layer takes "
-                    f"{self.input_shape or self.input_size}"
-                )
-        if target_encoder is not None:
-            wanted = "classes" if self.loss.classification else "scale"
-            if not isinstance(target_encoder, TargetEncoder) or target_encoder.kind != wanted:
-                raise ValueError(
-                    f"loss {self.loss.name!r} needs a TargetEncoder({wanted!r}); "
-                    f"got {target_encoder!r}"
-                )
-        return preprocessor, target_encoder
-
     def _allocate(self) -> None:
         shapes = [s for layer in self.layers for s in layer.parameter_shapes()]
         sizes = [math.prod(s) for s in shapes]
@@ -340,25 +257,7 @@ class Network:
         """Print a table of the layers, their output shapes and parameter counts, with the
         totals (as Keras's ``model.summary()``), and return it. ``print_fn=None``: only
         return it."""
-        rows = [("#", "layer", "output shape", "parameters")]
-        shape: tuple[int, ...] | None = self.input_shape
-        for i, layer in enumerate(self.layers):
-            shape = layer.output_shape(shape)
-            count = sum(math.prod(s) for s in layer.parameter_shapes())
-            out = "?" if shape is None else "(" + ", ".join(map(str, shape)) + ")"
-            rows.append((str(i), repr(layer), out, f"{count:,}"))
-        widths = [max(len(row[j]) for row in rows) for j in range(4)]
-        line = "  ".join("-" * w for w in widths)
-
-        def fmt(row: tuple[str, ...]) -> str:
-            cells = [row[0].rjust(widths[0]), row[1].ljust(widths[1])]
-            return "  ".join([*cells, row[2].rjust(widths[2]), row[3].rjust(widths[3])])
-
-        table = [fmt(rows[0]), line, *map(fmt, rows[1:]), line]
-        table.append(
-            f"loss={self.loss.name}, dtype={self.dtype.name}, {self.n_parameters:,} parameters"
-        )
-        text = "\n".join(table)
+        text = summary_table(self)
         if print_fn is not None:
             print_fn(text)
         return text
