@@ -22,6 +22,8 @@
   optimizers, ...) put back as they were afterwards. A block that cannot run here (it
   needs a cluster) says so in its fence: ```python not-run.
 * Every ``cartoonbrain ...`` line of a shell block is accepted by the CLI's parser.
+* The gradient check's formula and threshold are the same in backprop.md, in gradcheck's
+  docstrings and in what its ``verbose`` prints, and the formula is what it computes.
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ ROOT = Path(__file__).resolve().parents[1]
 DOCS = sorted((ROOT / "docs").glob("*.md"))
 PAGES = [*DOCS, ROOT / "README.md"]
 
-FENCE = re.compile(r"^```([^\n]*)\n(.*?)^```[ \t]*$", re.M | re.S)
+FENCE = re.compile(r"^( {0,3})```([^\n]*)\n(.*?)^\1```[ \t]*$", re.M | re.S)  # indent, info, body
 LINK = re.compile(r"(!?)\[((?:[^\[\]]|\[[^\]]*\])*)\]\(([^()\s]+)\)")
 LINE_ANCHOR = re.compile(r"^L(\d+)$")
 FIX_HINT = "run `python tests/test_docs.py --fix` to rewrite the anchors"
@@ -47,6 +49,17 @@ FIX_HINT = "run `python tests/test_docs.py --fix` to rewrite the anchors"
 
 def _rel(path: Path) -> str:
     return str(path.relative_to(ROOT))
+
+
+def _fenced(text: str) -> list[tuple[int, str, str]]:
+    """(first line of the body, info string, body without the fence's indent) of every
+    fenced block (a block in a list item is indented like the item's text)."""
+    blocks = []
+    for m in FENCE.finditer(text):
+        indent = len(m.group(1))
+        body = "".join(line[indent:] for line in m.group(3).splitlines(keepends=True))
+        blocks.append((text.count("\n", 0, m.start()) + 2, m.group(2).strip(), body))
+    return blocks
 
 
 def _blank_fences(text: str) -> str:
@@ -274,16 +287,14 @@ def test_the_gradient_check_is_what_backprop_md_says():
 # ---------------------------------------------------------------- python blocks
 def python_blocks(page: Path) -> list[tuple[int, str, bool]]:
     """(first line, source, runs) for each ```python block of ``page``."""
-    text = page.read_text(encoding="utf-8")
     found = []
-    for m in FENCE.finditer(text):
-        info = m.group(1).split()
+    for first, info_string, body in _fenced(page.read_text(encoding="utf-8")):
+        info = info_string.split()
         if info[:1] != ["python"]:
             continue
         if info[1:] not in ([], ["not-run"]):
-            raise ValueError(f"{_rel(page)}: unknown fence ```{m.group(1)}; use ```python not-run")
-        first = text.count("\n", 0, m.start()) + 2
-        found.append((first, m.group(2), info[1:] == []))
+            raise ValueError(f"{_rel(page)}: unknown fence ```{info_string}; use ```python not-run")
+        found.append((first, body, info[1:] == []))
     return found
 
 
@@ -340,13 +351,11 @@ def test_the_guides_and_derivations_run_every_block():
 # ---------------------------------------------------------------- shell blocks
 def shell_commands(page: Path) -> list[tuple[int, list[str]]]:
     """(line, argv after 'cartoonbrain') of each ``cartoonbrain`` command in shell blocks."""
-    text = page.read_text(encoding="utf-8")
     commands = []
-    for m in FENCE.finditer(text):
-        if m.group(1).strip() not in ("sh", "shell", "bash", "console"):
+    for first, info, body in _fenced(page.read_text(encoding="utf-8")):
+        if info not in ("sh", "shell", "bash", "console"):
             continue
-        first = text.count("\n", 0, m.start()) + 2
-        joined = re.sub(r"\\\n", " ", m.group(2))  # continuation lines
+        joined = re.sub(r"\\\n", " ", body)  # continuation lines
         for offset, line in enumerate(joined.split("\n")):
             line = line.strip().removeprefix("$ ")
             if line.startswith("cartoonbrain "):
