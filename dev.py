@@ -9,6 +9,9 @@
                                     by OPENBLAS_CORETYPE set for that run only
     python3 dev.py bench NAME       run ``benchmarks/NAME.py`` (installs the peers it needs)
 
+The development extras include ``fast`` (numba): tests and benchmarks run with the
+accelerator, and tests/test_kernels.py compares it with the NumPy path.
+
 Each command creates ``.venv`` next to this file on first use and (re)installs the package
 with its development extras whenever ``pyproject.toml`` changes. Set ``CARTOONBRAIN_VENV``
 to use another folder.
@@ -28,9 +31,10 @@ ROOT = Path(__file__).resolve().parent
 VENV = Path(os.environ.get("CARTOONBRAIN_VENV", ROOT / ".venv"))
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
-# what a benchmark needs beyond PyTorch (which every benchmark gets): not in pyproject,
+# what a benchmark needs beyond PyTorch (which every benchmark gets) and the dev extra
+# (which brings numba, the accelerator, for tests and benchmarks alike): not in pyproject,
 # since no part of cartoonbrain uses them
-BENCH_EXTRAS = {"fused_adam": ["numba"]}
+BENCH_EXTRAS: dict[str, list[str]] = {}
 
 
 def _pip(*args: str) -> None:

@@ -14,10 +14,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
+from . import _kernels
+from ._kernels.codes import CODES as _KERNEL_CODES
+from ._kernels.codes import FORWARD as _KERNEL_FORWARD
 from ._registry import claim
 from .special import normal_cdf
 
@@ -124,6 +128,9 @@ def softmax(a: Array, out: Array | None = None) -> Array:
     ``out`` may be ``a`` itself (the inference path computes it in place).
     """
     a = np.asarray(a)
+    kernel = _kernels.get("softmax_rows")
+    if kernel is not None and few_classes(a) and _kernels.fits(a, a if out is None else out):
+        return kernel(a, np.empty_like(a) if out is None else out)  # one compiled pass
     if a.ndim == 2 and a.dtype.kind == "f":  # rows of logits: the fast row reductions
         one_row = a.shape[0] == 1  # (a scalar max and sum cost the least there)
         e = np.subtract(a, a.max() if one_row else row_max(a), out=out)
@@ -164,11 +171,76 @@ def relu(a: Array, out: Array | None = None) -> Array:
     return result
 
 
-def _elementwise(df: Derivative) -> Callable[[Array, Array, Array], Array]:
+def few_classes(a: Array, most: int = 1024) -> bool:
+    """Whether the compiled softmax (or cross-entropy) should take ``a``: rows of at most
+    ``_FEW_CLASSES``, ``most`` numbers in all. It calls the C library's exp once per
+    number (4-5 ns), NumPy's is vectorised: the kernel is faster up to about 1,000
+    numbers for the softmax and 2,000 for the cross-entropy (measured: 64 rows of 10,
+    softmax 3.9 µs against 5.6 µs, cross-entropy 4.7 µs against 11.8 µs; 512 rows of 10,
+    21 µs against 12 µs and 46 µs against 35 µs)."""
+    return a.ndim == 2 and 0 < a.shape[1] <= _FEW_CLASSES and a.size <= most
+
+
+def _elementwise(df: Derivative, name: str = "") -> Callable[[Array, Array, Array], Array]:
+    """``backward(g, a, o) = g ⊙ f'(a)``: NumPy's product, or, for a built-in activation
+    with the accelerator, the same operations in one compiled pass (the same bits)."""
+    code = _KERNEL_CODES.get(name)
+
     def backward(g: Array, a: Array, o: Array) -> Array:
+        kernel = None if code is None else _kernels.get("activation_backward")
+        if kernel is not None and g.shape == a.shape == o.shape and _kernels.fits(g, a, o):
+            return kernel(g, a, o, code, g.dtype.type(LEAKY_SLOPE))
         return g * df(a, o)
 
     return backward
+
+
+def bias_and_activation(activation: Activation, a: Array, b: Array | None) -> Array:
+    """A ← A + b (when there is a bias), then O = f(A): a layer's forward step, with A
+    kept as the affines. ReLU and leaky ReLU do both in one compiled pass with the
+    accelerator (the same bits); otherwise ``a += b; return f(a)``, as written."""
+    kernel = _fused_forward(activation, a, b, "bias_activation")
+    if kernel is not None:
+        return kernel(a, *_kernel_arguments(activation, a, b))
+    if b is not None:
+        a += b
+    return activation.f(a)
+
+
+def bias_and_activation_in_place(
+    activation: Activation,
+    a: Array,
+    b: Array | None,
+    f_in_place: Callable[[Array], Array] | None = None,
+) -> Array:
+    """f(A + b) written over A (inference, which caches nothing); as
+    :func:`bias_and_activation`, with ``f_in_place`` (default ``activation.in_place()``)."""
+    kernel = _fused_forward(activation, a, b, "bias_activation_in_place")
+    if kernel is not None:
+        kernel(a, *_kernel_arguments(activation, a, b))
+        return a
+    if b is not None:
+        a += b
+    return (activation.in_place() if f_in_place is None else f_in_place)(a)
+
+
+def _kernel_arguments(activation: Activation, a: Array, b: Array | None) -> tuple[Any, ...]:
+    """The bias-and-activation kernels' arguments after ``a``: b (a row of ``a`` when there
+    is none: never read), the activation's code, leaky ReLU's slope, whether b is there."""
+    bias = a[0] if b is None else b
+    return bias, _KERNEL_CODES[activation.name], a.dtype.type(LEAKY_SLOPE), b is not None
+
+
+def _fused_forward(activation: Activation, a: Array, b: Array | None, name: str) -> Any:
+    """The compiled bias-and-activation kernel ``name``, if it applies to these arrays."""
+    if activation.name not in _KERNEL_FORWARD or ACTIVATIONS.get(activation.name) is not activation:
+        return None
+    kernel = _kernels.get(name)
+    if kernel is None or a.ndim != 2 or a.shape[0] == 0:
+        return None
+    if b is None:
+        return kernel if _kernels.fits(a) else None
+    return kernel if b.shape == (a.shape[1],) and _kernels.fits(a, b) else None
 
 
 def _softmax_backward(g: Array, a: Array, o: Array) -> Array:
@@ -214,7 +286,7 @@ class Activation:
 
 
 def _make(name: str, f: Callable[[Array], Array], df: Derivative) -> Activation:
-    return Activation(name, f, df, _elementwise(df))
+    return Activation(name, f, df, _elementwise(df, name))
 
 
 #: The activations that configs and model files can name, by name: filled by

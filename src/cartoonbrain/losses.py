@@ -25,8 +25,9 @@ from typing import Any, TypeVar
 import numpy as np
 from numpy.typing import NDArray
 
+from . import _kernels
 from ._registry import claim
-from .activations import row_max, row_sum, softmax, stable_sigmoid
+from .activations import few_classes, row_max, row_sum, softmax, stable_sigmoid
 
 Array = NDArray[Any]
 
@@ -184,6 +185,17 @@ class CrossEntropy(Loss):
         return np.einsum("ij,ij->i", t, log_total[:, None] - shifted)
 
     def mean(self, z: Array, t: Array) -> tuple[float, Array]:
+        kernel = _kernels.get("softmax_cross_entropy")
+        if (
+            kernel is not None
+            and few_classes(z, most=2048)
+            and t.ndim == 1
+            and t.dtype == np.int64
+            and t.shape[0] == z.shape[0]
+            and _kernels.fits(z)
+        ):  # one compiled pass per row (the same maths, to rounding)
+            value, p = kernel(z, t, z.dtype.type(1 / z.shape[0]))
+            return float(value), p
         n = z.shape[0]
         shifted = z - row_max(z)
         p = np.exp(shifted)
@@ -262,6 +274,10 @@ class BinaryCrossEntropy(Loss):
         return per_entry.mean(axis=1)
 
     def mean(self, z: Array, t: Array) -> tuple[float, Array]:
+        kernel = _kernels.get("binary_cross_entropy")
+        if kernel is not None and z.size and z.shape == t.shape and _kernels.fits(z, t):
+            value, g = kernel(z, t, z.dtype.type(1 / z.size))  # one compiled pass
+            return float(value), g
         # softplus(z) − t z = max(z, 0) − t z + log1p(e^−|z|)
         per_entry = np.maximum(z, 0) - t * z + np.log1p(np.exp(-np.abs(z)))
         value = float(np.mean(per_entry, dtype=np.float64))

@@ -5,6 +5,10 @@ and ``sgd``), on the same draws (:func:`.experiment.draw_experiment`), arranged 
 the fewest NumPy calls: the post's arrays are tiny and each call's overhead is most of its
 cost. The losses equal :func:`.experiment.run`'s to rounding (tests/test_blog.py checks
 them to a relative 1e-12); ``cartoonbrain blog --readable`` runs the post's own loop.
+
+With the accelerator (``pip install "cartoonbrain[fast]"``), each epoch is one compiled
+loop instead (:mod:`cartoonbrain._kernels.blog`: the same steps, no NumPy call per step);
+:func:`fused_epochs` below is its NumPy reference, and what runs without numba.
 """
 
 from __future__ import annotations
@@ -13,11 +17,12 @@ from collections.abc import Callable, Iterator, Sequence
 
 import numpy as np
 
+from .. import _kernels
 from ..activations import stable_sigmoid
 from .experiment import check_settings, draw_experiment
 from .post import BLOG_LAYERS, Array
 
-__all__ = ["fused_epochs", "run_fused"]
+__all__ = ["compiled_epochs", "fused_epochs", "run_fused"]
 
 # (n, W_l, o_l, [g, 0], g, ε ∇W_l) for l = L … 1, n = l − 1
 _BackwardStep = tuple[int, Array, Array, Array, Array, Array]
@@ -50,6 +55,9 @@ def fused_epochs(
 ) -> Iterator[float]:
     """Train sample by sample, forever; yield each epoch's mean loss (before each update).
 
+    ``weights`` are updated in place. With the accelerator, each epoch is one call of the
+    compiled kernel (:func:`compiled_epochs`); the NumPy steps below are its reference.
+
     What differs from the post's listing changes only the rounding (about 1e-16):
 
     * σ'(a_l) = o_l (1 − o_l) = o_l − o_l² reuses the forward pass's o_l; the post's helper
@@ -63,6 +71,10 @@ def fused_epochs(
       g is written straight into the first column and o_{l-1} into the first row, so
       nothing is copied.
     """
+    kernel = _kernels.get("blog_epoch")
+    if kernel is not None and all(np.asarray(a).dtype == np.float64 for a in weights):
+        yield from compiled_epochs(kernel, weights, samples, labels, eps)
+        return
     o_rows, forward_steps, backward_steps = _buffers(weights)
     y = forward_steps[-1][1]
     x_rows = [np.vstack([x.T, np.zeros_like(x.T)]) for x in samples]  # [x; 0]ᵀ per sample
@@ -84,6 +96,28 @@ def fused_epochs(
                     g = g_n @ W  # g ← W_lᵀ g
                 W -= np.matmul(g_col, rows[n], out=product)  # W_l ← W_l − ε g o_{l-1}ᵀ
         yield float(epoch_loss / len(samples))
+
+
+def compiled_epochs(
+    kernel: Callable[..., float],
+    weights: list[Array],
+    samples: Sequence[Array],
+    labels: Sequence[Array],
+    eps: float,
+) -> Iterator[float]:
+    """:func:`fused_epochs` through the accelerator's ``blog_epoch``: the weights packed
+    into one flat buffer, the samples and labels into rows; ``weights`` are written back
+    after every epoch."""
+    flat = np.concatenate([W.ravel() for W in weights])
+    sizes = np.array([weights[0].shape[1], *(W.shape[0] for W in weights)], dtype=np.int64)
+    x = np.ascontiguousarray(np.hstack(list(samples)).T, dtype=np.float64)  # row s: sample s
+    t = np.ascontiguousarray(np.hstack(list(labels)).T, dtype=np.float64)
+    ends = np.cumsum([W.size for W in weights])
+    while True:
+        loss = float(kernel(flat, sizes, x, t, float(eps)))
+        for W, part in zip(weights, np.split(flat, ends[:-1])):
+            W[...] = part.reshape(W.shape)
+        yield loss
 
 
 def run_fused(

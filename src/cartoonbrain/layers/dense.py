@@ -6,7 +6,12 @@ from typing import Any
 
 import numpy as np
 
-from ..activations import Activation, constant
+from ..activations import (
+    Activation,
+    bias_and_activation,
+    bias_and_activation_in_place,
+    constant,
+)
 from ..initializers import get_initializer
 from .base import AffineLayer, Array, Shape, _positive_int, register_layer
 
@@ -79,22 +84,22 @@ class Dense(AffineLayer):
         return (self.n_out,)
 
     def forward(self, o_prev: Array, training: bool = False) -> Array:
-        """A = O_prev Wᵀ + b;  O = f(A). Caches O_prev, A and O for :meth:`backward`."""
+        """A = O_prev Wᵀ + b;  O = f(A). Caches O_prev, A and O for :meth:`backward`.
+
+        The bias and f are one pass with the accelerator (ReLU, leaky ReLU): see
+        :func:`~cartoonbrain.activations.bias_and_activation`.
+        """
         assert self.W is not None
         a = np.dot(o_prev, self.W.T)  # = o_prev @ W.T, as in infer
-        if self.b is not None:
-            a += self.b
+        self.transforms = bias_and_activation(self.activation, a, self.b)  # a += b; f(a)
         self.o_prev, self.affines = o_prev, a
-        self.transforms = self.activation.f(a)
         return self.transforms
 
     def infer(self, o_prev: Array) -> Array:
         """A = O_prev Wᵀ + b;  O = f(A), computed in A's memory and not cached."""
         assert self.W is not None
         a = np.dot(o_prev, self.W.T)  # = o_prev @ W.T; np.dot's call costs ~0.4 µs less here
-        if self.b is not None:
-            a += self.b
-        return self.f_in_place(a)
+        return bias_and_activation_in_place(self.activation, a, self.b, self.f_in_place)
 
     def backward(self, g: Array, need_input_gradient: bool = True) -> Array | None:
         """Carry G = ∂L/∂O back through the layer, filling ∇W and ∇b.

@@ -1,0 +1,24 @@
+"""How every kernel is compiled: numba's ``njit`` with the same options everywhere.
+
+* ``cache=True``: the machine code is kept on disk (beside the source, or in numba's
+  user-wide cache where that folder is read-only), so a short run does not recompile.
+* No ``fastmath``: IEEE arithmetic, no reassociation and no fused multiply-add, so a
+  kernel that makes NumPy's operations in NumPy's order gives NumPy's bits.
+* ``error_model="numpy"``: a division by zero gives inf or NaN, as in NumPy, not an
+  exception; ``boundscheck=False``; ``nogil=True`` (the GIL is released while it runs).
+
+This module imports numba: only :mod:`cartoonbrain._kernels` imports it, on first use.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numba
+
+__all__ = ["jit"]
+
+
+def jit(function: Any) -> Any:
+    """Compile ``function`` lazily, for each combination of argument types it meets."""
+    return numba.njit(cache=True, nogil=True, error_model="numpy", boundscheck=False)(function)
