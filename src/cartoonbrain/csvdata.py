@@ -1,16 +1,20 @@
 """Reading users' CSV files, as a stream, with errors that name the row and column.
 
-A CSV file here has a header row and one sample per row. Feature columns must hold finite
-numbers; the target column may hold numbers or text, and no empty cell. Every problem
-raises :class:`DataFileError` with one line naming the file, the row (the file's line
-number where the row starts) and the column where it can, and what was expected.
+A CSV file here has a header row and one sample per row. Feature columns hold finite
+numbers, and, when the reader is asked for them, text (a *text column*, kept as codes
+into its distinct texts) or empty cells (NaN in a number column, "" in a text column).
+The target column may hold numbers or text, and no empty cell. Every problem raises
+:class:`DataFileError` with one line naming the file, the row (the file's line number
+where the row starts) and the column where it can, and what was expected.
 
 The file is read once, row by row: each feature value goes straight into one growing
 buffer of float64 (which becomes the matrix X without a copy) and the target into a
 buffer of numbers or of label codes, so reading takes about the size of X plus the
 target's codes, a little over the file's own size for typical files
-(``benchmarks/csv_memory.py`` measures it). Only regular files are read: a folder, a FIFO
-or a device is refused before anything is read from it.
+(``benchmarks/csv_memory.py`` measures it). Only when the reader is to find the text
+columns itself (``text=True``) and one first shows text after some rows does it read the
+file again from the top, with that column as text. Only regular files are read: a
+folder, a FIFO or a device is refused before anything is read from it.
 """
 
 from __future__ import annotations
@@ -18,180 +22,61 @@ from __future__ import annotations
 import csv
 import io
 import os
-import stat
 from array import array
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 import numpy as np
-from numpy.typing import NDArray
+
+from .csvcolumns import (
+    MAX_CLASSES,
+    Columns,
+    DataFileError,
+    Table,
+    TargetColumn,
+    TextColumn,
+    _check_finite,
+    _shown,
+    _Target,
+    _Texts,
+)
+from .readable import file_type, open_regular
 
 __all__ = [
     "MAX_CLASSES",
+    "Columns",
     "CsvFile",
     "DataFileError",
     "Table",
     "TargetColumn",
+    "TextColumn",
+    "file_type",
     "open_regular",
     "read_table",
     "write_csv_atomic",
 ]
 
-#: integer targets with more distinct values than this are taken as continuous
-MAX_CLASSES = 100
-#: a numeric target keeps its distinct texts up to this many, in case text follows
-_TEXTS_KEPT = 1000
-#: bytes read from the file at a time
-_CHUNK = 1 << 20
 
+class _NewText(Exception):
+    """Raised while finding the text columns: these columns hold text after all."""
 
-class DataFileError(ValueError):
-    """A data file that cannot be used as it is; the message says where and why."""
-
-
-def _shown(text: str) -> str:
-    """A field for an error message: its repr, cut after 40 characters."""
-    return repr(text) if len(text) <= 40 else repr(text[:40]) + "..."
-
-
-def file_type(mode: int) -> str:
-    """What a non-regular file is, in words: "a folder", "a FIFO (named pipe)", …"""
-    kinds = [
-        (stat.S_ISDIR, "a folder"),
-        (stat.S_ISFIFO, "a FIFO (named pipe)"),
-        (stat.S_ISCHR, "a character device"),
-        (stat.S_ISBLK, "a block device"),
-        (stat.S_ISSOCK, "a socket"),
-    ]
-    return next((text for test, text in kinds if test(mode)), "not a regular file")
-
-
-def open_regular(path: str | os.PathLike[str], what: str = "file") -> BinaryIO:
-    """Open a regular file for reading; a folder, FIFO or device is refused at once.
-
-    The file is opened with O_NONBLOCK and checked with fstat before anything is read,
-    so a FIFO with no writer never blocks and ``/dev/zero`` is never read.
-    """
-    try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
-    except FileNotFoundError:
-        raise DataFileError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise DataFileError(f"{path}: is a folder, not a {what}") from None
-    except OSError as exc:
-        raise DataFileError(f"{path}: cannot be read ({exc.strerror or exc})") from None
-    mode = os.fstat(fd).st_mode
-    if not stat.S_ISREG(mode):
-        os.close(fd)
-        raise DataFileError(f"{path}: is {file_type(mode)}, not a {what}")
-    return open(fd, "rb", buffering=_CHUNK)  # the caller closes it
+    def __init__(self, names: set[str]) -> None:
+        super().__init__(", ".join(sorted(names)))
+        self.names = names
 
 
 @dataclass
-class TargetColumn:
-    """The target column, kept compactly: as numbers while every value is one, and as
-    codes into its distinct (stripped) texts while there are few or some are text."""
+class _Cells:
+    """What the feature cells may hold besides numbers: ``text`` columns (by position in
+    the features), ``empty`` cells (per feature), and whether to ``detect`` text columns;
+    ``hint`` ends the message for an empty cell that may not be."""
 
-    name: str
-    numbers: NDArray[np.float64] | None
-    texts: list[str] | None
-    codes: NDArray[np.int64] | None
-
-    def labels(self, prefer_text: bool = False) -> tuple[list[Any], NDArray[np.int64]]:
-        """The distinct values and, per row, the index of its value among them.
-
-        Numbers come back as ``int`` when integral (as text with ``prefer_text``, when the
-        texts were kept); text as the stripped text.
-        """
-        texts_kept = self.texts is not None and self.codes is not None
-        if texts_kept and (prefer_text or self.numbers is None):
-            assert self.texts is not None and self.codes is not None
-            return list(self.texts), self.codes
-        assert self.numbers is not None
-        values, codes = np.unique(self.numbers, return_inverse=True)
-        labels = [int(v) if v.is_integer() else v for v in values.tolist()]
-        return labels, codes.reshape(-1).astype(np.int64)
-
-
-@dataclass
-class Table:
-    """What was read from a CSV file: the header, the feature matrix and the target."""
-
-    path: Path
-    columns: list[str]
-    features: list[str]
-    X: NDArray[np.float64]  # (n_rows, len(features))
-    lines: NDArray[np.int64]  # (n_rows,): the line each row starts on
-    target: TargetColumn | None = None
-
-    def where(self, i: int, column: str) -> str:
-        """``"PATH: row LINE, column 'NAME'"`` for row ``i`` of the table."""
-        return f"{self.path}: row {self.lines[i]}, column {column!r}"
-
-    def target_kind(self) -> tuple[str, list[Any] | None, NDArray[Any]]:
-        """``("classification", classes, ids)`` or ``("regression", None, y)`` for the target.
-
-        Text labels, and integers with at most :data:`MAX_CLASSES` distinct values, are
-        classes (sorted); other numbers are a continuous target of shape (n_rows, 1).
-        """
-        target = self.target
-        assert target is not None
-        if target.numbers is None:
-            assert target.texts is not None and target.codes is not None
-            order = sorted(range(len(target.texts)), key=target.texts.__getitem__)
-            rank = np.empty(len(order), dtype=np.int64)
-            rank[order] = np.arange(len(order))  # each text's place among the sorted texts
-            return "classification", [target.texts[k] for k in order], rank[target.codes]
-        y = target.numbers
-        if not np.isfinite(y).all():
-            i = int(np.flatnonzero(~np.isfinite(y))[0])
-            raise DataFileError(
-                f"{self.where(i, target.name)}: {y[i]} is not a finite number; remove or "
-                "impute missing values"
-            )
-        values = np.unique(y)
-        if len(values) <= MAX_CLASSES and bool(np.all(values == np.round(values))):
-            ids = np.searchsorted(values, y).astype(np.int64)
-            return "classification", [int(v) for v in values.tolist()], ids
-        return "regression", None, y.reshape(-1, 1)
-
-
-class _Target:
-    """The target column as it is read, row by row (see :class:`TargetColumn`)."""
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-        self.numbers: array[float] | None = array("d")
-        self.codes: array[int] | None = array("q")
-        self.index: dict[str, int] | None = {}
-
-    def add(self, text: str, where: str) -> None:
-        text = text.strip()
-        if not text:
-            raise DataFileError(f"{where}: empty target cell; every row needs a target value")
-        if self.numbers is not None:
-            try:
-                self.numbers.append(float(text))
-            except ValueError:
-                if self.index is None:  # many numbers, then text: not a column of labels
-                    raise DataFileError(
-                        f"{where}: {_shown(text)} is not a number, and the column's other values "
-                        "are numbers (remove or impute missing values)"
-                    ) from None
-                self.numbers = None
-        if self.index is not None and self.codes is not None:
-            code = self.index.setdefault(text, len(self.index))
-            self.codes.append(code)
-            if self.numbers is not None and len(self.index) > _TEXTS_KEPT:
-                self.index = self.codes = None  # a continuous target: the numbers suffice
-
-    def column(self) -> TargetColumn:
-        numbers = None if self.numbers is None else np.frombuffer(self.numbers, dtype=np.float64)
-        texts = None if self.index is None else list(self.index)
-        codes = None if self.codes is None else np.frombuffer(self.codes, dtype=np.int64)
-        return TargetColumn(self.name, numbers, texts, codes)
+    text: set[int]
+    empty: list[bool]
+    detect: bool
+    hint: str
 
 
 class CsvFile:
@@ -285,38 +170,164 @@ class CsvFile:
             )
         return self.columns.index(name)
 
-    def read(self, features: Sequence[str] | None = None, target: str | None = None) -> Table:
+    def read(
+        self,
+        features: Sequence[str] | None = None,
+        target: str | None = None,
+        *,
+        text: Collection[str] | bool = (),
+        empty: Collection[str] | bool = (),
+        empty_hint: str = "",
+    ) -> Table:
         """Stream the rows: ``features`` (default: every column but ``target``) as float64
-        numbers, ``target`` (if given) as a :class:`TargetColumn`. Blank rows are skipped."""
-        target_at = None if target is None else self.index(target)
+        numbers, ``target`` (if given) as a :class:`TargetColumn`. Blank rows are skipped.
+
+        ``text``: the feature columns to keep as text (a :class:`TextColumn` each), or
+        True: every column with a cell that is not a number. ``empty``: the feature
+        columns where an empty cell (or NaN) is allowed, or True for all of them; any
+        other empty cell is an error, ending with ``empty_hint``.
+        """
         if features is None:
             features = [c for c in self.columns if c != target]
         if not features and target is not None:
             raise DataFileError(f"{self.path}: no feature columns besides the target {target!r}")
+        names: set[str] = set() if isinstance(text, bool) else set(text)
+        while True:
+            cells = self._cells(features, names, empty, empty_hint, detect=text is True)
+            try:
+                return next(self._tables(features, cells, target=target))
+            except _NewText as found:  # read again, with these columns as text
+                names |= found.names
+                self._rewind()
+
+    def chunks(
+        self,
+        features: Sequence[str],
+        rows: int,
+        *,
+        text: Collection[str] = (),
+        empty: Collection[str] | bool = (),
+        empty_hint: str = "",
+    ) -> Iterator[Table]:
+        """The rows after the header, ``rows`` at a time, as :meth:`read` reads them (no
+        target): memory holds one chunk, whatever the file's length."""
+        if rows <= 0:
+            raise ValueError(f"rows must be a positive integer; got {rows!r}")
+        yield from self._tables(features, self._cells(features, set(text), empty, empty_hint), rows)
+
+    def _cells(
+        self,
+        features: Sequence[str],
+        text: set[str],
+        empty: Collection[str] | bool,
+        hint: str,
+        detect: bool = False,
+    ) -> _Cells:
+        for name in [*text, *(() if isinstance(empty, bool) else empty)]:
+            if name not in features:
+                raise ValueError(f"{name!r} is not one of the features {list(features)}")
+        ok = [empty is True or (empty is not False and name in empty) for name in features]
+        at = {k for k, name in enumerate(features) if name in text}
+        return _Cells(at, ok, detect, hint)
+
+    def _rewind(self) -> None:
+        """Back to the first data row, to read the file again."""
+        self._file.seek(0)
+        self._reader = csv.reader(self._lines(self._file), strict=True)
+        self._line = 0
+        self._header()
+
+    def _tables(
+        self,
+        features: Sequence[str],
+        cells: _Cells,
+        rows: int | None = None,
+        target: str | None = None,
+    ) -> Iterator[Table]:
+        """Tables of ``rows`` rows each (None: all in one), the numbers of a row read in one
+        step when it holds only numbers."""
         at = [self.index(name) for name in features]
-        flat, lines = array("d"), array("q")
+        target_at = None if target is None else self.index(target)
         column = None if target is None else _Target(target)
+        flat, lines, seen = array("d"), array("q"), False
+        texts = {k: _Texts(features[k]) for k in cells.text}
         for start, row in self._rows():
             if len(row) != len(self.columns):
                 if not any(field.strip() for field in row):
                     continue
                 raise self._ragged(start, row)
             try:
+                if texts:
+                    raise ValueError("a text column: cell by cell")
                 values = [float(row[j]) for j in at]
             except ValueError:
                 if not any(field.strip() for field in row):
                     continue
-                raise self._not_a_number(start, row, at) from None
+                values = self._row(start, row, at, cells, texts)
             if column is not None and target_at is not None:
                 column.add(row[target_at], f"{self.path}: row {start}, column {target!r}")
             flat.extend(values)
             lines.append(start)
-        if not lines:
+            if rows is not None and len(lines) == rows:
+                yield self._table(features, flat, lines, column, texts, cells)
+                flat, lines, seen = array("d"), array("q"), True
+                texts = {k: _Texts(features[k]) for k in cells.text}
+        if lines:
+            yield self._table(features, flat, lines, column, texts, cells)
+        elif not seen:
             raise DataFileError(f"{self.path}: the file has a header but no data rows")
-        X = np.frombuffer(flat, dtype=np.float64).reshape(len(lines), len(at))
+
+    def _row(
+        self, start: int, row: list[str], at: list[int], cells: _Cells, texts: dict[int, _Texts]
+    ) -> list[float]:
+        """One row's feature values cell by cell: NaN for a text or an allowed empty cell."""
+        values: list[float] = []
+        for k, j in enumerate(at):
+            if k in texts:
+                text = row[j].strip()
+                if not text and not cells.empty[k]:
+                    raise self._empty(start, j, cells.hint)
+                texts[k].add(text)
+                values.append(np.nan)
+                continue
+            try:
+                values.append(float(row[j]))
+            except ValueError:
+                if row[j].strip():
+                    if cells.detect:
+                        raise _NewText(self._texts_in(row, at, texts)) from None
+                    raise self._not_a_number(start, row, [j]) from None
+                if not cells.empty[k]:
+                    raise self._empty(start, j, cells.hint) from None
+                values.append(np.nan)
+        return values
+
+    def _texts_in(self, row: list[str], at: list[int], texts: dict[int, _Texts]) -> set[str]:
+        """The number columns whose cell in ``row`` is text."""
+        found = set()
+        for k, j in enumerate(at):
+            if k not in texts and row[j].strip():
+                try:
+                    float(row[j])
+                except ValueError:
+                    found.add(self.columns[j])
+        return found
+
+    def _table(
+        self,
+        features: Sequence[str],
+        flat: array[float],
+        lines: array[int],
+        column: _Target | None,
+        texts: dict[int, _Texts],
+        cells: _Cells,
+    ) -> Table:
+        X = np.frombuffer(flat, dtype=np.float64).reshape(len(lines), len(features))
         table = Table(self.path, self.columns, list(features), X, np.frombuffer(lines, np.int64))
         table.target = None if column is None else column.column()
-        _check_finite(table)
+        table.text = {features[k]: t.column() for k, t in texts.items()}
+        nan_ok = [k for k, ok in enumerate(cells.empty) if ok or k in texts]
+        _check_finite(table, nan_ok)
         return table
 
     def _open_quote(self, start: int) -> str:
@@ -331,12 +342,16 @@ class CsvFile:
             f"{len(self.columns)}{self._open_quote(start)}"
         )
 
+    def _empty(self, start: int, j: int, hint: str = "") -> DataFileError:
+        where = f"{self.path}: row {start}, column {self.columns[j]!r}"
+        return DataFileError(f"{where}: empty cell; expected a number{hint}")
+
     def _not_a_number(self, start: int, row: list[str], at: list[int]) -> DataFileError:
         for j in at:
             text = row[j]
             where = f"{self.path}: row {start}, column {self.columns[j]!r}"
             if not text.strip():
-                return DataFileError(f"{where}: empty field; expected a number")
+                return self._empty(start, j)
             try:
                 float(text)
             except ValueError:
@@ -345,29 +360,16 @@ class CsvFile:
         raise AssertionError("no field failed to parse")  # pragma: no cover
 
 
-def _check_finite(table: Table) -> None:
-    """Every feature value must be finite: the first NaN or infinity is named."""
-    X = table.X
-    with np.errstate(over="ignore", invalid="ignore"):  # one sum first; exact check after
-        total = np.add.reduce(X, axis=None)
-    if X.size and not np.isfinite(total):
-        finite = np.isfinite(X)
-        if not finite.all():
-            i, j = np.argwhere(~finite)[0]
-            raise DataFileError(
-                f"{table.where(int(i), table.features[int(j)])}: {X[i, j]} is not a finite "
-                "number; remove or impute missing values"
-            )
-
-
 def read_table(
     path: str | os.PathLike[str],
     features: Sequence[str] | None = None,
     target: str | None = None,
+    **cells: Any,
 ) -> Table:
-    """Read a CSV file in one pass: see :meth:`CsvFile.read`."""
+    """Read a CSV file in one pass: see :meth:`CsvFile.read` (``cells``: its ``text``,
+    ``empty`` and ``empty_hint``)."""
     with CsvFile(path) as f:
-        return f.read(features, target)
+        return f.read(features, target, **cells)
 
 
 def write_csv_atomic(
