@@ -25,7 +25,7 @@ import pytest
 
 import cartoonbrain as cb
 from cartoonbrain import cli
-from cartoonbrain.cli import _data
+from cartoonbrain.cli import _inputs
 from cartoonbrain.cli._files import CHECKPOINT, REPORT, Files, flag, output_path
 
 # ---------------------------------------------------------------- the commands' files
@@ -396,7 +396,7 @@ def test_any_error_from_the_library_is_one_line_and_debug_shows_it(
         raise error("boom")
 
     monkeypatch.setattr(cb, "load", fail)
-    monkeypatch.setattr("cartoonbrain.cli.train.read_training_csv", fail)
+    monkeypatch.setattr("cartoonbrain.cli._source.read_training_csv", fail)
     assert cli.main(RECIPES[command]) == 2
     assert _one_error_line(capsys).startswith(f"cartoonbrain {command}: error: ")
     with pytest.raises(error):
@@ -437,10 +437,10 @@ def test_a_prediction_that_overflows_from_finite_inputs_names_its_row(command, r
 
 def test_check_predictions_names_the_first_row_that_is_not_finite():
     outputs = np.ones((5, 2), dtype=np.float32)
-    _data.check_predictions(outputs, lambda i: f"row {i}")
+    _inputs.check_predictions(outputs, lambda i: f"row {i}")
     outputs[3, 1], outputs[4, 0] = np.inf, np.nan
     with pytest.raises(ValueError, match=r"^row 3: the prediction is \[1.0, inf\]"):
-        _data.check_predictions(outputs, lambda i: f"row {i}")
+        _inputs.check_predictions(outputs, lambda i: f"row {i}")
 
 
 def test_a_feature_near_1e154_is_standardised_not_zeroed(ws, capsys):
@@ -451,8 +451,8 @@ def test_a_feature_near_1e154_is_standardised_not_zeroed(ws, capsys):
     (ws / "big.csv").write_text("\n".join(text) + "\n")
     argv = _set(_set(RECIPES["train"], "data", "big.csv"), "out", "big.npz")
     assert cli.main(argv) == 0
-    scaler = cb.load(ws / "big.npz").metadata["scaler"]
-    assert 0.5e154 < scaler["scale"][-1] < 2e154 and 2e154 < scaler["mean"][-1] < 4e154
+    big = cb.load(ws / "big.npz").preprocessor.columns_[-1]
+    assert big["name"] == "big" and 0.5e154 < big["scale"] < 2e154 and 2e154 < big["mean"] < 4e154
     assert cli.main(["predict", "--model", "big.npz", "--data", "big.csv"]) == 0
 
 

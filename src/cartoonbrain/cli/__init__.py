@@ -17,9 +17,11 @@ instead. Before a command does any work, the files it reads and writes are check
 ``--force`` to replace an existing file of another kind.
 
 One module per command (``train.py``, ``evaluate.py``, …), each with ``add_parser(sub)``
-and ``run(args)``; a new command is a new module added to :data:`COMMANDS`. Data
-preparation (CSV reading, label encoding, scaling, the test split) is in ``_data.py``,
-the shared argument types in ``_args.py``, the checks of the files in ``_files.py``.
+and ``run(args)``; a new command is a new module added to :data:`COMMANDS`. The training
+data and the preprocessing a model learns from it (the task, text columns, imputation,
+the test split) are in ``_data.py`` and ``_source.py`` (train's column options), what
+evaluate and predict feed a saved model in ``_inputs.py``, the shared argument types in
+``_args.py``, the checks of the files in ``_files.py``.
 """
 
 from __future__ import annotations

@@ -1,54 +1,70 @@
-"""Data preparation for the commands: a built-in dataset or a CSV file turned into the
-arrays a network trains on, and back. No argparse here: every function takes plain values.
+"""The training data of ``train`` (and ``sweep``): a built-in dataset or a CSV file, and
+the preprocessing that goes into the model with it. No argparse here: plain values only.
 
-    CSV text → features X (float64) and targets y (class ids, or numbers)
-             → a seeded test split → standardised features  x' = (x − mean) / scale
+    CSV text → feature columns (numbers; text; empty cells) and the target
+             → the task (classification or regression, and why)
+             → a seeded test split
+             → a Preprocessor and a TargetEncoder fitted on the training rows
 
-The mean and scale come from the training rows and are stored in the model's metadata
-(``"scaler"``), so ``evaluate`` and ``predict`` scale new rows the same way. Nothing is
-silently wrong: a statistic that cannot be computed, a value that cannot be scaled into
-the network's dtype, or a prediction that turns non-finite is an error naming the place.
+The Preprocessor (standardise numbers, one-hot encode text columns, impute empty cells)
+and the TargetEncoder (labels ↔ class ids; a regression target standardised) go into the
+network and its file, so ``cb.load(path).predict(X)`` in Python, ``evaluate``, ``predict``
+and the ONNX export all prepare rows the same way. Models written before that (0.1.0)
+keep their statistics in ``metadata["scaler"]``, applied by :func:`scaled` here and by
+the commands only: they still predict as they did.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from ..csvdata import CsvFile, DataFileError, Table, read_table
+from ..csvdata import Columns, CsvFile, DataFileError
 from ._errors import CommandError
 
 __all__ = [
+    "IMPUTE_HINT",
+    "MAX_CATEGORIES",
     "Data",
-    "Inputs",
-    "check_predictions",
-    "features_for",
     "fit_scaler",
+    "fit_targets",
     "load_dataset",
+    "model_codecs",
     "model_inputs",
     "read_training_csv",
     "scaled",
+    "split_rows",
     "split_test",
 ]
+
+#: a text column with more distinct values than this is not one-hot encoded
+MAX_CATEGORIES = 256
+#: the end of the message for an empty cell in a training file without --impute
+IMPUTE_HINT = " (--impute mean or --impute most_frequent fills empty cells)"
 
 
 @dataclass
 class Data:
-    """Features and targets ready for the network, with what is needed to read them back."""
+    """Features and targets ready for the network, with what is needed to read them back.
+
+    For a CSV file, X is the raw features: float64 (NaN where a cell is empty) or, with
+    text columns, :class:`~cartoonbrain.csvdata.Columns`; y is class ids or numbers."""
 
     name: str
-    X: np.ndarray
+    X: Any
     y: np.ndarray | None
     task: str
     classes: list[Any] | None
     feature_names: list[str] | None
-    X_test: np.ndarray | None = None
+    X_test: Any = None
     y_test: np.ndarray | None = None
     target: str | None = None
     input_shape: tuple[int, ...] | None = None
+    reason: str = ""
+    text_columns: list[str] = field(default_factory=list)
 
 
 def load_dataset(name: str, seed: int) -> Data:
@@ -68,38 +84,115 @@ def load_dataset(name: str, seed: int) -> Data:
         ds.X_test,
         ds.y_test,
         input_shape=tuple(ds.input_shape),
+        reason=f"dataset {name}",
     )
 
 
-def read_training_csv(path: str, target: str) -> Data:
-    """Every column but ``target`` as features; the target as classes or numbers."""
-    table = read_table(path, target=target)
-    task, classes, y = table.target_kind()
-    if classes is not None and len(classes) < 2:
+def read_training_csv(
+    path: str,
+    target: str,
+    task: str = "auto",
+    drop: Sequence[str] = (),
+    impute: str | None = None,
+    text: bool = False,
+) -> Data:
+    """Every column but ``target`` and ``drop`` as features; the target as classes or
+    numbers (``task``: "auto", "classification" or "regression"). With ``text`` (for a
+    command with train's column options), a column holding text is a text column and an
+    empty cell's error suggests --impute; with ``impute``, an empty cell is allowed."""
+    with CsvFile(path) as f:
+        unknown = [name for name in drop if name not in f.columns]
+        if unknown:
+            raise CommandError(
+                f"--drop {', '.join(unknown)}: no such column in {path} "
+                f"(the columns are {', '.join(f.columns)})"
+            )
+        if target in drop:
+            raise CommandError(f"--drop {target}: that is the --target column")
+        features = [c for c in f.columns if c != target and c not in drop]
+        hint = IMPUTE_HINT if text and impute is None else ""
+        table = f.read(features, target, text=text, empty=impute is not None, empty_hint=hint)
+    decided = table.target_task(task)
+    if decided.classes is not None and len(decided.classes) < 2:
         raise DataFileError(
-            f"{path}: the target column {target!r} has only one class ({classes[0]!r}); "
+            f"{path}: the target column {target!r} has only one class ({decided.classes[0]!r}); "
             "a classifier needs at least two"
         )
-    return Data(path, table.X, y, task, classes, table.features, target=target)
+    for name, column in table.text.items():
+        if len(column.texts) > MAX_CATEGORIES:
+            raise DataFileError(
+                f"{path}: column {name!r} holds text ({column.first_text()!r}) with "
+                f"{len(column.texts):,} distinct values, too many to one-hot encode (at most "
+                f"{MAX_CATEGORIES}); --drop {name}, or fix the cells if it holds numbers"
+            )
+    return Data(
+        path,
+        table.frame(),
+        decided.y,
+        decided.task,
+        decided.classes,
+        table.features,
+        target=target,
+        reason=decided.reason,
+        text_columns=list(table.text),
+    )
+
+
+def split_rows(n: int, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """(training rows, test rows) of ``n``: a seeded random ``fraction`` held out."""
+    n_test = round(n * fraction)
+    if n_test == 0 or n_test >= n - 1:
+        raise CommandError(
+            f"--test-split {fraction} of {n} rows leaves too few rows to train or test"
+        )
+    order = np.random.default_rng(seed).permutation(n)
+    return order[n_test:], order[:n_test]
 
 
 def split_test(data: Data, fraction: float, seed: int) -> None:
     """Hold out a seeded random fraction of a CSV's rows as the test set."""
     if fraction == 0 or data.X_test is not None:
         return
-    n_test = round(len(data.X) * fraction)
-    if n_test == 0 or n_test >= len(data.X) - 1:
-        raise CommandError(
-            f"--test-split {fraction} of {len(data.X)} rows leaves too few rows to train or test"
-        )
-    order = np.random.default_rng(seed).permutation(len(data.X))
-    test, train = order[:n_test], order[n_test:]
+    train, test = split_rows(len(data.X), fraction, seed)
     assert data.y is not None
-    data.X_test, data.y_test = data.X[test], data.y[test]
-    data.X, data.y = data.X[train], data.y[train]
+    data.X_test, data.y_test = _take(data.X, test), data.y[test]
+    data.X, data.y = _take(data.X, train), data.y[train]
 
 
-# ---------------------------------------------------------------- standardising
+def _take(X: Any, rows: np.ndarray) -> Any:
+    return X.take(rows) if isinstance(X, Columns) else X[rows]
+
+
+# ---------------------------------------------------------------- preprocessing in the model
+def model_codecs(data: Data, impute: str | None, loss: Any) -> tuple[Any, Any]:
+    """The Preprocessor (fitted on the training rows) and TargetEncoder of a CSV's model:
+    class labels, or a regression target standardised when the loss predicts the target
+    itself (y = t: not poisson, whose outputs are rates)."""
+    from ..preprocessing import Preprocessor, TargetEncoder
+
+    pre = Preprocessor(impute=impute, categorical=data.text_columns)
+    pre.fit(data.X, feature_names=data.feature_names)
+    if data.task == "classification":
+        assert data.classes is not None
+        encoder = TargetEncoder("classes").fit(np.asarray(data.classes))
+        if encoder.classes != data.classes:  # both sorted; a mismatch would mislabel
+            raise CommandError(f"class labels {data.classes} do not sort as {encoder.classes}")
+        return pre, encoder
+    if loss.output_activation is not None:
+        return pre, None
+    return pre, TargetEncoder("scale").fit(data.y)
+
+
+def fit_targets(net: Any, y: Any) -> Any:
+    """Targets as the network's ``fit`` and ``evaluate`` take them: the user's labels
+    when the model has a class encoder (y holds class ids), else y."""
+    encoder = net.target_encoder
+    if encoder is not None and encoder.kind == "classes" and y is not None:
+        return encoder.decode(np.asarray(y))
+    return y
+
+
+# ---------------------------------------------------------------- 0.1.0's scaler
 def fit_scaler(X: np.ndarray) -> dict[str, list[float]]:
     """The training rows' mean and standard deviation per column, for :func:`scaled`.
 
@@ -116,13 +209,14 @@ def fit_scaler(X: np.ndarray) -> dict[str, list[float]]:
 
 
 def scaled(net: Any, X: np.ndarray, where: Callable[[int, int], str] | None = None) -> np.ndarray:
-    """``(X − mean) / scale`` with the statistics stored in the model (CSV data only).
+    """``(X − mean) / scale`` with the statistics of ``metadata["scaler"]`` (models of
+    0.1.0, and ``sweep``'s folds); X unchanged for a model without them.
 
     A result that is not finite, or too large for the network's dtype, is an error naming
     the row and column (``where(i, j)``), never a silently infinite input.
     """
     scaler = net.metadata.get("scaler")
-    if not scaler:
+    if not scaler or net.preprocessor is not None:
         return X
     mean, scale = np.asarray(scaler["mean"]), np.asarray(scaler["scale"])
     with np.errstate(over="ignore", invalid="ignore"):
@@ -138,115 +232,9 @@ def scaled(net: Any, X: np.ndarray, where: Callable[[int, int], str] | None = No
     return Z
 
 
-def model_inputs(net: Any, X: np.ndarray) -> np.ndarray:
+def model_inputs(net: Any, X: Any) -> Any:
     """Rows of features, reshaped to each sample's image or signal for convolutional models."""
     shape = net.input_shape
-    if shape is not None and len(shape) > 1 and X.ndim == 2:
+    if shape is not None and len(shape) > 1 and getattr(X, "ndim", 0) == 2:
         return X.reshape(len(X), *shape)
     return X
-
-
-def check_predictions(outputs: np.ndarray, row: Callable[[int], str]) -> None:
-    """Finite inputs must give finite predictions: the first row that did not is named."""
-    with np.errstate(over="ignore", invalid="ignore"):  # one sum first; exact check after
-        if np.isfinite(np.add.reduce(outputs, axis=None, dtype=np.float64)):
-            return
-    bad = ~np.isfinite(outputs.reshape(len(outputs), -1)).all(axis=1)
-    if bad.any():
-        i = int(np.flatnonzero(bad)[0])
-        raise DataFileError(
-            f"{row(i)}: the prediction is {outputs[i].tolist()} although every input is finite; "
-            "the row's values lie too far outside what the model was trained on"
-        )
-
-
-# ---------------------------------------------------------------- evaluate, predict
-@dataclass
-class Inputs:
-    """What evaluate and predict feed the model: X, the targets, and how to name a row."""
-
-    X: np.ndarray
-    y: Any
-    row: Callable[[int], str]
-
-
-def features_for(
-    net: Any,
-    model: str,
-    data: str | None,
-    dataset: str | None,
-    seed: int,
-    target: str | None = None,
-    need_target: bool = False,
-) -> Inputs:
-    """X (scaled as in training) and, when asked, the encoded targets, from the CSV file
-    ``data`` or the test split of the built-in ``dataset``."""
-    if data is None:
-        if dataset is None:
-            raise CommandError("give the data: --data FILE.csv (or --dataset NAME)")
-        builtin = load_dataset(dataset, seed)
-        assert builtin.X_test is not None
-        X = model_inputs(net, builtin.X_test)
-        return Inputs(X, builtin.y_test, lambda i: f"{dataset}: test row {i + 1}")
-    target = (target or net.metadata.get("target")) if need_target else None
-    if need_target and target is None:
-        raise CommandError("--target COLUMN is needed to evaluate")
-    with CsvFile(data) as f:
-        table = f.read(_feature_names(net, model, f.columns, data), target)
-    X = scaled(net, table.X, lambda i, j: table.where(i, table.features[j]))
-    y = None if table.target is None else _targets(net, table, data)
-    return Inputs(model_inputs(net, X), y, lambda i: f"{data}: row {table.lines[i]}")
-
-
-def _feature_names(net: Any, model: str, columns: list[str], data: str) -> list[str]:
-    names = net.metadata.get("feature_names")
-    if names is None:
-        raise CommandError(f"{model}: the model does not record its feature names")
-    missing = [n for n in names if n not in columns]
-    if missing:
-        raise CommandError(
-            f"{data}: missing feature column(s) {', '.join(missing)} that the model was trained on"
-        )
-    return list(names)
-
-
-def _targets(net: Any, table: Table, data: str) -> np.ndarray:
-    """The target column, as the model's class ids or as finite numbers."""
-    target = table.target
-    assert target is not None
-    if net.metadata.get("task") != "classification":
-        if target.numbers is None:
-            raise DataFileError(f"{data}: the target column {target.name!r} holds text")
-        bad = np.flatnonzero(~np.isfinite(target.numbers))
-        if len(bad):
-            raise DataFileError(
-                f"{table.where(int(bad[0]), target.name)}: {target.numbers[bad[0]]} is not a "
-                "finite number; remove or impute missing values"
-            )
-        return target.numbers.reshape(-1, 1)
-    classes = list(net.metadata["classes"])
-    numeric = all(isinstance(c, int) for c in classes)
-    labels, codes = target.labels(prefer_text=not numeric)
-    index = {c: i for i, c in enumerate(classes)}
-    ids = np.array([index.get(_as_class(label, numeric), -1) for label in labels], np.int64)
-    if (ids < 0).any():
-        i = int(np.flatnonzero(ids[codes] < 0)[0])
-        known = ", ".join(map(str, classes[:10])) + (", ..." if len(classes) > 10 else "")
-        raise CommandError(
-            f"{data}, data row {i + 1}: label {labels[codes[i]]!r} was not seen in training "
-            f"(known labels: {known})"
-        )
-    return ids[codes]
-
-
-def _as_class(label: Any, numeric: bool) -> Any:
-    """A label as the model's classes hold it: an int for integer classes, else text."""
-    if not numeric:
-        return label if isinstance(label, str) else str(label)
-    if isinstance(label, str):
-        try:
-            value = float(label)
-        except ValueError:
-            return label
-        return int(value) if value.is_integer() else label
-    return label

@@ -16,7 +16,7 @@ import numpy as np
 from ._data import Data
 from ._errors import CommandError
 
-__all__ = ["COPIES", "build_network"]
+__all__ = ["COPIES", "build_network", "resolve_loss"]
 
 #: copies of the parameters training holds: weights, gradients, the optimizer's state
 #: (two for Adam), the weights before the last step
@@ -33,21 +33,26 @@ def build_network(
     dropout: float = 0.0,
     seed: int | None = 0,
     dtype: str = "float32",
+    preprocessor: Any = None,
+    target_encoder: Any = None,
 ) -> Any:
     """An MLP (after convolutional blocks with ``conv``) sized for the data, with its loss
-    ("auto": cross-entropy for class labels, mse for numbers) and the data's metadata."""
+    ("auto": cross-entropy for class labels, mse for numbers), the data's metadata and
+    the preprocessing that goes with the model (its first layer takes the
+    ``preprocessor``'s features)."""
     import cartoonbrain as cb
 
     from ..builders import mlp
 
-    loss = _loss(loss, data)
+    loss = resolve_loss(loss, data)
     assert data.y is not None
     if data.task == "classification":
         assert data.classes is not None
         n_out = 1 if loss == "binary_cross_entropy" else len(data.classes)
     else:
         n_out = 1 if data.y.ndim == 1 else data.y.shape[1]
-    layers, input_shape, n_in = _conv_blocks(conv, activation, data)
+    n_features = data.X.shape[1] if preprocessor is None else preprocessor.n_features_out
+    layers, input_shape, n_in = _conv_blocks(conv, activation, data, n_features)
     layers += mlp(n_in, hidden, n_out, activation=activation, dropout=dropout)
     _check_size(layers, hidden, dtype)
     metadata = {
@@ -64,6 +69,8 @@ def build_network(
         dtype=dtype,
         metadata=metadata,
         input_shape=input_shape,
+        preprocessor=preprocessor,
+        target_encoder=target_encoder,
     )
 
 
@@ -98,7 +105,7 @@ def _memory_available() -> int | None:
         return None
 
 
-def _loss(name: str, data: Data) -> str:
+def resolve_loss(name: str, data: Data) -> str:
     """--loss, with "auto" resolved, checked against the target's kind."""
     from ..losses import LOSSES
 
@@ -117,14 +124,14 @@ def _loss(name: str, data: Data) -> str:
 
 
 def _conv_blocks(
-    channels: Sequence[int], activation: str, data: Data
+    channels: Sequence[int], activation: str, data: Data, n_features: int
 ) -> tuple[list[Any], Any, int]:
     """--conv 16,32: per entry a 3-wide convolution (ReLU, 'same' padding) and a 2-wide
     max-pool, over each sample's image (C, H, W) or signal (C, L); then Flatten."""
     from ..builders import conv_blocks
 
     if not channels:
-        return [], None, data.X.shape[1]
+        return [], None, n_features
     shape = data.input_shape
     if shape is None or len(shape) not in (2, 3):
         raise CommandError(

@@ -13,8 +13,8 @@ from typing import Any
 import numpy as np
 
 from ._args import add_model_option
-from ._data import check_predictions, features_for
 from ._files import Files
+from ._inputs import check_predictions, features_for
 
 __all__ = ["add_parser", "run"]
 
@@ -49,7 +49,9 @@ def run(args: argparse.Namespace) -> int:
     for key, value in result.items():
         print(f"{key}: {value:.6f}")
     if net.loss.classification:
-        print_confusion_matrix(net, outputs, inputs.y)
+        encoder = net.target_encoder
+        truth = inputs.y if encoder is None else encoder.encode(inputs.y)
+        print_confusion_matrix(net, outputs, truth)
     return 0
 
 

@@ -3,7 +3,8 @@
     cartoonbrain predict --model PATH --data FILE.csv [--out predictions.csv]
 
 Classifiers write the user's own label and one probability column per class; regressors
-write the predicted numbers under the target's name.
+write the predicted numbers under the target's name, in its units. The model file carries
+its preprocessing, so this gives what ``cb.load(PATH).predict`` gives in Python.
 """
 
 from __future__ import annotations
@@ -15,8 +16,8 @@ from typing import Any, cast
 import numpy as np
 
 from ._args import add_model_option
-from ._data import _feature_names, check_predictions, model_inputs, scaled
 from ._files import CSV, Files, naming
+from ._inputs import check_predictions, feature_names, read_options, table_inputs
 
 __all__ = ["add_parser", "prediction_rows", "run"]
 
@@ -37,19 +38,20 @@ def add_parser(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Predict chunk by chunk (:func:`cartoonbrain.stream.csv_chunks`): memory holds one
-    chunk of rows and its predictions, whatever the file's length."""
+    """Predict chunk by chunk (:data:`cartoonbrain.stream.DEFAULT_ROWS` rows at a time):
+    memory holds one chunk of rows and its predictions, whatever the file's length."""
     import itertools
 
     import cartoonbrain as cb
 
+    from .. import stream
     from ..csvdata import CsvFile, write_csv_atomic
-    from ..stream import csv_chunks
 
     net = cb.load(args.model)
     with CsvFile(args.data) as f:
-        names = _feature_names(net, args.model, f.columns, args.data)
-        chunks = (_predict_chunk(net, table, args.data) for table in csv_chunks(f, names))
+        names = feature_names(net, args.model, f.columns, args.data)
+        tables = f.chunks(names, stream.DEFAULT_ROWS, **read_options(net))
+        chunks = (_predict_chunk(net, table, args.data) for table in tables)
         header, first = next(chunks)  # a file without data rows has failed already
         rows = itertools.chain(first, itertools.chain.from_iterable(r for _, r in chunks))
         count = itertools.count()
@@ -68,10 +70,10 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _predict_chunk(net: Any, table: Any, data: str) -> tuple[list[str], list[list[Any]]]:
-    """One chunk of rows, scaled as in training, predicted, checked, as CSV rows."""
-    X = scaled(net, table.X, lambda i, j: table.where(i, table.features[j]))
+    """One chunk of rows, prepared as in training, predicted, checked, as CSV rows."""
+    X = table_inputs(net, table)
     with np.errstate(over="ignore", invalid="ignore"):
-        outputs = net.predict(model_inputs(net, X))
+        outputs = net.predict(X)
     check_predictions(outputs, lambda i: f"{data}: row {table.lines[i]}")
     return prediction_rows(net, outputs)
 
@@ -92,4 +94,5 @@ def prediction_rows(net: Any, outputs: np.ndarray) -> tuple[list[str], list[list
         header = [target]
     else:
         header = [f"{target}_{j}" for j in range(outputs.shape[1])]
-    return header, [[f"{v:.8g}" for v in row] for row in outputs]
+    # str of a NumPy float: the shortest text that reads back as the same number
+    return header, [[str(v) for v in row] for row in outputs]

@@ -68,6 +68,10 @@ def _confusion(network: Network, X: Any, y: Any) -> tuple[np.ndarray, list[Any]]
     predicted = network.predict_classes(X).reshape(-1)
     truth = np.asarray(y)
     truth = truth.argmax(axis=1) if truth.ndim == 2 and truth.shape[1] > 1 else truth.reshape(-1)
+    encoder = network.target_encoder
+    if encoder is not None:  # the user's labels: back to class ids
+        truth = encoder.encode(truth)
+        predicted = predicted if network.independent_outputs else encoder.encode(predicted)
     classes = network.metadata.get("classes") or list(range(max(outputs, 2)))
     matrix = confusion_matrix(truth.astype(np.int64), predicted.astype(np.int64), len(classes))
     return matrix, list(classes)

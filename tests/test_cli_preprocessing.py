@@ -1,0 +1,335 @@
+"""A model trained on the command line is the whole model: `cartoonbrain predict`, Python's
+`cb.load(path).predict` (arrays in file order, or a DataFrame with its columns in any
+order) and onnxruntime give the same answers on every row, for classification and
+regression; and a regression target is scaled, so diabetes trains as well as
+scikit-learn's MLPRegressor."""
+
+from __future__ import annotations
+
+import csv
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import cartoonbrain as cb
+from cartoonbrain import cli
+from cartoonbrain.cli._data import split_rows
+
+pd = pytest.importorskip("pandas")
+OLD = Path(__file__).parent / "data" / "cli_v0_1_0"
+
+
+def _write(path: Path, header: list[str], rows: list[list[object]]) -> Path:
+    with open(path, "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(header)
+        writer.writerows(rows)
+    return path
+
+
+def _breast_cancer(folder: Path) -> Path:
+    """scikit-learn's breast cancer data with the labels as text."""
+    datasets = pytest.importorskip("sklearn.datasets")
+    data = datasets.load_breast_cancer()
+    names = [n.replace(" ", "_") for n in data.feature_names]
+    labels = np.where(data.target == 0, "malignant", "benign")
+    rows = [[repr(float(v)) for v in x] + [t] for x, t in zip(data.data, labels)]
+    return _write(folder / "bc.csv", [*names, "label"], rows)
+
+
+def _diabetes(folder: Path) -> Path:
+    """scikit-learn's diabetes data, raw features, the target as integers (25..346)."""
+    datasets = pytest.importorskip("sklearn.datasets")
+    data = datasets.load_diabetes(scaled=False)
+    rows = [[repr(float(v)) for v in x] + [int(t)] for x, t in zip(data.data, data.target)]
+    return _write(folder / "diabetes.csv", [*data.feature_names, "progression"], rows)
+
+
+def _shop(folder: Path, n: int = 300, seed: int = 0) -> Path:
+    """A text column (colour) and empty cells in every feature column."""
+    rng = np.random.default_rng(seed)
+    size, weight = rng.normal(50, 10, n), rng.normal(3, 1, n)
+    colour = rng.choice(["red", "green", "blue"], n)
+    label = np.where(size + 8 * (colour == "red") - 4 * weight > 40, "big", "small")
+    gone = rng.random((n, 3)) < [0.1, 0.1, 0.05]
+    rows = [
+        [
+            "" if gone[i, 0] else f"{size[i]:.3f}",
+            "" if gone[i, 1] else colour[i],
+            "" if gone[i, 2] else f"{weight[i]:.3f}",
+            label[i],
+        ]
+        for i in range(n)
+    ]
+    return _write(folder / "shop.csv", ["size", "colour", "weight", "label"], rows)
+
+
+#: name: (make the CSV, target, extra train options, numeric only)
+CASES = {
+    "breast_cancer": (_breast_cancer, "label", [], True),
+    "diabetes": (_diabetes, "progression", [], True),
+    "shop": (_shop, "label", ["--impute", "mean"], False),
+}
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """Each case trained once by `cartoonbrain train` with the default settings."""
+    folder = tmp_path_factory.mktemp("trained")
+    out = {}
+    for name, (make, target, options, _) in CASES.items():
+        data, model = make(folder), folder / f"{name}.npz"
+        argv = ["train", "--data", str(data), "--target", target, "--out", str(model)]
+        assert cli.main([*argv, "--quiet", *options]) == 0
+        out[name] = (data, model, target)
+    return out
+
+
+def _read(path: Path) -> pd.DataFrame:
+    """A CSV as float() reads it: a column of numbers as float64 (NaN where empty), any
+    other column as text (None where empty)."""
+    with open(path, newline="") as f:
+        rows = list(csv.reader(f))
+    columns = {}
+    for j, name in enumerate(rows[0]):
+        cells = [row[j] for row in rows[1:]]
+        try:
+            columns[name] = np.array([float(c) if c else np.nan for c in cells])
+        except ValueError:
+            columns[name] = np.array([c or None for c in cells], dtype=object)
+    return pd.DataFrame(columns)
+
+
+def _cli_predictions(data: Path, model: Path, out: Path) -> pd.DataFrame:
+    assert cli.main(["predict", "--model", str(model), "--data", str(data), "--out", str(out)]) == 0
+    return _read(out)
+
+
+def _features(data: Path, target: str) -> pd.DataFrame:
+    return _read(data).drop(columns=[target])
+
+
+def _outputs(net: cb.Network, table: pd.DataFrame, target: str) -> np.ndarray:
+    """The predictions CSV's numbers: class probabilities in class order, or the target."""
+    if net.loss.classification:
+        return table[[f"p_{c}" for c in net.metadata["classes"]]].to_numpy(np.float64)
+    return table[[target]].to_numpy(np.float64)
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_cli_and_python_give_the_same_answers_on_every_row(case, trained, tmp_path):
+    data, model, target = trained[case]
+    net = cb.load(model)
+    table = _cli_predictions(data, model, tmp_path / "p.csv")
+    X = _features(data, target)
+    in_file_order = net.predict(X.to_numpy())
+    order = list(np.random.default_rng(1).permutation(X.columns))
+    shuffled = X[order[1:] + order[:1] if order == list(X.columns) else order]
+    assert list(shuffled.columns) != list(X.columns)
+    np.testing.assert_allclose(_outputs(net, table, target), in_file_order, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(net.predict(shuffled), in_file_order, rtol=1e-12, atol=0)
+    if net.loss.classification:
+        np.testing.assert_array_equal(table["prediction"], net.predict_classes(shuffled))
+        assert set(table["prediction"]) <= set(net.metadata["classes"])
+
+
+@pytest.mark.parametrize("case", ["breast_cancer", "diabetes"])
+def test_onnx_gives_what_the_cli_gives(case, trained, tmp_path):
+    ort = pytest.importorskip("onnxruntime")
+    data, model, target = trained[case]
+    onnx_path = tmp_path / "m.onnx"
+    assert cli.main(["export", "--model", str(model), "--out", str(onnx_path)]) == 0
+    net = cb.load(model)
+    X = _features(data, target).to_numpy(np.float32)  # raw features, training order
+    (from_onnx,) = ort.InferenceSession(str(onnx_path)).run(None, {"input": X})
+    table = _cli_predictions(data, model, tmp_path / "p.csv")
+    np.testing.assert_allclose(from_onnx, _outputs(net, table, target), rtol=1e-5, atol=1e-5)
+
+
+def test_onnx_export_refuses_a_text_column_naming_it(trained, tmp_path, capsys):
+    pytest.importorskip("onnx")
+    _, model, _ = trained["shop"]
+    capsys.readouterr()
+    assert cli.main(["export", "--model", str(model), "--out", str(tmp_path / "m.onnx")]) == 2
+    assert "column 'colour' is a text column" in capsys.readouterr().err
+    assert not (tmp_path / "m.onnx").exists()
+
+
+def test_the_model_file_holds_the_preprocessing(trained):
+    shop = cb.load(trained["shop"][1])
+    assert shop.preprocessor.feature_names_in_ == ["size", "colour", "weight"]
+    kinds = [c["kind"] for c in shop.preprocessor.columns_]
+    assert kinds == ["number", "text", "number"] and shop.preprocessor.impute == "mean"
+    assert shop.target_encoder.classes == ["big", "small"] == shop.metadata["classes"]
+    diabetes = cb.load(trained["diabetes"][1])
+    assert diabetes.target_encoder.kind == "scale" and diabetes.loss.name == "mse"
+    assert 140 < diabetes.target_encoder.mean[0] < 165  # the target's units: 25..346
+    assert "scaler" not in diabetes.metadata  # only 0.1.0's models keep one there
+
+
+def test_evaluate_applies_the_models_preprocessing(trained, capsys):
+    data, model, target = trained["shop"]
+    capsys.readouterr()
+    assert cli.main(["evaluate", "--model", str(model), "--data", str(data)]) == 0
+    printed = float(capsys.readouterr().out.split("accuracy:")[1].split()[0])
+    frame = _read(data)
+    python = cb.load(model).evaluate(frame.drop(columns=[target]), frame[target])
+    assert printed == pytest.approx(python["accuracy"], abs=1e-6) and printed > 0.8
+
+
+@pytest.mark.slow
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_diabetes_with_the_defaults_reaches_the_r2_of_sklearns_mlp(tmp_path, capsys):
+    """The CLI's defaults against MLPRegressor in a StandardScaler pipeline with a scaled
+    target, on the CLI's own test split (--test-split 0.2, --seed 0), in the same run."""
+    from sklearn.compose import TransformedTargetRegressor
+    from sklearn.metrics import r2_score
+    from sklearn.neural_network import MLPRegressor
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    data = _diabetes(tmp_path)
+    model = tmp_path / "d.npz"
+    argv = ["train", "--data", str(data), "--target", "progression", "--out", str(model)]
+    assert cli.main(argv) == 0
+    out = capsys.readouterr().out
+    assert "task: regression (integer target with 214 distinct values, more than 100)" in out
+    frame = _read(data)
+    X, y = frame.drop(columns=["progression"]).to_numpy(), frame["progression"].to_numpy()
+    train, test = split_rows(len(X), 0.2, 0)
+    ours = r2_score(y[test], cb.load(model).predict(X[test])[:, 0])
+    assert f"r2 {ours:.4f}" in out  # the split the CLI tested on
+    mlp = TransformedTargetRegressor(
+        make_pipeline(StandardScaler(), MLPRegressor(random_state=0)), transformer=StandardScaler()
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # 200 iterations: MLP warns it has not converged
+        mlp.fit(X[train], y[train])
+    theirs = r2_score(y[test], mlp.predict(X[test]))
+    assert ours >= 0.4 and ours >= theirs, f"R² cartoonbrain {ours:.4f}, MLPRegressor {theirs:.4f}"
+
+
+# ---------------------------------------------------------------- the task and the columns
+def _small(folder: Path, labels: list[object]) -> Path:
+    rng = np.random.default_rng(0)
+    rows = [[f"{rng.normal():.4f}", f"{rng.normal():.4f}", t] for t in labels]
+    return _write(folder / "small.csv", ["a", "b", "t"], rows)
+
+
+@pytest.mark.parametrize(
+    ("labels", "options", "line", "loss"),
+    [
+        (["x", "y"] * 30, [], "task: classification (target 't' holds text)", "cross_entropy"),
+        (
+            [0, 1, 2] * 20,
+            [],
+            "task: classification (integer target with 3 distinct values)",
+            "cross_entropy",
+        ),
+        ([0, 1, 2] * 20, ["--task", "regression"], "task: regression (--task regression)", "mse"),
+        ([0, 1, 2] * 20, ["--loss", "mse"], "task: regression (--loss mse)", "mse"),
+        (
+            [0.5, 1.25, 2.0] * 20,
+            [],
+            "task: regression (target holds numbers that are not all integers)",
+            "mse",
+        ),
+        ([1.5, 2.5] * 30, ["--task", "classification"], "(--task classification)", "cross_entropy"),
+    ],
+)
+def test_the_task_is_printed_with_its_reason(labels, options, line, loss, tmp_path, capsys):
+    data, model = _small(tmp_path, labels), tmp_path / "m.npz"
+    argv = ["train", "--data", str(data), "--target", "t", "--epochs", "1", "--out", str(model)]
+    assert cli.main([*argv, *options]) == 0
+    assert line in capsys.readouterr().out
+    net = cb.load(model)
+    assert net.loss.name == loss
+    assert (net.target_encoder.kind == "classes") == (loss == "cross_entropy")
+
+
+def test_a_text_target_cannot_be_forced_to_regression(tmp_path, capsys):
+    data = _small(tmp_path, ["x", "y"] * 30)
+    argv = ["train", "--data", str(data), "--target", "t", "--task", "regression"]
+    assert cli.main(argv) == 2
+    err = capsys.readouterr().err
+    assert "the target column 't' holds text ('x')" in err and "expected numbers" in err
+
+
+def test_an_empty_cell_without_impute_names_its_place_and_suggests_impute(tmp_path, capsys):
+    data = _shop(tmp_path)
+    rows = list(csv.reader(data.read_text().splitlines()))
+    first = next(i for i, row in enumerate(rows) if "" in row)
+    assert cli.main(["train", "--data", str(data), "--target", "label"]) == 2
+    err = capsys.readouterr().err
+    assert f"shop.csv: row {first + 1}, column " in err
+    assert "empty cell; expected a number (--impute mean or --impute most_frequent" in err
+
+
+def test_predict_names_an_unseen_category_and_an_empty_cell_the_model_cannot_fill(tmp_path, capsys):
+    data, model = _shop(tmp_path), tmp_path / "m.npz"
+    argv = ["train", "--data", str(data), "--target", "label", "--epochs", "1", "--quiet"]
+    assert (
+        cli.main([*argv, "--drop", "weight", "--impute", "most_frequent", "--out", str(model)]) == 0
+    )
+    assert cb.load(model).preprocessor.feature_names_in_ == ["size", "colour"]
+    new = _write(tmp_path / "new.csv", ["colour", "size"], [["red", "1"], ["", ""], ["pink", "2"]])
+    capsys.readouterr()
+    assert cli.main(["predict", "--model", str(model), "--data", str(new)]) == 2
+    assert (
+        "new.csv: row 4, column 'colour': 'pink' was not seen in training"
+        in capsys.readouterr().err
+    )
+    strict = tmp_path / "strict.npz"
+    complete = _write(
+        tmp_path / "complete.csv", ["size", "colour", "label"], [["1", "red", "big"]] * 9
+    )
+    argv = ["train", "--data", str(complete), "--target", "label", "--epochs", "1", "--quiet"]
+    assert (
+        cli.main([*argv, "--task", "classification", "--test-split", "0", "--out", str(strict)])
+        == 2
+    )
+    capsys.readouterr()  # one class: refused; two classes below
+    _write(complete, ["size", "colour", "label"], [["1", "red", "big"], ["2", "blue", "small"]] * 5)
+    assert (
+        cli.main([*argv, "--test-split", "0", "--validation-split", "0", "--out", str(strict)]) == 0
+    )
+    gap = _write(tmp_path / "gap.csv", ["size", "colour"], [["1", "red"], ["", "blue"]])
+    assert cli.main(["predict", "--model", str(strict), "--data", str(gap)]) == 2
+    err = capsys.readouterr().err
+    assert "gap.csv: row 3, column 'size': empty cell" in err and "without --impute" in err
+
+
+@pytest.mark.parametrize(
+    ("drop", "fragment"),
+    [("nope", "--drop nope: no such column"), ("label", "--drop label: that is the --target")],
+)
+def test_drop_names_a_column_it_cannot_drop(drop, fragment, tmp_path, capsys):
+    data = _shop(tmp_path)
+    assert cli.main(["train", "--data", str(data), "--target", "label", "--drop", drop]) == 2
+    assert fragment in capsys.readouterr().err
+
+
+def test_drop_takes_commas_and_repeats(tmp_path):
+    rng = np.random.default_rng(0)
+    rows = [[*(f"{v:.3f}" for v in rng.normal(size=4)), "xy"[i % 2]] for i in range(40)]
+    data, model = _write(tmp_path / "w.csv", ["a", "b", "c", "d", "t"], rows), tmp_path / "m.npz"
+    argv = ["train", "--data", str(data), "--target", "t", "--epochs", "1", "--quiet"]
+    assert cli.main([*argv, "--drop", "a,c", "--drop", "d", "--out", str(model)]) == 0
+    assert cb.load(model).preprocessor.feature_names_in_ == ["b"]
+
+
+# ---------------------------------------------------------------- models of 0.1.0
+@pytest.mark.parametrize(("model", "data"), [("classifier", "classes"), ("regressor", "prices")])
+def test_models_written_by_the_0_1_0_cli_predict_what_they_predicted_then(model, data, tmp_path):
+    net = cb.load(OLD / f"{model}.npz")
+    assert net.preprocessor is None and "scaler" in net.metadata
+    then = _read(OLD / f"{model}_predictions.csv")
+    now = _cli_predictions(OLD / f"{data}.csv", OLD / f"{model}.npz", tmp_path / "p.csv")
+    assert list(now.columns) == list(then.columns)
+    for column in then.columns:
+        if not pd.api.types.is_numeric_dtype(then[column]):
+            np.testing.assert_array_equal(now[column], then[column])
+        else:  # 0.1.0 wrote 6 (probabilities) or 8 (numbers) significant digits
+            np.testing.assert_allclose(now[column], then[column], rtol=1e-5, atol=1e-6)
