@@ -389,6 +389,29 @@ def test_layer_float32(cls):
     check_float32_network(net, X, np.random.default_rng(1).normal(size=(len(X), 2)))
 
 
+def check_l2_acts_on_the_declared_weights(cls):
+    """With l2 = λ, ∇θ gains λθ exactly for the parameters the layer calls weights
+    (Layer.is_weight) and nothing for the others, and the loss gains (λ/2) Σ‖W‖²."""
+    net, X = layer_network(cls, dtype="float64")
+    y = np.random.default_rng(2).normal(size=(len(X), 2))
+    penal = cb.Network.from_config({**net.get_config(), "l2": 0.5})
+    penal.flat_parameters[...] = net.flat_parameters
+    v0, g0 = net.loss_and_gradients(X, y)
+    v1, g1 = penal.loss_and_gradients(X, y)
+    flags = [lay.is_weight(n) for lay in net.layers for n in lay.parameter_names]
+    squares = 0.0
+    for flag, p, a, b, name in zip(flags, net.parameters(), g0, g1, net.parameter_names()):
+        expected = a + 0.5 * p if flag else a
+        np.testing.assert_allclose(b, expected, rtol=1e-12, atol=1e-14, err_msg=name)
+        squares += float(np.sum(p**2)) if flag else 0.0
+    assert v1 == pytest.approx(v0 + 0.25 * squares, rel=1e-12)
+
+
+@by_layer
+def test_layer_l2_acts_on_its_weights(cls):
+    check_l2_acts_on_the_declared_weights(cls)
+
+
 @by_layer
 def test_layer_pickle(cls):
     check_pickle(*layer_network(cls))

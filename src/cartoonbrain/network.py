@@ -157,10 +157,10 @@ class Network:
             layer.bind(params, grads)
             self._params += params
             self._grads += grads
-        # the weights W of every layer (Dense, Conv; not the biases) get the L2 penalty
-        names = [n for layer in self.layers for n in layer.parameter_names]
-        self._weights = [p for p, n in zip(self._params, names) if n == "W"]
-        self._weight_grads = [g for g, n in zip(self._grads, names) if n == "W"]
+        # the weights of every layer (what Layer.is_weight says: not biases) get the L2
+        weight = [layer.is_weight(n) for layer in self.layers for n in layer.parameter_names]
+        self._weights = [p for p, w in zip(self._params, weight) if w]
+        self._weight_grads = [g for g, w in zip(self._grads, weight) if w]
 
     # ------------------------------------------------------------------ inspection
     def parameters(self) -> list[Array]:

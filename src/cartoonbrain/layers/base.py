@@ -99,6 +99,11 @@ class Layer:
         standard normal numbers, unless the layer takes other values (Embedding: ids)."""
         return rng.standard_normal((n_samples, *input_shape))
 
+    def is_weight(self, name: str) -> bool:
+        """Whether the parameter ``name`` is a weight, which the network's L2 penalty acts
+        on (not a bias, a scale or a shift): ``W`` unless a layer says otherwise."""
+        return name == "W"
+
     def parameter_shapes(self) -> list[Shape]:
         return []
 

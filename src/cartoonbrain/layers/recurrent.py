@@ -56,6 +56,10 @@ class Recurrent(Layer):
 
     n_gates = 1
 
+    def is_weight(self, name: str) -> bool:
+        """The input and hidden weights (PyTorch's ``weight_*``) take the L2 penalty."""
+        return name.startswith("weight_")
+
     def __init__(
         self,
         n_in: int,

@@ -39,6 +39,11 @@ class Residual(Layer):
     (``layer2.0.W`` in :meth:`Network.parameter_names`).
     """
 
+    def is_weight(self, name: str) -> bool:
+        """``"j.name"`` is a weight when the j-th inner layer says its ``name`` is."""
+        j, inner = name.split(".", 1)
+        return self.layers[int(j)].is_weight(inner)
+
     def __init__(self, layers: Sequence[Layer | dict[str, Any]]) -> None:
         if isinstance(layers, (Layer, dict)) or not layers:
             raise ValueError(f"Residual takes a non-empty list of layers; got {layers!r}")
