@@ -101,15 +101,7 @@ def read_training_csv(
     command with train's column options), a column holding text is a text column and an
     empty cell's error suggests --impute; with ``impute``, an empty cell is allowed."""
     with CsvFile(path) as f:
-        unknown = [name for name in drop if name not in f.columns]
-        if unknown:
-            raise CommandError(
-                f"--drop {', '.join(unknown)}: no such column in {path} "
-                f"(the columns are {', '.join(f.columns)})"
-            )
-        if target in drop:
-            raise CommandError(f"--drop {target}: that is the --target column")
-        features = [c for c in f.columns if c != target and c not in drop]
+        features = _features(f.columns, target, drop, path)
         hint = IMPUTE_HINT if text and impute is None else ""
         table = f.read(features, target, text=text, empty=impute is not None, empty_hint=hint)
     decided = table.target_task(task)
@@ -136,6 +128,19 @@ def read_training_csv(
         reason=decided.reason,
         text_columns=list(table.text),
     )
+
+
+def _features(columns: list[str], target: str, drop: Sequence[str], path: str) -> list[str]:
+    """Every column but the target and the dropped ones, which must be columns."""
+    unknown = [name for name in drop if name not in columns]
+    if unknown:
+        raise CommandError(
+            f"--drop {', '.join(unknown)}: no such column in {path} "
+            f"(the columns are {', '.join(columns)})"
+        )
+    if target in drop:
+        raise CommandError(f"--drop {target}: that is the --target column")
+    return [c for c in columns if c != target and c not in drop]
 
 
 def split_rows(n: int, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:

@@ -55,13 +55,8 @@ def build_network(
     layers, input_shape, n_in = _conv_blocks(conv, activation, data, n_features)
     layers += mlp(n_in, hidden, n_out, activation=activation, dropout=dropout)
     _check_size(layers, hidden, dtype)
-    metadata = {
-        "task": data.task,
-        "classes": data.classes,
-        "feature_names": data.feature_names,
-        "target": data.target,
-        "source": data.name,
-    }
+    metadata = {"task": data.task, "classes": data.classes, "feature_names": data.feature_names}
+    metadata.update(target=data.target, source=data.name)
     return cb.Network(
         layers,
         loss=loss,
