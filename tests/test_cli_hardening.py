@@ -435,12 +435,15 @@ def test_a_prediction_that_overflows_from_finite_inputs_names_its_row(command, r
     assert f"rows.csv: row {row + 2}: the prediction is [inf]" in line
 
 
-def test_check_predictions_names_the_first_row_that_is_not_finite():
-    outputs = np.ones((5, 2), dtype=np.float32)
-    _inputs.check_predictions(outputs, lambda i: f"row {i}")
-    outputs[3, 1], outputs[4, 0] = np.inf, np.nan
-    with pytest.raises(ValueError, match=r"^row 3: the prediction is \[1.0, inf\]"):
-        _inputs.check_predictions(outputs, lambda i: f"row {i}")
+def test_predict_rows_names_the_first_row_whose_prediction_is_not_finite():
+    net = cb.Network([cb.Dense(2, 2)], seed=0)
+    X = np.ones((5, 2))
+    np.testing.assert_array_equal(
+        _inputs.predict_rows(net, X, lambda i: f"row {i}"), net.predict(X)
+    )
+    X[3, 1], X[4, 0] = 3e38, 3e38
+    with pytest.raises(ValueError, match=r"^row 3: the prediction is \[.*(inf|nan).*\] although"):
+        _inputs.predict_rows(net, X, lambda i: f"row {i}")
 
 
 def test_a_feature_near_1e154_is_standardised_not_zeroed(ws, capsys):

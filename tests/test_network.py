@@ -507,3 +507,18 @@ def test_one_hot_targets_train_like_class_ids():
     for a, b in zip(g_ids, g_hot):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-7)
     assert net.evaluate(X, ids) == pytest.approx(net.evaluate(X, np.eye(3)[ids]), rel=1e-6)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("n_rows", [3, 30_000])  # the small path and the large one
+def test_a_prediction_that_overflows_from_finite_inputs_is_an_error_naming_the_row(dtype, n_rows):
+    net = cb.Network([cb.Dense(2, 8, "relu"), cb.Dense(8, 1)], seed=0, dtype=dtype)
+    X = np.ones((n_rows, 2))
+    X[n_rows - 1] = 3e38 if dtype == "float32" else 1e308
+    with pytest.raises(ValueError, match=rf"prediction for row {n_rows - 1} is .* although"):
+        net.predict(X)
+    X[n_rows - 1] = 1.0
+    assert np.isfinite(net.predict(X)).all()
+    X[0, 1] = np.nan
+    with pytest.raises(ValueError, match=r"X contains nan at row 0, column 1"):
+        net.predict(X)

@@ -42,7 +42,7 @@ if TYPE_CHECKING:
 
 Array = NDArray[Any]
 
-__all__ = ["Network", "as_dtype", "load", "save"]
+__all__ = ["Network", "NonFinitePrediction", "as_dtype", "load", "save"]
 
 _DTYPES = {"float32": np.float32, "float64": np.float64}
 
@@ -62,6 +62,15 @@ def as_dtype(dtype: Any) -> np.dtype:
 SPARSE_ROWS = 1024
 #: inputs with more entries than this are checked for NaN and inf through predict's output
 _LARGE = 1 << 16
+
+
+class NonFinitePrediction(ValueError):
+    """A prediction that is NaN or infinite although its inputs are finite: ``row`` is its
+    index in X, ``prediction`` its values."""
+
+    def __init__(self, message: str, row: int, prediction: Array) -> None:
+        super().__init__(message)
+        self.row, self.prediction = row, prediction
 
 
 class Network:
@@ -388,15 +397,31 @@ class Network:
         """
         X = self.preprocess(X)
         large = isinstance(X, np.ndarray) and X.size > _LARGE
-        X = self.check_inputs(X, check_finite=not large)
-        if large:  # a NaN or inf in X shows in the output: look at X only then
-            with np.errstate(over="ignore", invalid="ignore"):
-                out = self._predict_batches(X, batch_size)
-            if not checks.all_finite(out):
-                self.check_inputs(X)  # names the bad entry, if X has one
-        else:
+        X = self.check_inputs(X, check_finite=not large)  # a large X: through its outputs
+        with np.errstate(over="ignore", invalid="ignore"):
             out = self._predict_batches(X, batch_size)
+            finite = np.isfinite(np.add.reduce(out, axis=None))  # one cheap sum
+        if not finite:
+            self._refuse_non_finite(X, out)
         return self.decode_outputs(out)
+
+    def _refuse_non_finite(self, X: Array, out: Array) -> None:
+        """A ValueError naming the first bad input entry (a NaN or inf in X), or else the
+        first row whose prediction is not finite although its inputs are (an overflow)."""
+        self.check_inputs(X)  # names a NaN or inf in X, if it has one
+        rows = np.flatnonzero(~np.isfinite(out.reshape(len(out), -1)).all(axis=1))
+        if not rows.size:
+            return  # the sum overflowed, not an entry: every prediction is finite
+        row = int(rows[0])
+        largest = float(np.max(np.abs(checks.dense_rows(X, slice(row, row + 1)))))
+        raise NonFinitePrediction(
+            f"the prediction for row {row} is {out[row].tolist()} although its inputs are "
+            f"finite (the largest is {largest:g}): they overflow the network's "
+            f"{self.dtype.name}; scale the inputs (a Preprocessor standardises them)"
+            + (" or use dtype='float64'" if self.dtype == np.float32 else ""),
+            row,
+            out[row],
+        )
 
     # ------------------------------------------------------------------ preprocessing
     def preprocess(self, X: Any) -> Any:

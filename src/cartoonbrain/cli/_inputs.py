@@ -24,9 +24,9 @@ from ._errors import CommandError
 
 __all__ = [
     "Inputs",
-    "check_predictions",
     "feature_names",
     "features_for",
+    "predict_rows",
     "read_options",
     "table_inputs",
 ]
@@ -137,18 +137,18 @@ def _check_for_model(net: Any, table: Table) -> None:
             )
 
 
-def check_predictions(outputs: np.ndarray, row: Callable[[int], str]) -> None:
-    """Finite inputs must give finite predictions: the first row that did not is named."""
-    with np.errstate(over="ignore", invalid="ignore"):  # one sum first; exact check after
-        if np.isfinite(np.add.reduce(outputs, axis=None, dtype=np.float64)):
-            return
-    bad = ~np.isfinite(outputs.reshape(len(outputs), -1)).all(axis=1)
-    if bad.any():
-        i = int(np.flatnonzero(bad)[0])
+def predict_rows(net: Any, X: Any, row: Callable[[int], str]) -> np.ndarray:
+    """``net.predict(X)``; a prediction that is not finite although its inputs are
+    (:class:`~cartoonbrain.network.NonFinitePrediction`) is named by its file row."""
+    from ..network import NonFinitePrediction
+
+    try:
+        return np.asarray(net.predict(X))
+    except NonFinitePrediction as exc:
         raise DataFileError(
-            f"{row(i)}: the prediction is {outputs[i].tolist()} although every input is finite; "
-            "the row's values lie too far outside what the model was trained on"
-        )
+            f"{row(exc.row)}: the prediction is {exc.prediction.tolist()} although every input "
+            "is finite; the row's values lie too far outside what the model was trained on"
+        ) from None
 
 
 def _targets(net: Any, table: Table, data: str) -> np.ndarray:

@@ -17,7 +17,7 @@ import numpy as np
 
 from ._args import add_model_option
 from ._files import CSV, Files, naming
-from ._inputs import check_predictions, feature_names, read_options, table_inputs
+from ._inputs import feature_names, predict_rows, read_options, table_inputs
 
 __all__ = ["add_parser", "prediction_rows", "run"]
 
@@ -72,9 +72,7 @@ def run(args: argparse.Namespace) -> int:
 def _predict_chunk(net: Any, table: Any, data: str) -> tuple[list[str], list[list[Any]]]:
     """One chunk of rows, prepared as in training, predicted, checked, as CSV rows."""
     X = table_inputs(net, table)
-    with np.errstate(over="ignore", invalid="ignore"):
-        outputs = net.predict(X)
-    check_predictions(outputs, lambda i: f"{data}: row {table.lines[i]}")
+    outputs = predict_rows(net, X, lambda i: f"{data}: row {table.lines[i]}")
     return prediction_rows(net, outputs)
 
 
