@@ -92,7 +92,7 @@ def test_unknown_categories_are_an_error_or_zeros_when_asked():
 
 @pytest.mark.parametrize("impute", ["mean", "most_frequent"])
 def test_missing_cells_are_imputed_when_asked_and_named_when_not(impute):
-    frame, label = table(missing=True)
+    frame, _ = table(missing=True)
     with pytest.raises(ValueError, match=r"column 'size' is missing a value at row \d+; impute"):
         Preprocessor().fit(frame).transform(frame)
     pre = Preprocessor(impute=impute).fit(frame)
@@ -143,7 +143,7 @@ def test_a_regression_target_is_scaled_for_training_and_put_back_by_predict():
 
 
 def test_preprocessing_that_does_not_fit_the_network_is_refused():
-    frame, label = table()
+    frame, _ = table()
     pre = Preprocessor().fit(frame)  # 5 features out
     with pytest.raises(ValueError, match=r"the preprocessor gives 5 features but the first"):
         cb.Network(mlp(4, (), 2), loss="cross_entropy", preprocessor=pre)
