@@ -34,6 +34,32 @@ def cpu_model() -> str:
     return platform.processor() or platform.machine() or "unknown CPU"
 
 
+def cpu_flags() -> str:
+    """The vector instruction sets the CPU reports (AVX2, FMA, AVX-512F), from /proc/cpuinfo."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            flags = next(
+                (set(line.split(":", 1)[1].split()) for line in f if line.startswith("flags")),
+                set(),
+            )
+    except OSError:
+        return "flags unknown"
+    shown = [
+        name
+        for flag, name in (("avx2", "AVX2"), ("fma", "FMA"), ("avx512f", "AVX-512F"))
+        if flag in flags
+    ]
+    return ", ".join(shown) or "no AVX2"
+
+
+def accelerator() -> str:
+    """cartoonbrain's accelerator in this process, with numba's version."""
+    from cartoonbrain import _kernels
+
+    numba = version("numba")
+    return f"{_kernels.active()} (numba {numba or 'not installed'})"
+
+
 def cores() -> str:
     """Logical cores, and how many of them this process may use when that differs."""
     total = os.cpu_count() or 0
@@ -94,12 +120,15 @@ def machine_lines() -> list[str]:
             ("torch", "torch"),
             ("scikit-learn", "scikit-learn"),
             ("cartoonbrain", "cartoonbrain"),
+            ("numba", "numba"),
         )
     )
     lines = [
-        f"machine: {cpu_model()}, {cores()}, {platform.system()} {platform.release()}",
+        f"machine: {cpu_model()} ({cpu_flags()}), {cores()}, {platform.system()} "
+        f"{platform.release()}",
         f"python {platform.python_version()}; {versions}",
         f"NumPy BLAS: {numpy_blas()}",
+        f"cartoonbrain's accelerator: {accelerator()}",
     ]
     blas = torch_blas()
     if blas is not None:
@@ -108,9 +137,11 @@ def machine_lines() -> list[str]:
         f"{name}={os.environ[name]}"
         for name in (
             "OPENBLAS_CORETYPE",
+            "OPENBLAS_L2_SIZE",
             "OPENBLAS_NUM_THREADS",
             "OMP_NUM_THREADS",
             "MKL_NUM_THREADS",
+            "CARTOONBRAIN_ACCELERATOR",
         )
         if name in os.environ
     ]

@@ -129,6 +129,17 @@ def test_fits_takes_only_contiguous_float_arrays_of_one_dtype():
     assert not _kernels.fits(a, np.zeros(4))
     assert not _kernels.fits(a.astype(np.float16))
     assert not _kernels.fits(np.zeros(3, np.int64))
+    assert not _kernels.fits(a.astype(">f4" if np.little_endian else "<f4"))  # not native
+    assert not _kernels.fits(np.ma.zeros(3))  # a subclass
+
+
+@NUMBA
+def test_warm_up_loads_every_kernel_for_each_dtype():
+    with accelerator("numba"):
+        assert _kernels.warm_up(("float32", "float64")) >= 0
+        assert all(_kernels.get(name).signatures for name in _kernels.KERNELS)
+    with accelerator("numpy"):
+        assert _kernels.warm_up() < 1
 
 
 def _python(code: str, **env: str) -> str:
@@ -469,3 +480,17 @@ def test_the_blogs_compiled_epochs_agree_with_numpys_fused_ones(layers):
     np.testing.assert_allclose(losses_nb, losses_np, rtol=1e-12, atol=0)
     for got, want in zip(weights_nb, weights_np):
         np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-14)
+
+
+@DTYPES
+@EXAMPLES
+@given(data=st.data())
+def test_the_blogs_sigmoid_into_buffers_is_stable_sigmoid_bit_for_bit(dtype, data):
+    """fused_epochs' σ with its own buffers makes stable_sigmoid's operations: same bits."""
+    from cartoonbrain.activations import stable_sigmoid
+
+    a = data.draw(arrays(dtype, (data.draw(st.integers(1, 30)),)))
+    with np.errstate(all="ignore"):
+        want = stable_sigmoid(a)
+        got = blog.fused.sigmoid_into(a, np.empty_like(a), np.empty_like(a))
+    assert_same_bits(got, want)

@@ -189,7 +189,7 @@ def _elementwise(df: Derivative, name: str = "") -> Callable[[Array, Array, Arra
     def backward(g: Array, a: Array, o: Array) -> Array:
         kernel = None if code is None else _kernels.get("activation_backward")
         if kernel is not None and g.shape == a.shape == o.shape and _kernels.fits(g, a, o):
-            return kernel(g, a, o, code, g.dtype.type(LEAKY_SLOPE))
+            return kernel(g, a, o, code, LEAKY_SLOPE)
         return g * df(a, o)
 
     return backward
@@ -228,15 +228,15 @@ def _kernel_arguments(activation: Activation, a: Array, b: Array | None) -> tupl
     """The bias-and-activation kernels' arguments after ``a``: b (a row of ``a`` when there
     is none: never read), the activation's code, leaky ReLU's slope, whether b is there."""
     bias = a[0] if b is None else b
-    return bias, _KERNEL_CODES[activation.name], a.dtype.type(LEAKY_SLOPE), b is not None
+    return bias, _KERNEL_CODES[activation.name], LEAKY_SLOPE, b is not None
 
 
 def _fused_forward(activation: Activation, a: Array, b: Array | None, name: str) -> Any:
     """The compiled bias-and-activation kernel ``name``, if it applies to these arrays."""
-    if activation.name not in _KERNEL_FORWARD or ACTIVATIONS.get(activation.name) is not activation:
-        return None
     kernel = _kernels.get(name)
-    if kernel is None or a.ndim != 2 or a.shape[0] == 0:
+    if kernel is None or activation.name not in _KERNEL_FORWARD or a.ndim != 2 or not len(a):
+        return None
+    if ACTIVATIONS.get(activation.name) is not activation:  # a look-alike: its own f
         return None
     if b is None:
         return kernel if _kernels.fits(a) else None

@@ -16,8 +16,11 @@ the readable reference: every kernel is tested against it (tests/test_kernels.py
 
 This module imports only NumPy. numba is imported, and the kernels compiled, on the first
 :func:`get` that needs them; compiled code is cached on disk (numba's ``cache=True``), so
-compiling is paid once per machine, not once per run. A numba that is missing or fails to
-import is never an error: everything then runs on NumPy.
+compiling is paid once per machine, not once per run. Each process still pays once for
+importing numba and loading the cached code (about 0.55 s on the 2-core machine of
+benchmarks/README.md: 0.25 s the import, 0.3 s the first call), on the first kernel it
+uses, or up front with :func:`warm_up`. A numba that is missing or fails to import is
+never an error: everything then runs on NumPy.
 
     >>> from cartoonbrain import _kernels
     >>> _kernels.active() in ("numba", "numpy")
@@ -33,11 +36,12 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import os
+import time
 from typing import Any
 
 import numpy as np
 
-__all__ = ["ACCELERATORS", "KERNELS", "active", "available", "fits", "get", "use"]
+__all__ = ["ACCELERATORS", "KERNELS", "active", "available", "fits", "get", "use", "warm_up"]
 
 #: the accelerators :func:`use` and ``CARTOONBRAIN_ACCELERATOR`` know
 ACCELERATORS = ("numba", "numpy")
@@ -113,6 +117,21 @@ def get(name: str) -> Any:
     return kernel
 
 
+def warm_up(dtypes: tuple[str, ...] = ("float32", "float64")) -> float:
+    """Import numba and load (or compile) every kernel for ``dtypes`` now, so that nothing
+    later pays for it (a benchmark's timed run, a server's first request). Does nothing on
+    the NumPy path. Returns the seconds it took."""
+    start = time.perf_counter()
+    for name in KERNELS:
+        if get(name) is None:
+            break
+    else:
+        for module in sorted(set(KERNELS.values())):
+            for dtype in dtypes:
+                importlib.import_module(f"{__name__}.{module}").warm_up(np.dtype(dtype))
+    return time.perf_counter() - start
+
+
 def _load(name: str) -> Any:
     global _active
     try:
@@ -131,7 +150,17 @@ def fits(*arrays: np.ndarray) -> bool:
     float32 or float64. (Anything else — a strided view, a subclass, float16, mixed
     dtypes — goes the NumPy way.)
     """
-    dtype = arrays[0].dtype
-    if dtype != np.float32 and dtype != np.float64:
+    dtype = arrays[0].dtype  # (asked per layer and step: cheap checks, a plain loop)
+    if (dtype.num != _FLOAT32 and dtype.num != _FLOAT64) or not dtype.isnative:
         return False
-    return all(type(a) is np.ndarray and a.dtype == dtype and a.flags.c_contiguous for a in arrays)
+    for a in arrays:
+        if type(a) is not np.ndarray or not a.flags.c_contiguous:
+            return False
+        if a.dtype is not dtype and (a.dtype.num != dtype.num or not a.dtype.isnative):
+            return False
+    return True
+
+
+#: NumPy's type numbers of float32 and float64 (dtype objects are not all the same object:
+#: numba makes its own for the arrays it returns)
+_FLOAT32, _FLOAT64 = np.dtype(np.float32).num, np.dtype(np.float64).num

@@ -24,15 +24,15 @@ __all__ = ["activation_backward", "bias_activation", "bias_activation_in_place"]
 
 @jit
 def activation_backward(g, a, o, code, slope):
-    """g ⊙ f'(a) as a new array, for the activation ``code``; ``slope`` is leaky ReLU's,
-    in the arrays' dtype.
+    """g ⊙ f'(a) as a new array, for the activation ``code``; ``slope`` is leaky ReLU's
+    (a float, rounded to the arrays' dtype as NumPy's ``a.dtype.type(slope)``).
 
         identity 1   relu [a > 0]   leaky_relu 1 or slope   sigmoid o (1 − o)
         tanh 1 − o²   elu 1 or o + 1
     """
     out = np.empty_like(g)
     gf, af, of, outf = g.reshape(g.size), a.reshape(a.size), o.reshape(o.size), out.reshape(g.size)
-    zero, one = g.dtype.type(0), g.dtype.type(1)
+    zero, one, slope = g.dtype.type(0), g.dtype.type(1), g.dtype.type(slope)
     if code == RELU:
         for i in range(gf.size):
             outf[i] = gf[i] * (one if af[i] > zero else zero)
@@ -72,7 +72,7 @@ def bias_activation(a, b, code, slope, has_bias):
     ``a`` has shape (n_samples, n_out) and ``b`` (n_out,) (any array when not ``has_bias``).
     """
     o = np.empty_like(a)
-    zero = a.dtype.type(0)
+    zero, slope = a.dtype.type(0), a.dtype.type(slope)
     for r in range(a.shape[0]):
         for j in range(a.shape[1]):
             x = a[r, j] + b[j] if has_bias else a[r, j]
@@ -84,8 +84,16 @@ def bias_activation(a, b, code, slope, has_bias):
 @jit
 def bias_activation_in_place(a, b, code, slope, has_bias):
     """A ← f(A + b) in A's memory (inference), in one pass."""
-    zero = a.dtype.type(0)
+    zero, slope = a.dtype.type(0), a.dtype.type(slope)
     for r in range(a.shape[0]):
         for j in range(a.shape[1]):
             x = a[r, j] + b[j] if has_bias else a[r, j]
             a[r, j] = _apply(x, code, slope, zero)
+
+
+def warm_up(dtype: np.dtype) -> None:
+    """Call every kernel here once on tiny arrays of ``dtype`` (loads or compiles them)."""
+    a, b, slope = np.zeros((2, 2), dtype), np.zeros(2, dtype), 0.01
+    activation_backward(a, a, a, RELU, slope)
+    bias_activation(a, b, RELU, slope, True)
+    bias_activation_in_place(a, b, RELU, slope, True)

@@ -99,3 +99,11 @@ def binary_cross_entropy(z, t, scale):
         sigma = (one - s) if x >= zero else s
         gf[i] = (sigma - y) * scale
     return value / zf.size, g
+
+
+def warm_up(dtype: np.dtype) -> None:
+    """Call every kernel here once on tiny arrays of ``dtype`` (loads or compiles them)."""
+    z, scale = np.zeros((2, 2), dtype), dtype.type(0.5)
+    softmax_rows(z, np.empty_like(z))
+    softmax_cross_entropy(z, np.zeros(2, np.int64), scale)
+    binary_cross_entropy(z, z, scale)

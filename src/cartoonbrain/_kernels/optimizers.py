@@ -114,3 +114,12 @@ def adam(
         mf[i] = mi
         vf[i] = vi
         wf[i] = wi - (mi / (np.sqrt(vi) + epsilon)) * step
+
+
+def warm_up(dtype: np.dtype) -> None:
+    """Call every kernel here once on tiny arrays of ``dtype`` (loads or compiles them)."""
+    f = dtype.type
+    w, g, m, v = (np.zeros(2, dtype) for _ in range(4))
+    sgd(w, g, m, f(0.1), f(0), f(0), f(0), False, False)
+    rmsprop(w, g, m, v, f(0.1), f(0), f(0.9), f(0.1), f(1e-7), f(0), False)
+    adam(w, g, m, v, f(0), f(1), f(0.9), f(0.1), f(0.999), f(0.001), f(1e-8), f(0.1), False, False)
