@@ -16,7 +16,7 @@ from collections.abc import Sequence
 
 from .layers import Conv1D, Conv2D, Dense, Dropout, Flatten, Layer, MaxPool1D, MaxPool2D
 
-__all__ = ["conv_blocks", "mlp"]
+__all__ = ["RECURRENT", "conv_blocks", "mlp", "recurrent"]
 
 
 def mlp(
@@ -99,3 +99,38 @@ def conv_blocks(
         layers += block
     layers.append(Flatten())
     return layers, math.prod(current)
+
+
+#: the recurrent layers a builder can name
+RECURRENT = {"rnn": "SimpleRNN", "lstm": "LSTM", "gru": "GRU"}
+
+
+def recurrent(
+    kind: str,
+    sequence_shape: Sequence[int],
+    units: int,
+    bidirectional: bool = False,
+    all_steps: bool = False,
+) -> tuple[list[Layer], int]:
+    """A recurrent layer over sequences of shape (time, features), then (``all_steps``)
+    Flatten of every step's hidden state, as the MNIST-1D paper's GRU; or only the last.
+
+    Returns the layers and the number of features they give to the layers after them:
+    ``units`` × (2 if ``bidirectional``) × (time if ``all_steps``).
+    """
+    from . import layers as layer_types
+
+    if kind not in RECURRENT:
+        raise ValueError(f"recurrent kind must be one of {', '.join(RECURRENT)}; got {kind!r}")
+    if len(sequence_shape) != 2:
+        raise ValueError(f"sequences must be (time, features); got {tuple(sequence_shape)}")
+    time, features = (int(n) for n in sequence_shape)
+    cls = getattr(layer_types, RECURRENT[kind])
+    stack: list[Layer] = [
+        cls(features, units, return_sequences=all_steps, bidirectional=bidirectional)
+    ]
+    width = units * (2 if bidirectional else 1)
+    if all_steps:
+        stack.append(Flatten())
+        width *= time
+    return stack, width

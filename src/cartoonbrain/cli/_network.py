@@ -29,6 +29,7 @@ def build_network(
     loss: str = "auto",
     hidden: Sequence[int] = (128,),
     conv: Sequence[int] = (),
+    rnn: Any = None,
     activation: str = "relu",
     dropout: float = 0.0,
     seed: int | None = 0,
@@ -52,7 +53,10 @@ def build_network(
     else:
         n_out = 1 if data.y.ndim == 1 else data.y.shape[1]
     n_features = data.X.shape[1] if preprocessor is None else preprocessor.n_features_out
-    layers, input_shape, n_in = _conv_blocks(conv, activation, data, n_features)
+    if rnn is not None:
+        layers, input_shape, n_in = _recurrent_blocks(rnn, data)
+    else:
+        layers, input_shape, n_in = _conv_blocks(conv, activation, data, n_features)
     layers += mlp(n_in, hidden, n_out, activation=activation, dropout=dropout)
     _check_size(layers, hidden, dtype)
     metadata = {"task": data.task, "classes": data.classes, "feature_names": data.feature_names}
@@ -135,3 +139,20 @@ def _conv_blocks(
         )
     layers, n_features = conv_blocks(shape, channels, activation=activation)
     return layers, shape, n_features
+
+
+def _recurrent_blocks(rnn: Any, data: Data) -> tuple[list[Any], Any, int]:
+    """--rnn gru: each sample as a sequence, one step per position of the signal (a
+    signal of shape (1, L) is L steps of one feature; an image (1, H, W), H steps of W
+    features), then the recurrent layer (``rnn``: kind, units, bidirectional, all_steps)."""
+    from ..builders import recurrent
+
+    shape = data.input_shape
+    if shape is None or len(shape) not in (2, 3) or shape[0] != 1:
+        raise CommandError(
+            "--rnn needs a built-in one-channel signal or image dataset (mnist1d, digits, "
+            f"mnist5k), whose samples are sequences; {data.name} has plain feature rows"
+        )
+    sequence = (shape[1], 1) if len(shape) == 2 else (shape[1], shape[2])
+    layers, width = recurrent(rnn.kind, sequence, rnn.units, rnn.bidirectional, rnn.all_steps)
+    return layers, sequence, width

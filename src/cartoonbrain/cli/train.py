@@ -125,6 +125,25 @@ def _add_architecture(p: Any) -> None:
         "channels and a 2-wide max-pool (default none)",
     )
     p.add_argument(
+        "--rnn",
+        choices=["rnn", "lstm", "gru"],
+        default=None,
+        help="a recurrent classifier for the sequence datasets (mnist1d: 40 steps of one "
+        "value; digits, mnist5k: one step per image row) instead of --conv: the recurrent "
+        "layer, then the hidden layers (default none)",
+    )
+    p.add_argument("--rnn-units", type=positive_int, default=32, help="units of --rnn (default 32)")
+    p.add_argument(
+        "--bidirectional", action="store_true", help="--rnn reads each sequence both ways"
+    )
+    p.add_argument(
+        "--all-steps",
+        action="store_true",
+        help="--rnn passes every step's state on (flattened), not only the last: the "
+        "MNIST-1D paper's GRU is --rnn gru --rnn-units 6 --bidirectional --all-steps "
+        "--hidden none",
+    )
+    p.add_argument(
         "--activation",
         default="relu",
         help=f"activation of the hidden layers: {or_list(activation_names())} (default relu)",
@@ -191,7 +210,7 @@ def run(args: argparse.Namespace) -> int:
     net = _network(args, data)
     X, y = model_inputs(net, data.X), fit_targets(net, data.y)
     optimizer = _optimizer(args, len(X))
-    monitor = _train_monitor(args)
+    monitor = _train_monitor(args, net, y)
     if not args.quiet:
         print(
             f"training on {data.name}: {len(X)} rows, {data.X.shape[1]} features, "
@@ -237,6 +256,7 @@ def _network(args: argparse.Namespace, data: Data) -> Any:
         loss=args.loss,
         hidden=args.hidden,
         conv=args.conv,
+        rnn=_rnn(args),
         activation=args.activation,
         dropout=args.dropout,
         seed=args.seed,
@@ -330,15 +350,32 @@ def _finish(args: argparse.Namespace, net: Any, data: Data, history: Any, monito
 
 
 # ---------------------------------------------------------------- --report
-def _train_monitor(args: argparse.Namespace) -> Any:
-    """A TrainingMonitor for --report (matplotlib is checked now, not after training)."""
+def _rnn(args: argparse.Namespace) -> Any:
+    """--rnn and its options as one record, or None (and --conv with --rnn refused)."""
+    if getattr(args, "rnn", None) is None:
+        return None
+    if args.conv:
+        raise CommandError("--rnn and --conv build different networks; give one of them")
+    return argparse.Namespace(
+        kind=args.rnn,
+        units=args.rnn_units,
+        bidirectional=args.bidirectional,
+        all_steps=args.all_steps,
+    )
+
+
+def _train_monitor(args: argparse.Namespace, net: Any, y: Any) -> Any:
+    """A TrainingMonitor for --report (matplotlib is checked now, not after training),
+    given a regression's targets as the network trains on them, so that the diagnostics
+    measure their range and scale instead of guessing them."""
     if args.report is None:
         return None
     from ..diagnostics import TrainingMonitor
     from ..report import require_matplotlib
 
     require_matplotlib()
-    return TrainingMonitor()
+    targets = None if net.loss.classification else net.targets(y, len(y))
+    return TrainingMonitor(targets=targets)
 
 
 def _write_report(
