@@ -221,3 +221,31 @@ def test_exponential_decay_takes_kerass_arguments_in_kerass_order():
     for t in (0, 5, 10, 15, 25):
         assert smooth(t) == pytest.approx(0.1 * 0.5 ** (t / 10), rel=1e-15)
         assert stairs(t) == pytest.approx(0.1 * 0.5 ** (t // 10), rel=1e-15)
+
+
+def keras_cosine_decay(t, initial, decay_steps, alpha=0.0, warmup_target=None, warmup_steps=0):
+    """keras.optimizers.schedules.CosineDecay's formula, restated from its source."""
+    if warmup_target is not None and t < warmup_steps:
+        return initial + (warmup_target - initial) * t / warmup_steps
+    peak = initial if warmup_target is None else warmup_target
+    step = min(t - (warmup_steps if warmup_target is not None else 0), decay_steps)
+    cosine = 0.5 * (1 + math.cos(math.pi * step / decay_steps))
+    return peak * ((1 - alpha) * cosine + alpha)
+
+
+@pytest.mark.parametrize(
+    "args", [(0.1, 20), (0.1, 20, 0.05), (0.01, 30, 0.1, 0.2, 10), (0.5, 7, 0.0, 1.0, 3)]
+)
+def test_cosine_decay_takes_kerass_arguments_in_kerass_order(args):
+    schedule = cb.CosineDecay(*args)
+    for t in range(0, 45):
+        assert schedule(t) == pytest.approx(keras_cosine_decay(t, *args), rel=1e-12, abs=1e-15)
+
+
+def test_cosine_decay_keeps_reading_its_old_minimum_learning_rate():
+    old = cb.CosineDecay(0.2, decay_steps=10, warmup_steps=2, minimum_learning_rate=0.02)
+    assert old.alpha == pytest.approx(0.1)
+    again = cb.optimizers.get_schedule(old.get_config())
+    assert [again(t) for t in range(15)] == [old(t) for t in range(15)]
+    assert old(0) == pytest.approx(0.1) and old(1) == pytest.approx(0.2)  # from 0 to 0.2
+    assert old(20) == pytest.approx(0.02)

@@ -108,14 +108,19 @@ class ExponentialDecay(Schedule):
 
 
 class CosineDecay(Schedule):
-    """A linear warm-up, then half a cosine from initial_learning_rate down to the minimum.
+    """Half a cosine from the peak rate down to ``alpha`` times it, after an optional
+    warm-up (Keras's ``CosineDecay(initial_learning_rate, decay_steps, alpha=0.0,
+    warmup_target=None, warmup_steps=0)``, in its argument order)::
 
-        t < warmup_steps:  lr = initial · (t + 1) / warmup_steps
+        peak = warmup_target, or initial_learning_rate without one
+        t < warmup_steps:  lr = initial + (warmup_target − initial) · t / warmup_steps
+                           (no warmup_target: lr = initial · (t + 1) / warmup_steps, from 0)
         otherwise:         p  = min(t − warmup_steps, decay_steps) / decay_steps
-                           lr = minimum + (initial − minimum) · ½ (1 + cos(π p))
+                           lr = peak · ((1 − alpha) · ½ (1 + cos(π p)) + alpha)
 
-    After ``warmup_steps + decay_steps`` steps the rate stays at ``minimum_learning_rate``
-    (which may be 0: those steps then leave the parameters unchanged).
+    After ``warmup_steps + decay_steps`` steps the rate stays at ``alpha · peak`` (which may
+    be 0: those steps then leave the parameters unchanged). ``minimum_learning_rate`` (the
+    name of cartoonbrain 0.1, kept for its files) is ``alpha · initial_learning_rate``.
     """
 
     name = "cosine_decay"
@@ -124,26 +129,47 @@ class CosineDecay(Schedule):
         self,
         initial_learning_rate: float,
         decay_steps: int,
+        alpha: float = 0.0,
+        warmup_target: float | None = None,
         warmup_steps: int = 0,
-        minimum_learning_rate: float = 0.0,
+        minimum_learning_rate: float | None = None,
     ) -> None:
         self.initial_learning_rate = _positive("initial_learning_rate", initial_learning_rate)
         self.decay_steps = _count("decay_steps", decay_steps, 1)
         self.warmup_steps = _count("warmup_steps", warmup_steps, 0)
-        self.minimum_learning_rate = _non_negative("minimum_learning_rate", minimum_learning_rate)
-        if self.minimum_learning_rate > self.initial_learning_rate:
-            raise ValueError(
-                f"minimum_learning_rate must not exceed initial_learning_rate "
-                f"{self.initial_learning_rate!r}; got {minimum_learning_rate!r}"
-            )
+        self.warmup_target = (
+            None if warmup_target is None else _positive("warmup_target", warmup_target)
+        )
+        if minimum_learning_rate is not None:
+            low = _non_negative("minimum_learning_rate", minimum_learning_rate)
+            if low > self.initial_learning_rate:
+                raise ValueError(
+                    f"minimum_learning_rate must not exceed initial_learning_rate "
+                    f"{self.initial_learning_rate!r}; got {minimum_learning_rate!r}"
+                )
+            alpha = low / self.initial_learning_rate
+        self.alpha = _non_negative("alpha", alpha)
+        if self.alpha > 1:
+            raise ValueError(f"alpha must be in [0, 1]; got {alpha!r}")
+
+    @property
+    def minimum_learning_rate(self) -> float:
+        return self.alpha * (self.warmup_target or self.initial_learning_rate)
+
+    def get_config(self) -> dict[str, Any]:
+        keys = ("initial_learning_rate", "decay_steps", "alpha", "warmup_target", "warmup_steps")
+        return {"name": self.name, **{key: getattr(self, key) for key in keys}}
 
     def _rate(self, t: int) -> float:
+        initial, target = self.initial_learning_rate, self.warmup_target
         if t < self.warmup_steps:
-            return self.initial_learning_rate * (t + 1) / self.warmup_steps
+            if target is None:
+                return initial * (t + 1) / self.warmup_steps
+            return initial + (target - initial) * t / self.warmup_steps
+        peak = initial if target is None else target
         progress = min(t - self.warmup_steps, self.decay_steps) / self.decay_steps
         cosine = 0.5 * (1.0 + math.cos(math.pi * progress))
-        low = self.minimum_learning_rate
-        return low + (self.initial_learning_rate - low) * cosine
+        return peak * ((1 - self.alpha) * cosine + self.alpha)
 
 
 SCHEDULES: dict[str, type[Schedule]] = {
