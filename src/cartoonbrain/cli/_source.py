@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from ._cache import CachedData, cached_data
 from ._data import Data, load_dataset, read_training_csv, split_test
 from ._errors import CommandError
 
@@ -59,8 +60,12 @@ def training_data(args: argparse.Namespace) -> Data:
         columns = hasattr(args, "impute")
         drop = [name for names in getattr(args, "drop", []) for name in names]
         impute = getattr(args, "impute", None)
-        data = read_training_csv(args.data, args.target, task, drop, impute, text=columns)
-        split_test(data, args.test_split, args.seed)
+        data: Data
+        if getattr(args, "cache", False):
+            data = cached_data(args, task, drop, impute)
+        else:
+            data = read_training_csv(args.data, args.target, task, drop, impute, text=columns)
+            split_test(data, args.test_split, args.seed)
     elif args.target is not None or getattr(args, "drop", []) or getattr(args, "impute", None):
         given = "--target" if args.target is not None else "--drop" if args.drop else "--impute"
         raise CommandError(f"{given} goes with --data FILE.csv, not with a built-in dataset")
@@ -92,8 +97,12 @@ def _asked_task(args: argparse.Namespace) -> tuple[str, str]:
 def _describe(data: Data, reason: str) -> None:
     """The task and why; the text columns that will be one-hot encoded."""
     print(f"task: {data.task} ({reason})", flush=True)
+    categories: Any
     for name in data.text_columns:
-        values = data.X[name].to_numpy()
-        categories = np.unique(values[values != ""])
+        if isinstance(data, CachedData):  # the preprocessed rows: the model's categories
+            categories = data.categories(name)
+        else:
+            values = data.X[name].to_numpy()
+            categories = np.unique(values[values != ""])
         shown = ", ".join(map(str, categories[:8])) + (", ..." if len(categories) > 8 else "")
         print(f"column {name!r}: text, one-hot encoded ({len(categories)} values: {shown})")

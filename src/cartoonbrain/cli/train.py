@@ -40,6 +40,8 @@ from ._args import (
     positive_float,
     positive_int,
 )
+from ._cache import CachedData, evaluate_test, prepared, refuse_options
+from ._cache import targets as cache_targets
 from ._data import Data, fit_targets, model_codecs, model_inputs
 from ._errors import CommandError
 from ._files import CHECKPOINT, MODEL, REPORT, REPORT_NAME, Files, beside, naming
@@ -72,6 +74,14 @@ def add_parser(sub: Any) -> None:
     source.add_argument("--dataset", metavar="NAME", help="a built-in dataset (default digits)")
     source.add_argument("--data", metavar="FILE.csv", help="a CSV file with a header row")
     p.add_argument("--target", metavar="COLUMN", help="the target column of --data")
+    p.add_argument(
+        "--cache",
+        action="store_true",
+        help="for a --data file larger than memory: convert it once, a chunk at a time, into "
+        "memmappable .npy files beside it (FILE.csv.cache/: features preprocessed, in --dtype) "
+        "and train from them; reused while the file and the options are unchanged, else "
+        "rebuilt. The model is the one training without --cache gives",
+    )
     add_columns(p)
     _add_architecture(p)
     _add_optimization(p)
@@ -205,15 +215,18 @@ def _add_optimization(p: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     import cartoonbrain as cb
 
+    if args.cache:
+        refuse_options(args)
     _check_resume(args)
     data = _data(args)
     net = _network(args, data)
-    X, y = model_inputs(net, data.X), fit_targets(net, data.y)
+    cached = isinstance(data, CachedData)  # --cache: memmapped rows, already preprocessed
+    X, y = (data.X, cache_targets(net, data.y)) if cached else _fit_inputs(net, data)
     optimizer = _optimizer(args, len(X))
     monitor = _train_monitor(args, net, y)
     if not args.quiet:
         print(
-            f"training on {data.name}: {len(X)} rows, {data.X.shape[1]} features, "
+            f"training on {data.name}: {len(X)} rows, {_n_features(data)} features, "
             f"{data.task}; network {net.n_parameters:,} parameters, loss {net.loss.name}",
             flush=True,
         )
@@ -223,6 +236,7 @@ def run(args: argparse.Namespace) -> int:
         with (
             quiet_overflow,
             naming(args.checkpoint) if args.checkpoint else contextlib.nullcontext(),
+            prepared(net) if cached else contextlib.nullcontext(),
         ):
             history = net.fit(
                 X,
@@ -250,7 +264,10 @@ def _network(args: argparse.Namespace, data: Data) -> Any:
         from ..losses import LOSSES
 
         loss = LOSSES[resolve_loss(args.loss, data)]
-        pre, encoder = model_codecs(data, args.impute, loss)
+        if isinstance(data, CachedData):
+            pre, encoder = data.codecs(loss)
+        else:
+            pre, encoder = model_codecs(data, args.impute, loss)
     net = build_network(
         data,
         loss=args.loss,
@@ -312,6 +329,18 @@ def _diverged(
     raise CommandError(f"{exc}; the last finite model was saved to {path}{kept}") from None
 
 
+def _fit_inputs(net: Any, data: Data) -> tuple[Any, Any]:
+    """The rows and targets as ``fit`` takes them: raw rows, the user's labels."""
+    return model_inputs(net, data.X), fit_targets(net, data.y)
+
+
+def _n_features(data: Data) -> int:
+    """The columns of the file (or dataset) the network reads, before preprocessing."""
+    if isinstance(data, CachedData):
+        return len(data.feature_names or [])
+    return int(data.X.shape[1])
+
+
 def _data(args: argparse.Namespace) -> Data:
     """The training data and the task's defaults (:func:`._source.training_data`)."""
     return training_data(args)
@@ -336,7 +365,10 @@ def _finish(args: argparse.Namespace, net: Any, data: Data, history: Any, monito
     """The test score (or the final loss), the saved model, the report."""
     import cartoonbrain as cb
 
-    if data.X_test is not None and data.y_test is not None:
+    if isinstance(data, CachedData) and data.X_test is not None:
+        result = evaluate_test(net, data)
+        print("test " + "  ".join(f"{k} {v:.4f}" for k, v in result.items()), flush=True)
+    elif data.X_test is not None and data.y_test is not None:
         X_test, y_test = model_inputs(net, data.X_test), fit_targets(net, data.y_test)
         result = net.evaluate(X_test, y_test)
         print("test " + "  ".join(f"{k} {v:.4f}" for k, v in result.items()), flush=True)
