@@ -24,12 +24,10 @@ none.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import shutil
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -44,7 +42,6 @@ __all__ = [
     "cache_folder",
     "cached_data",
     "evaluate_test",
-    "prepared",
     "refuse_options",
     "targets",
 ]
@@ -268,23 +265,6 @@ def targets(net: Any, y: Any) -> Any:
     model's scaling (what ``net.targets`` would do); class ids as they are."""
     encoder = net.target_encoder
     return encoder.encode(y) if encoder is not None and encoder.kind == "scale" else y
-
-
-@contextlib.contextmanager
-def prepared(net: Any) -> Iterator[Any]:
-    """``net`` taking rows its own preprocessing has prepared already: its Preprocessor
-    and TargetEncoder stay in it (and in every checkpoint ``fit`` writes) but are not
-    applied again (``preprocess`` passes X through, ``targets`` only checks them)."""
-
-    def checked(y: Any, n_samples: int, name: str = "y") -> Any:
-        return net.check_targets(y, n_samples, name)
-
-    vars(net).update(preprocess=lambda X: X, targets=checked)
-    try:
-        yield net
-    finally:
-        for name in ("preprocess", "targets"):
-            vars(net).pop(name, None)
 
 
 def evaluate_test(net: Any, data: CachedData) -> dict[str, float]:

@@ -40,7 +40,7 @@ from ._args import (
     positive_float,
     positive_int,
 )
-from ._cache import CachedData, evaluate_test, prepared, refuse_options
+from ._cache import CachedData, evaluate_test, refuse_options
 from ._cache import targets as cache_targets
 from ._data import Data, fit_targets, model_codecs, model_inputs
 from ._errors import CommandError
@@ -236,7 +236,6 @@ def run(args: argparse.Namespace) -> int:
         with (
             quiet_overflow,
             naming(args.checkpoint) if args.checkpoint else contextlib.nullcontext(),
-            prepared(net) if cached else contextlib.nullcontext(),
         ):
             history = net.fit(
                 X,
@@ -248,6 +247,7 @@ def run(args: argparse.Namespace) -> int:
                 verbose=0 if args.quiet else 1,
                 checkpoint=args.checkpoint,
                 resume=args.resume,
+                preprocessed=cached,  # a cache holds the preprocessed rows already
                 callbacks=[] if monitor is None else [monitor],
             )
     except cb.TrainingDiverged as exc:

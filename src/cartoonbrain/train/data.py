@@ -50,17 +50,21 @@ def prepare(
     class_weight: Any,
     validation_data: Any,
     validation_split: float,
+    preprocessed: bool = False,
 ) -> TrainingData:
     """Check everything once; split off the validation part (Keras: the last fraction of
-    the samples, before any shuffling); fold ``class_weight`` into the sample weights."""
-    X = check_large_inputs(net, net.preprocess(X))
-    t = net.targets(y, X.shape[0])
+    the samples, before any shuffling); fold ``class_weight`` into the sample weights.
+
+    ``preprocessed``: X and y are already what the model's preprocessor and target encoder
+    make of raw rows (a cache of them), so they are checked but not transformed again."""
+    X = check_large_inputs(net, X if preprocessed else net.preprocess(X))
+    t = net.check_targets(y, X.shape[0]) if preprocessed else net.targets(y, X.shape[0])
     w = net.check_sample_weight(sample_weight, X.shape[0])
     if class_weight is not None:
         per_sample = class_weights(net, t, class_weight)
         w = per_sample if w is None else w * per_sample
     if validation_data is not None:
-        return TrainingData(X, t, w, *_validation(net, validation_data))
+        return TrainingData(X, t, w, *_validation(net, validation_data, preprocessed))
     if not 0 <= validation_split < 1:
         raise ValueError(f"validation_split must be in [0, 1); got {validation_split!r}")
     if validation_split == 0:
@@ -81,14 +85,22 @@ def prepare(
     return TrainingData(X[:cut], t[:cut], w_fit, X[cut:], t[cut:], w_val)
 
 
-def _validation(net: Network, validation_data: Any) -> tuple[Array, Array, Array | None]:
+def _validation(
+    net: Network, validation_data: Any, preprocessed: bool = False
+) -> tuple[Array, Array, Array | None]:
     if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
         raise ValueError(
             "validation_data must be a pair (X_val, y_val) or a triple "
             "(X_val, y_val, sample_weight_val)"
         )
-    X_val = check_large_inputs(net, net.preprocess(validation_data[0]), "X_val")
-    t_val = net.targets(validation_data[1], X_val.shape[0], "y_val")
+    raw_X, raw_y = validation_data[0], validation_data[1]
+    X_val = check_large_inputs(net, raw_X if preprocessed else net.preprocess(raw_X), "X_val")
+    n_val = X_val.shape[0]
+    t_val = (
+        net.check_targets(raw_y, n_val, "y_val")
+        if preprocessed
+        else net.targets(raw_y, n_val, "y_val")
+    )
     w_given = validation_data[2] if len(validation_data) == 3 else None
     return X_val, t_val, net.check_sample_weight(w_given, X_val.shape[0])
 

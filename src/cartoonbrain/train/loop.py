@@ -70,6 +70,7 @@ def fit(
     resume: bool = False,
     sample_weight: Any = None,
     class_weight: dict[int, float] | str | None = None,
+    preprocessed: bool = False,
 ) -> History:
     """Train ``net`` on (X, y) with mini-batches; return the :class:`History`.
 
@@ -102,6 +103,9 @@ def fit(
         skipped); the epoch's loss is weighted the same way.
     class_weight : dict {class_id: weight} or "balanced", optional
         Multiplies each sample's weight by its class's (classifiers only).
+    preprocessed : bool, default False
+        X and y are already what the model's preprocessor and target encoder make of raw
+        rows (e.g. a cache of them): checked, not transformed again.
 
     Raises
     ------
@@ -115,10 +119,12 @@ def fit(
     if verbose not in (0, 1, 2):
         raise ValueError(f"verbose must be 0, 1 or 2; got {verbose!r}")
     if isinstance(optimizer, str) and optimizer == "lbfgs":
-        data = prepare(net, X, y, sample_weight, class_weight, None, 0.0)
+        data = prepare(net, X, y, sample_weight, class_weight, None, 0.0, preprocessed)
         return _fit_lbfgs(net, data, epochs, _callbacks(net, callbacks))
     opt = _optimizer(net, optimizer, learning_rate)
-    data = prepare(net, X, y, sample_weight, class_weight, validation_data, validation_split)
+    data = prepare(
+        net, X, y, sample_weight, class_weight, validation_data, validation_split, preprocessed
+    )
     names = _metric_names(net, metrics)
     user = _callbacks(net, callbacks)
     history, start_epoch, states = _resume(net, opt, checkpoint, resume, user)
