@@ -284,6 +284,7 @@ def test_csv_to_npy_keeps_the_old_file_when_a_row_is_bad(tmp_path):
 def test_predict_streams_a_csv_in_chunks_and_writes_what_one_chunk_would(tmp_path, monkeypatch):
     from cartoonbrain.cli import main
 
+    monkeypatch.chdir(tmp_path)  # the predictions are written here
     path = _csv(tmp_path / "pets.csv", n=300)
     model = tmp_path / "model.npz"
     args = ["--data", str(path), "--target", "label", "--epochs", "2", "--quiet"]
