@@ -146,6 +146,7 @@ def plot(results: dict[str, dict[str, dict[int, float]]], path: str) -> None:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib import ticker
 
     fig, axes = plt.subplots(1, 2, figsize=(10, 4.2))
     panels = (
@@ -159,6 +160,8 @@ def plot(results: dict[str, dict[str, dict[int, float]]], path: str) -> None:
             ax.plot(xs, ys, marker="o", color=COLORS[system], label=NAMES[system])
         ax.set_xscale("log", base=2)
         ax.set_yscale("log")
+        ax.yaxis.set_major_formatter(ticker.FormatStrFormatter("%g"))  # 0.5, 2: not 5×10⁻¹
+        ax.yaxis.set_minor_formatter(ticker.FormatStrFormatter("%g"))
         ax.set_xticks(xs, labels=[str(x) for x in xs])
         ax.set_xlabel(xlabel)
         ax.set_ylabel("ms per training step (Adam, float32)")
