@@ -312,6 +312,12 @@ def _blocks(*arrays: Array) -> Iterator[tuple[Array, ...]]:
         yield tuple(f[start : start + _BLOCK] for f in flats)
 
 
+def _rounded(scalars: tuple[float, ...], w: Array) -> list[np.floating]:
+    """The scalars in ``w``'s float type, for a compiled update: NumPy rounds a Python
+    float to the array's type when they meet (``w * 0.9``), so the kernels must too."""
+    return [w.dtype.type(x) for x in scalars]
+
+
 def _subtract_scaled(w: Array, x: Array, scale: float, work: Array) -> None:
     """w ← w − scale · x, through ``work`` (which may be ``x`` itself)."""
     np.multiply(x, scale, out=work)
@@ -371,18 +377,8 @@ class SGD(Optimizer):
         velocity = self._state["velocity"][i] if self.momentum else w
         if kernel is None or not _kernels.fits(w, g, velocity):
             return False
-        f = w.dtype.type  # NumPy rounds a Python float to the array's type: so do we
-        kernel(
-            w,
-            g,
-            velocity,
-            f(learning_rate),
-            f(self.weight_decay),
-            f(self.momentum),
-            f(learning_rate * self.momentum),
-            bool(self._decayed),
-            self.nesterov,
-        )
+        scalars = (learning_rate, self.weight_decay, self.momentum, learning_rate * self.momentum)
+        kernel(w, g, velocity, *_rounded(scalars, w), bool(self._decayed), self.nesterov)
         return True
 
 
@@ -444,20 +440,9 @@ class RMSprop(Optimizer):
         b = self._state["momentum_buffer"][i] if self.momentum else s
         if kernel is None or not _kernels.fits(w, g, s, b):
             return False
-        f = w.dtype.type
-        kernel(
-            w,
-            g,
-            s,
-            b,
-            f(learning_rate),
-            f(self.weight_decay),
-            f(self.rho),
-            f(1.0 - self.rho),
-            f(self.epsilon),
-            f(self.momentum),
-            bool(self._decayed),
-        )
+        rho, decay = self.rho, self.weight_decay
+        scalars = (learning_rate, decay, rho, 1.0 - rho, self.epsilon, self.momentum)
+        kernel(w, g, s, b, *_rounded(scalars, w), bool(self._decayed))
         return True
 
 
@@ -533,24 +518,9 @@ class Adam(Optimizer):
         if kernel is None or not _kernels.fits(w, g, m, v):
             return False
         eps, step = self._scales(learning_rate)
-        f = w.dtype.type
-        b1, b2 = self.beta_1, self.beta_2
-        kernel(
-            w,
-            g,
-            m,
-            v,
-            f(self.weight_decay),
-            f(1.0 if shrink is None else shrink),
-            f(b1),
-            f(1.0 - b1),
-            f(b2),
-            f(1.0 - b2),
-            f(eps),
-            f(step),
-            bool(self._decayed),
-            shrink is not None,
-        )
+        b1, b2, stretch = self.beta_1, self.beta_2, 1.0 if shrink is None else shrink
+        scalars = (self.weight_decay, stretch, b1, 1.0 - b1, b2, 1.0 - b2, eps, step)
+        kernel(w, g, m, v, *_rounded(scalars, w), bool(self._decayed), shrink is not None)
         return True
 
 
