@@ -8,8 +8,9 @@ the post's experiment — hand it to one compiled loop over the arrays instead. 
 numba, or with ``CARTOONBRAIN_ACCELERATOR=numpy``, they run their NumPy code, which stays
 the readable reference: every kernel is tested against it (tests/test_kernels.py).
 
-* The optimizers' kernels make the same operations in the same order as the NumPy code
-  (IEEE arithmetic: no ``fastmath``, no fused multiply-add), so they give the same bits.
+* The kernels of the optimizers, of the derivatives and of bias with (leaky) ReLU make
+  the same operations in the same order as the NumPy code (IEEE arithmetic: no
+  ``fastmath``, no fused multiply-add), so they give the same bits.
 * The others differ from NumPy only by rounding (a sum taken in another order, ``exp``
   from the C library instead of NumPy's own): within 1e-6 relative in float32 and 1e-12
   in float64.
