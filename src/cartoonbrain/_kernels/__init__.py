@@ -118,6 +118,12 @@ def get(name: str) -> Any:
     return kernel
 
 
+def loaded(name: str) -> bool:
+    """Whether the kernel ``name`` is loaded already in this process (so using it now
+    costs nothing more than the call)."""
+    return _active == "numba" and name in _compiled
+
+
 def warm_up(dtypes: tuple[str, ...] = ("float32", "float64")) -> float:
     """Import numba and load (or compile) every kernel for ``dtypes`` now, so that nothing
     later pays for it (a benchmark's timed run, a server's first request). Does nothing on

@@ -23,6 +23,10 @@ from .post import BLOG_LAYERS, Array
 
 __all__ = ["compiled_epochs", "fused_epochs", "run_fused", "sigmoid_into"]
 
+#: sample steps (epochs × samples) from which run_fused loads the compiled kernel: below,
+#: loading numba takes longer than the NumPy steps it would save
+COMPILED_FROM = 15_000
+
 # (n, W_l, o_l, [g, 0], g, ε ∇W_l) for l = L … 1, n = l − 1
 _BackwardStep = tuple[int, Array, Array, Array, Array, Array]
 
@@ -50,12 +54,17 @@ def _buffers(
 
 
 def fused_epochs(
-    weights: list[Array], samples: Sequence[Array], labels: Sequence[Array], eps: float
+    weights: list[Array],
+    samples: Sequence[Array],
+    labels: Sequence[Array],
+    eps: float,
+    compiled: bool = True,
 ) -> Iterator[float]:
     """Train sample by sample, forever; yield each epoch's mean loss (before each update).
 
-    ``weights`` are updated in place. With the accelerator, each epoch is one call of the
-    compiled kernel (:func:`compiled_epochs`); the NumPy steps below are its reference.
+    ``weights`` are updated in place. With the accelerator (and ``compiled``), each epoch is
+    one call of the compiled kernel (:func:`compiled_epochs`); the NumPy steps below are its
+    reference.
 
     What differs from the post's listing changes only the rounding (about 1e-16):
 
@@ -70,7 +79,7 @@ def fused_epochs(
       g is written straight into the first column and o_{l-1} into the first row, so
       nothing is copied.
     """
-    kernel = _kernels.get("blog_epoch")
+    kernel = _kernels.get("blog_epoch") if compiled else None
     if kernel is not None and all(np.asarray(a).dtype == np.float64 for a in weights):
         yield from compiled_epochs(kernel, weights, samples, labels, eps)
         return
@@ -159,8 +168,12 @@ def run_fused(
     check_settings(epochs, n_samples, learning_rate)
     emit = print if log is None else log
     weights, samples, labels = draw_experiment(n_samples, layers, seed)
+    # loading numba costs ~0.55 s once per process; the kernel saves ~2 ms per 50 sample
+    # steps (measured): it pays from ~15,000 sample steps, or once it is loaded anyway
+    compiled = epochs * n_samples >= COMPILED_FROM or _kernels.loaded("blog_epoch")
+    epochs_of = fused_epochs(weights, samples, labels, learning_rate, compiled)
     losses: list[float] = []
-    for e, loss in zip(range(epochs), fused_epochs(weights, samples, labels, learning_rate)):
+    for e, loss in zip(range(epochs), epochs_of):
         losses.append(loss)
         emit(f"Epoch {e + 1} / {epochs}; Loss {loss!r}")
     return losses
