@@ -242,13 +242,18 @@ class CsvFile:
         features: Sequence[str],
         cells: _Cells,
         rows: int | None = None,
-        target: str | None = None,
+        target: str | _Target | None = None,
     ) -> Iterator[Table]:
         """Tables of ``rows`` rows each (None: all in one), the numbers of a row read in one
-        step when it holds only numbers."""
+        step when it holds only numbers. ``target``: the target column's name (each Table
+        gets the target read so far), or a ``_Target`` the caller keeps, which the rows'
+        target cells are added to (the Tables then carry none)."""
         at = [self.index(name) for name in features]
-        target_at = None if target is None else self.index(target)
-        column = None if target is None else _Target(target)
+        kept = isinstance(target, _Target)
+        column = target if isinstance(target, _Target) else None
+        if isinstance(target, str):
+            column = _Target(target)
+        target_at = None if column is None else self.index(column.name)
         flat, lines, seen = array("d"), array("q"), False
         texts = {k: _Texts(features[k]) for k in cells.text}
         for start, row in self._rows():
@@ -265,15 +270,15 @@ class CsvFile:
                     continue
                 values = self._row(start, row, at, cells, texts)
             if column is not None and target_at is not None:
-                column.add(row[target_at], f"{self.path}: row {start}, column {target!r}")
+                column.add(row[target_at], f"{self.path}: row {start}, column {column.name!r}")
             flat.extend(values)
             lines.append(start)
             if rows is not None and len(lines) == rows:
-                yield self._table(features, flat, lines, column, texts, cells)
+                yield self._table(features, flat, lines, None if kept else column, texts, cells)
                 flat, lines, seen = array("d"), array("q"), True
                 texts = {k: _Texts(features[k]) for k in cells.text}
         if lines:
-            yield self._table(features, flat, lines, column, texts, cells)
+            yield self._table(features, flat, lines, None if kept else column, texts, cells)
         elif not seen:
             raise DataFileError(f"{self.path}: the file has a header but no data rows")
 

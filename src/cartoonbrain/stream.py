@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import os
 import struct
-from array import array
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,7 +36,6 @@ from .csvdata import (
     TextColumn,
     _NewText,
     _Target,
-    _Texts,
 )
 
 __all__ = ["DEFAULT_ROWS", "RawRows", "csv_chunks", "csv_to_npy", "csv_to_raw", "npy_header"]
@@ -72,36 +70,10 @@ def csv_chunks(
     rows = DEFAULT_ROWS if rows is None else rows
     if rows <= 0:
         raise ValueError(f"rows must be a positive integer; got {rows!r}")
-    at = [f.index(name) for name in features]
+    if target is not None and target_at is not None and f.index(target.name) != target_at:
+        raise ValueError(f"target_at {target_at} is not the column of {target.name!r}")
     cells = f._cells(features, set(text), empty, empty_hint, detect)
-    flat, lines = array("d"), array("q")
-    texts = {k: _Texts(features[k]) for k in cells.text}
-    seen = False
-    for start, row in f._rows():
-        if len(row) != len(f.columns):
-            if not any(field.strip() for field in row):
-                continue
-            raise f._ragged(start, row)
-        try:
-            if texts:
-                raise ValueError("a text column: cell by cell")
-            values = [float(row[j]) for j in at]
-        except ValueError:
-            if not any(field.strip() for field in row):
-                continue
-            values = f._row(start, row, at, cells, texts)
-        if target is not None and target_at is not None:
-            target.add(row[target_at], f"{f.path}: row {start}, column {target.name!r}")
-        flat.extend(values)
-        lines.append(start)
-        if len(lines) == rows:
-            yield f._table(features, flat, lines, None, texts, cells)
-            flat, lines, seen = array("d"), array("q"), True
-            texts = {k: _Texts(features[k]) for k in cells.text}
-    if lines:
-        yield f._table(features, flat, lines, None, texts, cells)
-    elif not seen:
-        raise DataFileError(f"{f.path}: the file has a header but no data rows")
+    yield from f._tables(features, cells, rows, target)
 
 
 def csv_to_npy(
