@@ -242,3 +242,26 @@ def table(headers: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
         return "  ".join(parts).rstrip()
 
     return "\n".join([line(headers), line(["-" * w for w in widths]), *map(line, rows)])
+
+
+#: the start of a child script that measures its own peak memory: ``status(key)`` reads
+#: /proc/self/status; ``path, traced`` come from argv; ``base`` is the resident size now
+#: and ``peak_rss()`` the peak since (VmHWM reset on Linux, ru_maxrss elsewhere);
+#: tracemalloc is started when ``traced``
+PEAK_PRELUDE = r"""
+def status(key):
+    with open("/proc/self/status") as f:
+        return next(int(l.split()[1]) * 1024 for l in f if l.startswith(key + ":"))
+
+
+path, traced = sys.argv[1], sys.argv[2] == "1"
+try:  # Linux: reset the peak (VmHWM) to the current resident size
+    with open("/proc/self/clear_refs", "w") as f:
+        f.write("5")
+    base, peak_rss = status("VmRSS"), lambda: status("VmHWM")
+except OSError:  # elsewhere: the peak so far, which imports may have raised
+    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    peak_rss = lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+if traced:
+    tracemalloc.start()
+"""

@@ -26,28 +26,19 @@ from pathlib import Path
 
 import numpy as np
 
+from _common import PEAK_PRELUDE
+
 ROWS_PER_CHUNK = 100_000
 
-CHILD = r"""
+
+CHILD = (
+    r"""
 import json, resource, sys, time, tracemalloc
 from cartoonbrain.csvdata import read_table
 
-
-def status(key):
-    with open("/proc/self/status") as f:
-        return next(int(l.split()[1]) * 1024 for l in f if l.startswith(key + ":"))
-
-
-path, traced = sys.argv[1], sys.argv[2] == "1"
-try:  # Linux: reset the peak (VmHWM) to the current resident size
-    with open("/proc/self/clear_refs", "w") as f:
-        f.write("5")
-    base, peak_rss = status("VmRSS"), lambda: status("VmHWM")
-except OSError:  # elsewhere: the peak so far, which imports may have raised
-    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-    peak_rss = lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-if traced:
-    tracemalloc.start()
+"""
+    + PEAK_PRELUDE
+    + r"""
 start = time.perf_counter()
 table = read_table(path, target="label")
 seconds = time.perf_counter() - start
@@ -55,6 +46,7 @@ peak = tracemalloc.get_traced_memory()[1] if traced else None
 rss = peak_rss() - base
 print(json.dumps({"rows": len(table.X), "seconds": seconds, "rss": rss, "traced": peak}))
 """
+)
 
 
 def write_csv(path: Path, megabytes: float, seed: int = 0) -> int:

@@ -35,28 +35,17 @@ from pathlib import Path
 import numpy as np
 
 import cartoonbrain as cb
+from _common import PEAK_PRELUDE
 from cartoonbrain import io as cbio
 
-CHILD = r"""
+CHILD = (
+    r"""
 import json, resource, sys, tracemalloc
 import cartoonbrain as cb
 
-
-def status(key):
-    with open("/proc/self/status") as f:
-        return next(int(l.split()[1]) * 1024 for l in f if l.startswith(key + ":"))
-
-
-path, traced = sys.argv[1], sys.argv[2] == "1"
-try:  # Linux: reset the peak (VmHWM) to the current resident size
-    with open("/proc/self/clear_refs", "w") as f:
-        f.write("5")
-    base, peak_rss = status("VmRSS"), lambda: status("VmHWM")
-except OSError:  # elsewhere: the peak so far, which imports may have raised
-    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-    peak_rss = lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-if traced:
-    tracemalloc.start()
+"""
+    + PEAK_PRELUDE
+    + r"""
 try:
     net = cb.load(path)
     outcome = f"loaded, {net.n_parameters:,} parameters"
@@ -65,6 +54,7 @@ except cb.ModelFileError as exc:
 peak = tracemalloc.get_traced_memory()[1] if traced else None
 print(json.dumps({"outcome": outcome, "rss": peak_rss() - base, "traced": peak}))
 """
+)
 
 
 def model(path: Path, megabytes: float) -> None:
