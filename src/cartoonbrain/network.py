@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import NDArray
 
-from . import architecture, checks
+from . import architecture, checks, fused_predict
 from .io import model_file_error, read_archive, write_archive
 from .layers import Layer, layer_from_config
 from .losses import Loss, get_loss
@@ -101,6 +101,9 @@ class Network:
         The shape of one sample, e.g. ``(1, 40)`` for a Conv1D with one channel. Needed
         only when the first layer cannot tell (convolutions); a first Dense gives (n_in,).
     """
+
+    #: fused_predict's description of the network, with what it was made for
+    _fused_layout: tuple[Any, Any, Any] | None = None
 
     def __init__(
         self,
@@ -393,9 +396,14 @@ class Network:
         target's units, when the model has a target encoder).
 
         Shape (n_samples, n_outputs). Dropout is off. X is raw rows when the model has a
-        preprocessor (an array in training column order, or a DataFrame).
+        preprocessor (an array in training column order, or a DataFrame). With the
+        accelerator, a few rows through Dense layers go in one compiled call
+        (:mod:`cartoonbrain.fused_predict`); ``batch_size`` splits X into batches instead.
         """
         X = self.preprocess(X)
+        few = fused_predict.predict_few(self, X) if batch_size is None else None
+        if few is not None:  # the accelerator, for a few rows
+            return self.decode_outputs(few)
         large = isinstance(X, np.ndarray) and X.size > _LARGE
         X = self.check_inputs(X, check_finite=not large)  # a large X: through its outputs
         with np.errstate(over="ignore", invalid="ignore"):

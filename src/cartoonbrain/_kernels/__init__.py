@@ -59,6 +59,7 @@ KERNELS: dict[str, str] = {
     "softmax_cross_entropy": "losses",
     "binary_cross_entropy": "losses",
     "blog_epoch": "blog",
+    "dense_chain": "inference",
 }
 
 _compiled: dict[str, Any] = {}  # name -> numba dispatcher, filled on first use

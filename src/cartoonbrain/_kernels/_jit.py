@@ -16,9 +16,23 @@ from typing import Any
 
 import numba
 
-__all__ = ["jit"]
+__all__ = ["jit", "jit_sums"]
 
 
 def jit(function: Any) -> Any:
     """Compile ``function`` lazily, for each combination of argument types it meets."""
     return numba.njit(cache=True, nogil=True, error_model="numpy", boundscheck=False)(function)
+
+
+def jit_sums(function: Any) -> Any:
+    """:func:`jit` that may also regroup sums and fuse multiply-adds (LLVM's ``reassoc``
+    and ``contract``), so that a dot product is vectorised: for kernels whose results
+    are allowed to differ from NumPy's by rounding (as BLAS's do from one kernel to
+    another). Never ``nnan`` or ``ninf``: a NaN or inf still propagates."""
+    return numba.njit(
+        cache=True,
+        nogil=True,
+        error_model="numpy",
+        boundscheck=False,
+        fastmath={"reassoc", "contract"},
+    )(function)

@@ -50,6 +50,11 @@ class Dense(AffineLayer):
     def expected_input_shape(self) -> Shape:
         return (self.n_in,)
 
+    @property
+    def dense_activation(self) -> str | None:
+        # a subclass with its own inference is not this formula any more
+        return self.activation.name if type(self).infer is Dense.infer else None
+
     @classmethod
     def example(cls) -> tuple[Dense, Shape]:
         return cls(3, 4, activation="tanh"), (3,)
