@@ -28,6 +28,7 @@ import numpy as np
 import pytest
 
 import cartoonbrain as cb
+from cartoonbrain import _kernels
 from cartoonbrain.activations import ACTIVATIONS, get_activation
 from cartoonbrain.gradcheck import central_difference
 from cartoonbrain.layers import LAYERS, Layer, layer_from_config
@@ -333,6 +334,28 @@ def check_optimizer_float32(name):
     assert all(v.dtype == np.float32 for k, v in state.items() if k != "iterations")
 
 
+def check_optimizer_keeps(name):
+    """step(..., keep=) writes each parameter as it was before the update into ``keep``
+    and updates exactly as without it (fit's guard against divergence), on both paths."""
+    for accelerator in _kernels.ACCELERATORS if _kernels.available() else ("numpy",):
+        previous = _kernels.use(accelerator)
+        try:
+            for dtype in (np.float32, np.float64):
+                plain, keeping = get_optimizer(name), get_optimizer(name)
+                w, c = quadratic(dtype=dtype)
+                w_plain, w_keeping = w + 0.5, w + 0.5
+                for _ in range(3):
+                    before = w_keeping.copy()
+                    keep = np.full_like(w, np.nan)
+                    plain.step([w_plain], [w_plain - c])
+                    keeping.step([w_keeping], [w_keeping - c], keep=[keep])
+                    np.testing.assert_array_equal(keep, before)
+                    np.testing.assert_array_equal(w_keeping, w_plain)
+                    assert not np.array_equal(w_keeping, before), "the step did not move w"
+        finally:
+            _kernels.use(previous)
+
+
 def check_optimizer_in_a_model_file(name, path):
     """fit by name, save with the optimizer, load: the same optimizer config and state."""
     net, X = activation_network("tanh")
@@ -507,3 +530,8 @@ def test_optimizer_float32(name):
 @by_optimizer
 def test_optimizer_pickle(name):
     check_optimizer_pickle(name)
+
+
+@by_optimizer
+def test_optimizer_keeps_the_weights_before_its_step(name):
+    check_optimizer_keeps(name)

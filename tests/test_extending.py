@@ -37,6 +37,7 @@ from test_contract import (
     check_optimizer_descends,
     check_optimizer_float32,
     check_optimizer_in_a_model_file,
+    check_optimizer_keeps,
     check_optimizer_pickle,
     check_pickle,
     check_save_load,
@@ -301,6 +302,7 @@ def test_a_registered_optimizer_keeps_the_contract(lion):
     check_optimizer_config_and_state("lion")
     check_optimizer_pickle("lion")
     check_optimizer_float32("lion")
+    check_optimizer_keeps("lion")  # through the base class's copy
 
 
 # ---------------------------------------------------------------- layer

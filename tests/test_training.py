@@ -389,9 +389,17 @@ def test_early_stopping_on_a_number_fit_does_not_report():
 
 
 # ------------------------------------------------------------------ divergence
-def test_a_huge_learning_rate_stops_with_training_diverged_keeping_finite_weights():
+class OwnStep(cb.Network):
+    """A train_step of its own, without ``keep=``: fit then copies the weights itself."""
+
+    def train_step(self, X, t, sample_weight, optimizer):
+        return super().train_step(X, t, sample_weight, optimizer)
+
+
+@pytest.mark.parametrize("network", [cb.Network, OwnStep])
+def test_a_huge_learning_rate_stops_with_training_diverged_keeping_finite_weights(network):
     X, y = small_regression(64)
-    net = cb.Network([cb.Dense(3, 1)], seed=0)
+    net = network([cb.Dense(3, 1)], seed=0)
     after_step = []  # the weights after each step, recorded by a callback
     spy = cb.LambdaCallback(
         on_batch_end=lambda b, logs: after_step.append(net.flat_parameters.copy())

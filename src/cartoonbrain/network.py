@@ -358,18 +358,26 @@ class Network:
         return value + self.penalty(batch_weight), y
 
     def train_step(
-        self, X: Array, t: Array, sample_weight: Array | None, optimizer: Optimizer
+        self,
+        X: Array,
+        t: Array,
+        sample_weight: Array | None,
+        optimizer: Optimizer,
+        keep: Array | None = None,
     ) -> tuple[float, Array]:
         """One step of training, as Keras's ``train_step``: forward, loss, backward, apply.
 
         ``fit`` calls it for every mini-batch; override it in a subclass to change what a
         step does. The optimizer is not applied when the loss is not finite (``fit`` then
-        stops with :class:`~cartoonbrain.train.TrainingDiverged`). Returns :meth:`backprop`'s
-        ``(value, outputs)``.
+        stops with :class:`~cartoonbrain.train.TrainingDiverged`). ``keep``, an array like
+        :attr:`flat_parameters`, receives the weights from before the update (``fit``'s
+        last good weights; an override without this argument has ``fit`` copy them
+        first). Returns :meth:`backprop`'s ``(value, outputs)``.
         """
         value, outputs = self.backprop(X, t, sample_weight, training=True)
         if math.isfinite(value):
-            optimizer.step([self.flat_parameters], [self.flat_gradients])
+            kept = None if keep is None else [keep]
+            optimizer.step([self.flat_parameters], [self.flat_gradients], kept)
         return value, outputs
 
     def loss_and_gradients(

@@ -144,7 +144,9 @@ class Optimizer:
             return float(self.learning_rate(self.iterations))
         return self.learning_rate
 
-    def step(self, params: list[Array], grads: list[Array]) -> None:
+    def step(
+        self, params: list[Array], grads: list[Array], keep: list[Array] | None = None
+    ) -> None:
         """Update every ``params[i]`` in place from ``grads[i]``.
 
         When ``clip_norm`` is set, the gradients are first clipped by their global norm
@@ -157,19 +159,37 @@ class Optimizer:
             Floating-point arrays, updated in place.
         grads : list of ndarray
             Their gradients: same length, shapes and dtypes.
+        keep : list of ndarray, optional
+            Arrays like ``params`` that receive each parameter as it was before the update
+            (``fit`` keeps the last good weights so): with the accelerator, in the
+            update's own pass over the arrays.
         """
         self._check(params, grads)
+        if keep is not None:
+            self._check(params, keep)
         if self.clip_norm is not None:
             clip_by_global_norm(grads, self.clip_norm)
         if len(self._work) != len(params):
             self._allocate(params)
         learning_rate = self.current_learning_rate()
         for i, (w, g) in enumerate(zip(params, grads, strict=True)):
-            self._update(i, w, g, learning_rate)
+            if keep is None:
+                self._update(i, w, g, learning_rate)
+            elif not self._update_keeping(i, w, g, learning_rate, keep[i]):
+                np.copyto(keep[i], w)
+                self._update(i, w, g, learning_rate)
         self.iterations += 1
 
     def _update(self, i: int, w: Array, g: Array, learning_rate: float) -> None:
         raise NotImplementedError
+
+    def _update_keeping(
+        self, i: int, w: Array, g: Array, learning_rate: float, keep: Array
+    ) -> bool:
+        """:meth:`_update` that also copies ``w`` as it was into ``keep``, in one pass,
+        where an optimizer can (its compiled kernel); False when it cannot (``step`` then
+        copies first)."""
+        return False
 
     def _check(self, params: list[Array], grads: list[Array]) -> None:
         if len(params) != len(grads):
@@ -371,14 +391,23 @@ class SGD(Optimizer):
         _subtract_scaled(w, d, learning_rate, work)
         _subtract_scaled(w, v, learning_rate * self.momentum, work)
 
-    def _fused(self, i: int, w: Array, g: Array, learning_rate: float) -> bool:
+    def _update_keeping(
+        self, i: int, w: Array, g: Array, learning_rate: float, keep: Array
+    ) -> bool:
+        return self._fused(i, w, g, learning_rate, keep)
+
+    def _fused(
+        self, i: int, w: Array, g: Array, learning_rate: float, keep: Array | None = None
+    ) -> bool:
         """The same update as one compiled pass (the accelerator's), if it can take it."""
         kernel = _kernels.get("sgd")
         velocity = self._state["velocity"][i] if self.momentum else w
-        if kernel is None or not _kernels.fits(w, g, velocity):
+        into = w if keep is None else keep
+        if kernel is None or not _kernels.fits(w, g, velocity, into):
             return False
         scalars = (learning_rate, self.weight_decay, self.momentum, learning_rate * self.momentum)
-        kernel(w, g, velocity, *_rounded(scalars, w), bool(self._decayed), self.nesterov)
+        flags = (bool(self._decayed), self.nesterov, keep is not None)
+        kernel(w, g, velocity, into, *_rounded(scalars, w), *flags)
         return True
 
 
@@ -433,16 +462,24 @@ class RMSprop(Optimizer):
         b += work
         _subtract_scaled(w, b, learning_rate, work)
 
-    def _fused(self, i: int, w: Array, g: Array, learning_rate: float) -> bool:
+    def _update_keeping(
+        self, i: int, w: Array, g: Array, learning_rate: float, keep: Array
+    ) -> bool:
+        return self._fused(i, w, g, learning_rate, keep)
+
+    def _fused(
+        self, i: int, w: Array, g: Array, learning_rate: float, keep: Array | None = None
+    ) -> bool:
         """The same update as one compiled pass (the accelerator's), if it can take it."""
         kernel = _kernels.get("rmsprop")
         s = self._state["square_average"][i]
         b = self._state["momentum_buffer"][i] if self.momentum else s
-        if kernel is None or not _kernels.fits(w, g, s, b):
+        into = w if keep is None else keep
+        if kernel is None or not _kernels.fits(w, g, s, b, into):
             return False
         rho, decay = self.rho, self.weight_decay
         scalars = (learning_rate, decay, rho, 1.0 - rho, self.epsilon, self.momentum)
-        kernel(w, g, s, b, *_rounded(scalars, w), bool(self._decayed))
+        kernel(w, g, s, b, into, *_rounded(scalars, w), bool(self._decayed), keep is not None)
         return True
 
 
@@ -482,6 +519,15 @@ class Adam(Optimizer):
         if not self._fused(i, w, g, learning_rate, None):
             self._adam(i, w, self._gradient(i, w, g), learning_rate)
 
+    def _update_keeping(
+        self, i: int, w: Array, g: Array, learning_rate: float, keep: Array
+    ) -> bool:
+        return self._fused(i, w, g, learning_rate, self._shrink(learning_rate), keep)
+
+    def _shrink(self, learning_rate: float) -> float | None:
+        """1 − lr λ for decoupled weight decay (AdamW), else None."""
+        return None
+
     def _scales(self, learning_rate: float) -> tuple[float, float]:
         """ε √c₂ and lr √c₂ / c₁, with cᵢ = 1 − βᵢᵗ: lr m̂ / (√v̂ + ε) = step · m / (√v + ε √c₂)."""
         t = self.iterations + 1
@@ -509,18 +555,26 @@ class Adam(Optimizer):
             _subtract_scaled(w_block, work, step, work)
 
     def _fused(
-        self, i: int, w: Array, g: Array, learning_rate: float, shrink: float | None
+        self,
+        i: int,
+        w: Array,
+        g: Array,
+        learning_rate: float,
+        shrink: float | None,
+        keep: Array | None = None,
     ) -> bool:
         """The update as one compiled pass (the accelerator's), if it can take the arrays:
         d = g (+ λ w), then, for AdamW (``shrink`` = 1 − lr λ), w ← shrink · w, then Adam."""
         kernel = _kernels.get("adam")
         m, v = self._state["m"][i], self._state["v"][i]
-        if kernel is None or not _kernels.fits(w, g, m, v):
+        into = w if keep is None else keep
+        if kernel is None or not _kernels.fits(w, g, m, v, into):
             return False
         eps, step = self._scales(learning_rate)
         b1, b2, stretch = self.beta_1, self.beta_2, 1.0 if shrink is None else shrink
         scalars = (self.weight_decay, stretch, b1, 1.0 - b1, b2, 1.0 - b2, eps, step)
-        kernel(w, g, m, v, *_rounded(scalars, w), bool(self._decayed), shrink is not None)
+        flags = (bool(self._decayed), shrink is not None, keep is not None)
+        kernel(w, g, m, v, into, *_rounded(scalars, w), *flags)
         return True
 
 
@@ -549,12 +603,15 @@ class AdamW(Adam):
         super().__init__(learning_rate, beta_1, beta_2, epsilon, weight_decay, clip_norm)
 
     def _update(self, i: int, w: Array, g: Array, learning_rate: float) -> None:
-        shrink = 1.0 - learning_rate * self.weight_decay
-        if self._fused(i, w, g, learning_rate, shrink if self.weight_decay else None):
+        shrink = self._shrink(learning_rate)
+        if self._fused(i, w, g, learning_rate, shrink):
             return
-        if self.weight_decay:
+        if shrink is not None:
             w *= shrink
         self._adam(i, w, g, learning_rate)
+
+    def _shrink(self, learning_rate: float) -> float | None:
+        return 1.0 - learning_rate * self.weight_decay if self.weight_decay else None
 
 
 def get_optimizer(spec: str | Optimizer | dict[str, Any], **overrides: Any) -> Optimizer:

@@ -15,6 +15,7 @@ stopped. History and the progress bar are callbacks that ``fit`` adds itself.
 
 from __future__ import annotations
 
+import inspect
 import math
 import os
 from collections.abc import Iterable, Sequence
@@ -240,6 +241,8 @@ class _Epochs:
         n = data.X.shape[0]
         self.backup = net.flat_parameters.copy()  # the weights before the last finite step
         self.scratch = np.empty_like(net.flat_parameters)
+        # a train_step that takes keep= fills the scratch copy in the optimizer's own pass
+        self.keeps = "keep" in inspect.signature(net.train_step).parameters
         self.rows = np.empty((min(batch_size, n), *data.X.shape[1:]), dtype=data.X.dtype)
         self.outputs = np.empty((n, *net.output_shape), dtype=net.dtype) if names else None
 
@@ -305,10 +308,14 @@ class _Epochs:
         from while its loss is finite."""
         for callback in self.callbacks:
             callback.on_batch_begin(b, {})
-        np.copyto(self.scratch, self.net.flat_parameters)
+        if not self.keeps:
+            np.copyto(self.scratch, self.net.flat_parameters)
         # a diverging run overflows; it is caught by its non-finite loss
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            value, outputs = self.net.train_step(X, t, w, self.opt)
+            if self.keeps:
+                value, outputs = self.net.train_step(X, t, w, self.opt, keep=self.scratch)
+            else:
+                value, outputs = self.net.train_step(X, t, w, self.opt)
         if math.isfinite(value):
             self.backup, self.scratch = self.scratch, self.backup
             if self.outputs is not None:
