@@ -10,6 +10,7 @@ path are. Skipped where numba is not installed.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import itertools
 from collections.abc import Iterator
 
@@ -21,12 +22,13 @@ from hypothesis import strategies as st
 import cartoonbrain as cb
 from cartoonbrain import _kernels, fused_predict
 from cartoonbrain._kernels.codes import FORWARD
+from cartoonbrain.activations import ACTIVATIONS
 from cartoonbrain.network import NonFinitePrediction
 from tolerance import assert_same_maths
 
 pytestmark = pytest.mark.skipif(not _kernels.available(), reason="numba is not installed")
 
-ACTIVATIONS = sorted(FORWARD | {"identity"})
+APPLIED = sorted(FORWARD | {"identity"})
 LOSSES = ["cross_entropy", "binary_cross_entropy", "mse", "huber"]
 
 
@@ -62,7 +64,7 @@ def networks(draw: st.DrawFn) -> tuple[cb.Network, np.ndarray]:
     for n_in, n_out in itertools.pairwise(widths):
         if draw(st.booleans()) and layers:
             layers.append(cb.Dropout(0.5))
-        activation = draw(st.sampled_from(ACTIVATIONS))
+        activation = draw(st.sampled_from(APPLIED))
         layers.append(cb.Dense(n_in, n_out, activation=activation, bias=draw(st.booleans())))
     last = layers[-1]
     assert isinstance(last, cb.Dense)
@@ -103,15 +105,20 @@ class Custom(cb.Dense):
         return super().infer(o_prev) * 2
 
 
+#: an activation that shares ReLU's name but not its f
+LOOK_ALIKE = dataclasses.replace(ACTIVATIONS["relu"], f=lambda a: 2 * np.maximum(a, 0))
+
+
 @pytest.mark.parametrize(
     "net",
     [
         mlp(hidden="sigmoid"),  # a transcendental activation: NumPy's is vectorised
+        cb.Network([cb.Dense(6, 5, activation=LOOK_ALIKE), cb.Dense(5, 3)], seed=0),
         mlp(loss="poisson"),  # an output the kernel does not have
         cb.Network([Custom(6, 5, activation="relu"), cb.Dense(5, 3)], seed=0),
         cb.Network([cb.Conv1D(1, 2, 3), cb.Flatten(), cb.Dense(8, 3)], input_shape=(1, 6)),
     ],
-    ids=["sigmoid", "poisson", "subclass", "conv"],
+    ids=["sigmoid", "look-alike", "poisson", "subclass", "conv"],
 )
 def test_what_the_kernel_does_not_run_goes_the_regular_way(net):
     X = np.random.default_rng(0).normal(size=(3, *net.input_shape)).astype(net.dtype)

@@ -66,15 +66,15 @@ def layout(net: Network) -> tuple[NDArray[np.int64], int] | None:
 def predict_few(net: Network, X: object) -> Array | None:
     """``net``'s predictions for X (before the target's decoding) in one kernel call, or
     None when the kernel does not apply (the module's docstring says when)."""
-    if type(X) is not np.ndarray or not 0 < len(X) <= FEW_ROWS:
-        return None
-    kernel = _kernels.get("dense_chain")
-    if kernel is None:
+    if type(X) is not np.ndarray or not 0 < len(X) <= FEW_ROWS or _kernels.active() != "numba":
         return None
     plan = net._fused_layout
     if plan is None or plan[0] is not net.flat_parameters or plan[1] is not net.loss:
         plan = net._fused_layout = (net.flat_parameters, net.loss, layout(net))
     if plan[2] is None:
+        return None
+    kernel = _kernels.get("dense_chain")  # (the first one imports numba)
+    if kernel is None:
         return None
     X = net.check_inputs(X, check_finite=False)  # the kernel checks the numbers
     if not X.flags.writeable:  # (a read-only array would be another compiled version)

@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 
 from ..activations import (
+    ACTIVATIONS,
     Activation,
     bias_and_activation,
     bias_and_activation_in_place,
@@ -52,8 +53,12 @@ class Dense(AffineLayer):
 
     @property
     def dense_activation(self) -> str | None:
-        # a subclass with its own inference is not this formula any more
-        return self.activation.name if type(self).infer is Dense.infer else None
+        # a subclass with its own inference, or an activation that only shares a built-in's
+        # name (its own f), is not what the name says any more
+        name = self.activation.name
+        if type(self).infer is not Dense.infer or ACTIVATIONS.get(name) is not self.activation:
+            return None
+        return name
 
     @classmethod
     def example(cls) -> tuple[Dense, Shape]:
