@@ -610,18 +610,18 @@ def test_defaults_follow_the_contract():
 @pytest.mark.parametrize("name", ["adam", "adamw"])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_big_arrays_go_block_by_block_with_the_same_bits(name, dtype, monkeypatch):
-    """Past optimizers._BLOCK elements Adam updates block by block (its passes then run in
+    """Past base._BLOCK elements Adam updates block by block (its passes then run in
     cache); every element sees the same operations, so the weights and the state are the
     very bits of a single pass over the whole array, for sizes that split unevenly."""
-    from cartoonbrain import optimizers
+    from cartoonbrain.optimizers import base
 
     rng = np.random.default_rng(0)
-    shapes = [(3, optimizers._BLOCK - 1), (optimizers._BLOCK + 5,), (7, 11)]
+    shapes = [(3, base._BLOCK - 1), (base._BLOCK + 5,), (7, 11)]
     w0 = [rng.standard_normal(s).astype(dtype) for s in shapes]
     grads = [[(rng.standard_normal(s) * 1e-2).astype(dtype) for s in shapes] for _ in range(4)]
     runs = []
-    for block in (optimizers._BLOCK, 10**12):  # blocks, then one pass over each array
-        monkeypatch.setattr(optimizers, "_BLOCK", block)
+    for block in (base._BLOCK, 10**12):  # blocks, then one pass over each array
+        monkeypatch.setattr(base, "_BLOCK", block)
         w = [x.copy() for x in w0]
         optimizer = OPTIMIZERS[name](learning_rate=1e-3, weight_decay=0.01)
         for g in grads:

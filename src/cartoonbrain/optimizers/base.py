@@ -1,9 +1,5 @@
-"""Optimizers: turn the gradients ∇W from backpropagation into parameter updates.
-
-The post's plain update is gradient descent, ``W ← W − lr ∇W``. Each optimizer below
-writes its own rule in its docstring, with ``w`` a parameter, ``g`` its gradient, ``lr``
-the learning rate and ``λ`` the weight decay; the formulations follow PyTorch's
-``torch.optim`` so that results can be compared with it.
+"""The common part of every optimizer (:class:`Optimizer`), its registry (``OPTIMIZERS``,
+:func:`register_optimizer`, :func:`get_optimizer`) and the helpers the updates share.
 
 The network hands :meth:`Optimizer.step` its parameters and gradients as aligned lists of
 arrays (usually a single flat buffer each). Every update is done in place, vectorised, in
@@ -12,99 +8,29 @@ scalars are Python floats, so float32 parameters never meet a float64 temporary.
 accelerator (``pip install "cartoonbrain[fast]"``, :mod:`cartoonbrain._kernels`), each
 update is one compiled pass over the arrays instead of a dozen NumPy calls; it makes the
 same operations in the same order, so it gives the same bits.
-
-A learning rate is a float or a :class:`~cartoonbrain.schedules.Schedule`, a function of
-the step count ``t`` (counted from 0), from :mod:`cartoonbrain.schedules` (re-exported
-here): :class:`StepDecay`, :class:`ExponentialDecay`, :class:`CosineDecay`.
 """
 
 from __future__ import annotations
 
 import inspect
-import math
 from collections.abc import Iterator
 from typing import Any, TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
 
-from . import _kernels
-from ._registry import claim
-from ._validation import fraction as _fraction
-from ._validation import known_options as _options
-from ._validation import non_negative as _non_negative
-from ._validation import positive as _positive
-from .schedules import (
-    SCHEDULES,
-    Constant,
-    CosineDecay,
-    ExponentialDecay,
-    Schedule,
-    StepDecay,
-    get_schedule,
-)
+from .._registry import claim
+from .._validation import known_options as _options
+from .._validation import non_negative as _non_negative
+from .._validation import positive as _positive
+from ..schedules import Schedule, get_schedule
+from .clipping import clip_by_global_norm
 
 Array = NDArray[np.floating]
 
-__all__ = [
-    "OPTIMIZERS",
-    "SCHEDULES",
-    "SGD",
-    "Adam",
-    "AdamW",
-    "Constant",
-    "CosineDecay",
-    "ExponentialDecay",
-    "Optimizer",
-    "RMSprop",
-    "Schedule",
-    "StepDecay",
-    "clip_by_global_norm",
-    "get_optimizer",
-    "get_schedule",
-    "register_optimizer",
-]
+__all__ = ["OPTIMIZERS", "Optimizer", "get_optimizer", "register_optimizer"]
 
 
-# ---------------------------------------------------------------- gradient clipping
-def clip_by_global_norm(grads: list[Array], max_norm: float) -> float:
-    """Scale all gradients together so that their global norm is at most ``max_norm``.
-
-        n = √(Σ_arrays Σ g²)      if n > max_norm:  g ← g · max_norm / n   (every array)
-
-    As PyTorch's ``clip_grad_norm_`` (without its ``1e-6`` in the denominator). The sum of
-    squares is accumulated in float64; the arrays are scaled in place and keep their
-    dtype. A non-finite norm is returned as it is and the gradients are left unchanged.
-
-    Parameters
-    ----------
-    grads : list of ndarray
-        The gradients, modified in place.
-    max_norm : float
-        The largest global norm allowed, > 0.
-
-    Returns
-    -------
-    float
-        The global norm ``n`` before clipping.
-    """
-    max_norm = _positive("max_norm", max_norm)
-    total = 0.0
-    for g in grads:
-        flat = g.reshape(-1)
-        if flat.dtype == np.float64:
-            total += float(np.dot(flat, flat))
-        else:  # accumulate in float64 through einsum's buffered cast, no full-size copy
-            total += float(np.einsum("i,i->", flat, flat, dtype=np.float64))
-    norm = math.sqrt(total)
-    if math.isfinite(norm) and norm > max_norm:
-        scale = max_norm / norm
-        for g in grads:
-            g *= scale
-    return norm
-
-
-# ---------------------------------------------------------------- optimizers
 class Optimizer:
     """The common part of every optimizer: checks, clipping, the step count, the state.
 
@@ -342,276 +268,6 @@ def _subtract_scaled(w: Array, x: Array, scale: float, work: Array) -> None:
     """w ← w − scale · x, through ``work`` (which may be ``x`` itself)."""
     np.multiply(x, scale, out=work)
     np.subtract(w, work, out=w)
-
-
-@register_optimizer
-class SGD(Optimizer):
-    """Stochastic gradient descent, with optional momentum (PyTorch's formulation).
-
-        d ← g + λ w                      (weight_decay λ: coupled L2)
-        v ← μ v + d                      (momentum μ > 0; v starts at 0, so v₁ = d)
-        w ← w − lr d                     (μ = 0)
-        w ← w − lr v                     (μ > 0)
-        w ← w − lr (d + μ v)             (nesterov)
-
-    State: ``velocity.<i>`` when momentum > 0.
-    """
-
-    name = "sgd"
-
-    def __init__(
-        self,
-        learning_rate: float | Schedule = 0.01,
-        momentum: float = 0.0,
-        nesterov: bool = False,
-        weight_decay: float = 0.0,
-        clip_norm: float | None = None,
-    ) -> None:
-        super().__init__(learning_rate, weight_decay, clip_norm)
-        self.momentum = _fraction("momentum", momentum)
-        if nesterov and self.momentum == 0:
-            raise ValueError(f"nesterov=True needs momentum > 0; got momentum={momentum!r}")
-        self.nesterov = bool(nesterov)
-        self.buffer_names = ("velocity",) if self.momentum > 0 else ()
-
-    def _update(self, i: int, w: Array, g: Array, learning_rate: float) -> None:
-        if self._fused(i, w, g, learning_rate):
-            return
-        work = self._work[i]
-        d = self._gradient(i, w, g)
-        if not self.momentum:
-            _subtract_scaled(w, d, learning_rate, work)
-            return
-        v = self._state["velocity"][i]
-        v *= self.momentum
-        v += d
-        if not self.nesterov:
-            _subtract_scaled(w, v, learning_rate, work)
-            return
-        _subtract_scaled(w, d, learning_rate, work)
-        _subtract_scaled(w, v, learning_rate * self.momentum, work)
-
-    def _update_keeping(
-        self, i: int, w: Array, g: Array, learning_rate: float, keep: Array
-    ) -> bool:
-        return self._fused(i, w, g, learning_rate, keep)
-
-    def _fused(
-        self, i: int, w: Array, g: Array, learning_rate: float, keep: Array | None = None
-    ) -> bool:
-        """The same update as one compiled pass (the accelerator's), if it can take it."""
-        kernel = _kernels.get("sgd")
-        velocity = self._state["velocity"][i] if self.momentum else w
-        into = w if keep is None else keep
-        if kernel is None or not _kernels.fits(w, g, velocity, into):
-            return False
-        scalars = (learning_rate, self.weight_decay, self.momentum, learning_rate * self.momentum)
-        flags = (bool(self._decayed), self.nesterov, keep is not None)
-        kernel(w, g, velocity, into, *_rounded(scalars, w), *flags)
-        return True
-
-
-@register_optimizer
-class RMSprop(Optimizer):
-    """Divide each gradient by a running root mean square of its recent values.
-
-        d ← g + λ w                      (weight_decay λ: coupled L2)
-        s ← ρ s + (1 − ρ) d²
-        w ← w − lr d / (√s + ε)          (momentum μ = 0)
-        b ← μ b + d / (√s + ε);  w ← w − lr b     (μ > 0)
-
-    State: ``square_average.<i>``, and ``momentum_buffer.<i>`` when momentum > 0.
-    """
-
-    name = "rmsprop"
-
-    def __init__(
-        self,
-        learning_rate: float | Schedule = 0.001,
-        rho: float = 0.9,
-        epsilon: float = 1e-7,
-        momentum: float = 0.0,
-        weight_decay: float = 0.0,
-        clip_norm: float | None = None,
-    ) -> None:
-        super().__init__(learning_rate, weight_decay, clip_norm)
-        self.rho = _fraction("rho", rho)
-        self.epsilon = _positive("epsilon", epsilon)
-        self.momentum = _fraction("momentum", momentum)
-        names = ("square_average", "momentum_buffer")
-        self.buffer_names = names if self.momentum > 0 else names[:1]
-
-    def _update(self, i: int, w: Array, g: Array, learning_rate: float) -> None:
-        if self._fused(i, w, g, learning_rate):
-            return
-        work = self._work[i]
-        d = self._gradient(i, w, g)
-        s = self._state["square_average"][i]
-        np.multiply(d, d, out=work)
-        work *= 1.0 - self.rho
-        s *= self.rho
-        s += work  # s ← ρ s + (1 − ρ) d²
-        np.sqrt(s, out=work)
-        work += self.epsilon
-        np.divide(d, work, out=work)  # d / (√s + ε)
-        if not self.momentum:
-            _subtract_scaled(w, work, learning_rate, work)
-            return
-        b = self._state["momentum_buffer"][i]
-        b *= self.momentum
-        b += work
-        _subtract_scaled(w, b, learning_rate, work)
-
-    def _update_keeping(
-        self, i: int, w: Array, g: Array, learning_rate: float, keep: Array
-    ) -> bool:
-        return self._fused(i, w, g, learning_rate, keep)
-
-    def _fused(
-        self, i: int, w: Array, g: Array, learning_rate: float, keep: Array | None = None
-    ) -> bool:
-        """The same update as one compiled pass (the accelerator's), if it can take it."""
-        kernel = _kernels.get("rmsprop")
-        s = self._state["square_average"][i]
-        b = self._state["momentum_buffer"][i] if self.momentum else s
-        into = w if keep is None else keep
-        if kernel is None or not _kernels.fits(w, g, s, b, into):
-            return False
-        rho, decay = self.rho, self.weight_decay
-        scalars = (learning_rate, decay, rho, 1.0 - rho, self.epsilon, self.momentum)
-        kernel(w, g, s, b, into, *_rounded(scalars, w), bool(self._decayed), keep is not None)
-        return True
-
-
-@register_optimizer
-class Adam(Optimizer):
-    """Adaptive moment estimation (PyTorch's Adam; weight decay is coupled L2).
-
-        t ← t + 1;   d ← g + λ w
-        m ← β₁ m + (1 − β₁) d           v ← β₂ v + (1 − β₂) d²
-        m̂ = m / (1 − β₁ᵗ)               v̂ = v / (1 − β₂ᵗ)
-        w ← w − lr m̂ / (√v̂ + ε)
-
-    computed as ``w ← w − (lr √(1 − β₂ᵗ) / (1 − β₁ᵗ)) · m / (√v + ε √(1 − β₂ᵗ))``, the
-    same value with fewer passes over the arrays. ``t`` is :attr:`iterations` + 1.
-
-    State: ``m.<i>`` and ``v.<i>``.
-    """
-
-    name = "adam"
-    buffer_names = ("m", "v")
-
-    def __init__(
-        self,
-        learning_rate: float | Schedule = 0.001,
-        beta_1: float = 0.9,
-        beta_2: float = 0.999,
-        epsilon: float = 1e-8,
-        weight_decay: float = 0.0,
-        clip_norm: float | None = None,
-    ) -> None:
-        super().__init__(learning_rate, weight_decay, clip_norm)
-        self.beta_1 = _fraction("beta_1", beta_1)
-        self.beta_2 = _fraction("beta_2", beta_2)
-        self.epsilon = _positive("epsilon", epsilon)
-
-    def _update(self, i: int, w: Array, g: Array, learning_rate: float) -> None:
-        if not self._fused(i, w, g, learning_rate, None):
-            self._adam(i, w, self._gradient(i, w, g), learning_rate)
-
-    def _update_keeping(
-        self, i: int, w: Array, g: Array, learning_rate: float, keep: Array
-    ) -> bool:
-        return self._fused(i, w, g, learning_rate, self._shrink(learning_rate), keep)
-
-    def _shrink(self, learning_rate: float) -> float | None:
-        """1 − lr λ for decoupled weight decay (AdamW), else None."""
-        return None
-
-    def _scales(self, learning_rate: float) -> tuple[float, float]:
-        """ε √c₂ and lr √c₂ / c₁, with cᵢ = 1 − βᵢᵗ: lr m̂ / (√v̂ + ε) = step · m / (√v + ε √c₂)."""
-        t = self.iterations + 1
-        root_c2 = math.sqrt(1.0 - self.beta_2**t)
-        return self.epsilon * root_c2, learning_rate * root_c2 / (1.0 - self.beta_1**t)
-
-    def _adam(self, i: int, w: Array, d: Array, learning_rate: float) -> None:
-        b1, b2 = self.beta_1, self.beta_2
-        eps, step = self._scales(learning_rate)
-        blocks = list(_blocks(w, d, self._state["m"][i], self._state["v"][i]))
-        # one block's worth of scratch space, the same for every block: it stays in cache
-        scratch = self._work[i] if len(blocks) == 1 else self._work[i].reshape(-1)
-        for w_block, d_block, m, v in blocks:
-            work = scratch if len(blocks) == 1 else scratch[: m.size]
-            np.multiply(d_block, 1.0 - b1, out=work)
-            m *= b1
-            m += work  # m ← β₁ m + (1 − β₁) d
-            np.multiply(d_block, d_block, out=work)
-            work *= 1.0 - b2
-            v *= b2
-            v += work  # v ← β₂ v + (1 − β₂) d²
-            np.sqrt(v, out=work)
-            work += eps
-            np.divide(m, work, out=work)
-            _subtract_scaled(w_block, work, step, work)
-
-    def _fused(
-        self,
-        i: int,
-        w: Array,
-        g: Array,
-        learning_rate: float,
-        shrink: float | None,
-        keep: Array | None = None,
-    ) -> bool:
-        """The update as one compiled pass (the accelerator's), if it can take the arrays:
-        d = g (+ λ w), then, for AdamW (``shrink`` = 1 − lr λ), w ← shrink · w, then Adam."""
-        kernel = _kernels.get("adam")
-        m, v = self._state["m"][i], self._state["v"][i]
-        into = w if keep is None else keep
-        if kernel is None or not _kernels.fits(w, g, m, v, into):
-            return False
-        eps, step = self._scales(learning_rate)
-        b1, b2, stretch = self.beta_1, self.beta_2, 1.0 if shrink is None else shrink
-        scalars = (self.weight_decay, stretch, b1, 1.0 - b1, b2, 1.0 - b2, eps, step)
-        flags = (bool(self._decayed), shrink is not None, keep is not None)
-        kernel(w, g, m, v, into, *_rounded(scalars, w), *flags)
-        return True
-
-
-@register_optimizer
-class AdamW(Adam):
-    """Adam with decoupled weight decay (Loshchilov & Hutter; PyTorch's AdamW).
-
-        w ← w (1 − lr λ)
-        then the Adam step with d = g (no λ w term): see :class:`Adam`.
-
-    State: ``m.<i>`` and ``v.<i>``.
-    """
-
-    name = "adamw"
-    coupled_weight_decay = False
-
-    def __init__(
-        self,
-        learning_rate: float | Schedule = 0.001,
-        beta_1: float = 0.9,
-        beta_2: float = 0.999,
-        epsilon: float = 1e-8,
-        weight_decay: float = 0.01,
-        clip_norm: float | None = None,
-    ) -> None:
-        super().__init__(learning_rate, beta_1, beta_2, epsilon, weight_decay, clip_norm)
-
-    def _update(self, i: int, w: Array, g: Array, learning_rate: float) -> None:
-        shrink = self._shrink(learning_rate)
-        if self._fused(i, w, g, learning_rate, shrink):
-            return
-        if shrink is not None:
-            w *= shrink
-        self._adam(i, w, g, learning_rate)
-
-    def _shrink(self, learning_rate: float) -> float | None:
-        return 1.0 - learning_rate * self.weight_decay if self.weight_decay else None
 
 
 def get_optimizer(spec: str | Optimizer | dict[str, Any], **overrides: Any) -> Optimizer:

@@ -1,0 +1,146 @@
+"""Adam (coupled L2 weight decay) and AdamW (decoupled weight decay)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .. import _kernels
+from .._validation import fraction as _fraction
+from .._validation import positive as _positive
+from ..schedules import Schedule
+from .base import Array, Optimizer, _blocks, _rounded, _subtract_scaled, register_optimizer
+
+__all__ = ["Adam", "AdamW"]
+
+
+@register_optimizer
+class Adam(Optimizer):
+    """Adaptive moment estimation (PyTorch's Adam; weight decay is coupled L2).
+
+        t ← t + 1;   d ← g + λ w
+        m ← β₁ m + (1 − β₁) d           v ← β₂ v + (1 − β₂) d²
+        m̂ = m / (1 − β₁ᵗ)               v̂ = v / (1 − β₂ᵗ)
+        w ← w − lr m̂ / (√v̂ + ε)
+
+    computed as ``w ← w − (lr √(1 − β₂ᵗ) / (1 − β₁ᵗ)) · m / (√v + ε √(1 − β₂ᵗ))``, the
+    same value with fewer passes over the arrays. ``t`` is :attr:`iterations` + 1.
+
+    State: ``m.<i>`` and ``v.<i>``.
+    """
+
+    name = "adam"
+    buffer_names = ("m", "v")
+
+    def __init__(
+        self,
+        learning_rate: float | Schedule = 0.001,
+        beta_1: float = 0.9,
+        beta_2: float = 0.999,
+        epsilon: float = 1e-8,
+        weight_decay: float = 0.0,
+        clip_norm: float | None = None,
+    ) -> None:
+        super().__init__(learning_rate, weight_decay, clip_norm)
+        self.beta_1 = _fraction("beta_1", beta_1)
+        self.beta_2 = _fraction("beta_2", beta_2)
+        self.epsilon = _positive("epsilon", epsilon)
+
+    def _update(self, i: int, w: Array, g: Array, learning_rate: float) -> None:
+        if not self._fused(i, w, g, learning_rate, None):
+            self._adam(i, w, self._gradient(i, w, g), learning_rate)
+
+    def _update_keeping(
+        self, i: int, w: Array, g: Array, learning_rate: float, keep: Array
+    ) -> bool:
+        return self._fused(i, w, g, learning_rate, self._shrink(learning_rate), keep)
+
+    def _shrink(self, learning_rate: float) -> float | None:
+        """1 − lr λ for decoupled weight decay (AdamW), else None."""
+        return None
+
+    def _scales(self, learning_rate: float) -> tuple[float, float]:
+        """ε √c₂ and lr √c₂ / c₁, with cᵢ = 1 − βᵢᵗ: lr m̂ / (√v̂ + ε) = step · m / (√v + ε √c₂)."""
+        t = self.iterations + 1
+        root_c2 = math.sqrt(1.0 - self.beta_2**t)
+        return self.epsilon * root_c2, learning_rate * root_c2 / (1.0 - self.beta_1**t)
+
+    def _adam(self, i: int, w: Array, d: Array, learning_rate: float) -> None:
+        b1, b2 = self.beta_1, self.beta_2
+        eps, step = self._scales(learning_rate)
+        blocks = list(_blocks(w, d, self._state["m"][i], self._state["v"][i]))
+        # one block's worth of scratch space, the same for every block: it stays in cache
+        scratch = self._work[i] if len(blocks) == 1 else self._work[i].reshape(-1)
+        for w_block, d_block, m, v in blocks:
+            work = scratch if len(blocks) == 1 else scratch[: m.size]
+            np.multiply(d_block, 1.0 - b1, out=work)
+            m *= b1
+            m += work  # m ← β₁ m + (1 − β₁) d
+            np.multiply(d_block, d_block, out=work)
+            work *= 1.0 - b2
+            v *= b2
+            v += work  # v ← β₂ v + (1 − β₂) d²
+            np.sqrt(v, out=work)
+            work += eps
+            np.divide(m, work, out=work)
+            _subtract_scaled(w_block, work, step, work)
+
+    def _fused(
+        self,
+        i: int,
+        w: Array,
+        g: Array,
+        learning_rate: float,
+        shrink: float | None,
+        keep: Array | None = None,
+    ) -> bool:
+        """The update as one compiled pass (the accelerator's), if it can take the arrays:
+        d = g (+ λ w), then, for AdamW (``shrink`` = 1 − lr λ), w ← shrink · w, then Adam."""
+        kernel = _kernels.get("adam")
+        m, v = self._state["m"][i], self._state["v"][i]
+        into = w if keep is None else keep
+        if kernel is None or not _kernels.fits(w, g, m, v, into):
+            return False
+        eps, step = self._scales(learning_rate)
+        b1, b2, stretch = self.beta_1, self.beta_2, 1.0 if shrink is None else shrink
+        scalars = (self.weight_decay, stretch, b1, 1.0 - b1, b2, 1.0 - b2, eps, step)
+        flags = (bool(self._decayed), shrink is not None, keep is not None)
+        kernel(w, g, m, v, into, *_rounded(scalars, w), *flags)
+        return True
+
+
+@register_optimizer
+class AdamW(Adam):
+    """Adam with decoupled weight decay (Loshchilov & Hutter; PyTorch's AdamW).
+
+        w ← w (1 − lr λ)
+        then the Adam step with d = g (no λ w term): see :class:`Adam`.
+
+    State: ``m.<i>`` and ``v.<i>``.
+    """
+
+    name = "adamw"
+    coupled_weight_decay = False
+
+    def __init__(
+        self,
+        learning_rate: float | Schedule = 0.001,
+        beta_1: float = 0.9,
+        beta_2: float = 0.999,
+        epsilon: float = 1e-8,
+        weight_decay: float = 0.01,
+        clip_norm: float | None = None,
+    ) -> None:
+        super().__init__(learning_rate, beta_1, beta_2, epsilon, weight_decay, clip_norm)
+
+    def _update(self, i: int, w: Array, g: Array, learning_rate: float) -> None:
+        shrink = self._shrink(learning_rate)
+        if self._fused(i, w, g, learning_rate, shrink):
+            return
+        if shrink is not None:
+            w *= shrink
+        self._adam(i, w, g, learning_rate)
+
+    def _shrink(self, learning_rate: float) -> float | None:
+        return 1.0 - learning_rate * self.weight_decay if self.weight_decay else None
