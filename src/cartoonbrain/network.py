@@ -21,18 +21,17 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from . import architecture, checks, fused_predict
-from .io import model_file_error, read_archive, write_archive
-from .layers import Layer, layer_from_config
+from . import architecture, checks, fused_predict, network_state, prediction
+from .layers import Layer
 from .losses import Loss, get_loss
-from .metrics import default_metrics, get_metric
-from .network_state import check_state, network_state, restore_state
+from .model_file import read_model, write_model
+from .prediction import NonFinitePrediction
 from .preprocessing import Preprocessor, TargetEncoder
 from .summary import summary_table
 
@@ -56,21 +55,6 @@ def as_dtype(dtype: Any) -> np.dtype:
     if resolved is None or resolved.name not in _DTYPES:
         raise ValueError(f"dtype must be 'float32' or 'float64'; got {dtype!r}")
     return resolved
-
-
-#: rows of a sparse X densified at a time by predict
-SPARSE_ROWS = 1024
-#: inputs with more entries than this are checked for NaN and inf through predict's output
-_LARGE = 1 << 16
-
-
-class NonFinitePrediction(ValueError):
-    """A prediction that is NaN or infinite although its inputs are finite: ``row`` is its
-    index in X, ``prediction`` its values."""
-
-    def __init__(self, message: str, row: int, prediction: Array) -> None:
-        super().__init__(message)
-        self.row, self.prediction = row, prediction
 
 
 class Network:
@@ -198,53 +182,18 @@ class Network:
     def n_parameters(self) -> int:
         return int(self.flat_parameters.size)
 
+    # ------------------------------------------------------------------ as plain data
     def get_config(self) -> dict[str, Any]:
         """Plain data describing the architecture (what a model file stores besides arrays)."""
-        return {
-            "layers": [layer.get_config() for layer in self.layers],
-            "loss": self.loss.name,
-            "dtype": self.dtype.name,
-            "l2": self.l2,
-            "l2_per_sample": self.l2_per_sample,
-            "seed": self.seed,
-            "metadata": self.metadata,
-            "input_shape": None if self.input_shape is None else list(self.input_shape),
-            "preprocessor": None if self.preprocessor is None else self.preprocessor.get_config(),
-            "target_encoder": None
-            if self.target_encoder is None
-            else self.target_encoder.get_config(),
-        }
+        return network_state.network_config(self)
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> Network:
-        if not isinstance(config, dict) or not isinstance(config.get("layers"), list):
-            raise ValueError("a network config must be a dict with a list of 'layers'")
-        return cls(
-            [layer_from_config(c) for c in config["layers"]],
-            loss=config.get("loss", "mse"),
-            seed=config.get("seed"),
-            dtype=config.get("dtype", "float32"),
-            l2=config.get("l2", 0.0),
-            l2_per_sample=config.get("l2_per_sample", False),
-            metadata=config.get("metadata"),
-            input_shape=config.get("input_shape"),
-            preprocessor=None
-            if config.get("preprocessor") is None
-            else Preprocessor.from_config(config["preprocessor"]),
-            target_encoder=None
-            if config.get("target_encoder") is None
-            else TargetEncoder.from_config(config["target_encoder"]),
-        )
+        """The network a :meth:`get_config` describes, freshly initialised."""
+        layers, arguments = network_state.network_arguments(config)
+        return cls(layers, **arguments)
 
-    # ------------------------------------------------------------------ as plain data
-    def state(self, optimizer: Optimizer | None = None) -> tuple[dict[str, Any], dict[str, Array]]:
-        """The network as ``(config, arrays)``: what model files, checkpoints and pickles
-        hold (see :mod:`cartoonbrain.network_state`); the arrays are live views.
-
-        Raises ValueError for a layer, activation, loss or optimizer that
-        :meth:`from_state` could not rebuild exactly (one that is not registered).
-        """
-        return network_state(self, optimizer)
+    state = network_state.network_state
 
     @classmethod
     def from_state(cls, config: dict[str, Any], arrays: dict[str, Array]) -> Network:
@@ -253,8 +202,8 @@ class Network:
         Every size in ``config`` is checked against ``arrays`` before the network is
         allocated; ValueError (or another error, for a malformed state) otherwise.
         """
-        net = cls.from_config(check_state(config, arrays))
-        restore_state(net, config, arrays)
+        net = cls.from_config(network_state.check_state(config, arrays))
+        network_state.restore_state(net, config, arrays)
         return net
 
     # pickling (joblib, multiprocessing, copy.deepcopy) goes through the same state
@@ -412,144 +361,18 @@ class Network:
         few = fused_predict.predict_few(self, X) if batch_size is None else None
         if few is not None:  # the accelerator, for a few rows
             return self.decode_outputs(few)
-        large = isinstance(X, np.ndarray) and X.size > _LARGE
-        X = self.check_inputs(X, check_finite=not large)  # a large X: through its outputs
-        with np.errstate(over="ignore", invalid="ignore"):
-            out = self._predict_batches(X, batch_size)
-            finite = np.isfinite(np.add.reduce(out, axis=None))  # one cheap sum
-        if not finite:
-            self._refuse_non_finite(X, out)
-        return self.decode_outputs(out)
+        # the regular way, batch by batch; NonFinitePrediction for an overflow
+        return self.decode_outputs(prediction.predict_arrays(self, X, batch_size))
 
-    def _refuse_non_finite(self, X: Array, out: Array) -> None:
-        """A ValueError naming the first bad input entry (a NaN or inf in X), or else the
-        first row whose prediction is not finite although its inputs are (an overflow)."""
-        self.check_inputs(X)  # names a NaN or inf in X, if it has one
-        rows = np.flatnonzero(~np.isfinite(out.reshape(len(out), -1)).all(axis=1))
-        if not rows.size:
-            return  # the sum overflowed, not an entry: every prediction is finite
-        row = int(rows[0])
-        largest = float(np.max(np.abs(checks.dense_rows(X, slice(row, row + 1)))))
-        raise NonFinitePrediction(
-            f"the prediction for row {row} is {out[row].tolist()} although its inputs are "
-            f"finite (the largest is {largest:g}): they overflow the network's "
-            f"{self.dtype.name}; scale the inputs (a Preprocessor standardises them)"
-            + (" or use dtype='float64'" if self.dtype == np.float32 else ""),
-            row,
-            out[row],
-        )
-
-    # ------------------------------------------------------------------ preprocessing
-    def preprocess(self, X: Any) -> Any:
-        """Raw rows through the model's :class:`Preprocessor` (X unchanged without one)."""
-        return X if self.preprocessor is None else self.preprocessor.transform(X)
-
-    def inputs(self, X: Any, name: str = "X") -> Array:
-        """Raw rows as the first layer's input: :meth:`preprocess`, then :meth:`check_inputs`."""
-        return self.check_inputs(self.preprocess(X), name)
-
-    def targets(self, y: Any, n_samples: int, name: str = "y") -> Array:
-        """Raw targets as the loss's: the target encoder's (labels → ids, scaling), then
-        :meth:`check_targets`."""
-        if self.target_encoder is not None and y is not None:
-            y = self.target_encoder.encode(y)
-        return self.check_targets(y, n_samples, name)
-
-    def decode_outputs(self, outputs: Array) -> Array:
-        """predict's outputs in the target's units (a regression target encoder), else as
-        they are."""
-        if self.target_encoder is None or self.target_encoder.kind != "scale":
-            return outputs
-        return self.target_encoder.decode(outputs)
-
-    def metric_values(self, y: Array, t: Array, names: Iterable[str]) -> dict[str, float]:
-        """Each named metric of predictions ``y`` (predict's form, before decoding) against
-        prepared targets ``t``, in the target's own units."""
-        if self.target_encoder is not None and self.target_encoder.kind == "scale":
-            y, t = self.target_encoder.decode(y), self.target_encoder.decode(t)
-        return {n: get_metric(n)(y, t, independent=self.independent_outputs) for n in names}
-
-    def _predict_batches(self, X: Array, batch_size: int | None) -> Array:
-        if checks.is_sparse(X):  # densified a batch of rows at a time, never as a whole
-            batch_size = batch_size or SPARSE_ROWS
-        if batch_size is None or batch_size >= X.shape[0]:
-            return self._infer(checks.dense_rows(X, slice(None)))
-        if batch_size <= 0:
-            raise ValueError(f"batch_size must be a positive integer; got {batch_size!r}")
-        starts = range(0, X.shape[0], batch_size)
-        return np.concatenate(
-            [self._infer(checks.dense_rows(X, slice(i, i + batch_size))) for i in starts]
-        )
-
-    def _infer(self, X: Array) -> Array:
-        """predict's maths: every layer's ``infer`` (nothing cached), then the loss's output."""
-        o = self._outputs(X)
-        # the last output is the network's own array unless every layer passed X through
-        return self.loss.output(o, in_place=o is not X)
-
-    def _outputs(self, X: Array) -> Array:
-        """O_L without caching anything (the logits, for the cross-entropy losses)."""
-        o = X
-        for layer in self.layers:
-            o = layer.infer(o)
-        return o
-
-    def predict_classes(self, X: Any) -> Array:
-        """Classes: the user's own labels when the model knows them (a target encoder),
-        else class ids (argmax of the probabilities; > ½ for one sigmoid output)."""
-        if not self.loss.classification:
-            raise ValueError(f"predict_classes needs a classification loss, not {self.loss.name!r}")
-        from .metrics import predicted_classes
-
-        ids = predicted_classes(self.predict(X), independent=self.independent_outputs)
-        if self.target_encoder is None or self.independent_outputs:
-            return ids
-        return self.target_encoder.decode(ids)
-
-    def evaluate(
-        self,
-        X: Any,
-        y: Any,
-        metrics: Iterable[str] | None = None,
-        batch_size: int = 4096,
-        sample_weight: Any = None,
-    ) -> dict[str, float]:
-        """The loss and metrics on (X, y): accuracy for classifiers; mse, mae, r2 otherwise.
-
-        With ``sample_weight``, the loss is the weighted mean of the samples' losses. X and
-        y are raw when the model has a preprocessor or target encoder; metrics are in the
-        target's units, the loss in the units the network was trained in."""
-        X = self.inputs(X)
-        t = self.targets(y, X.shape[0])
-        w = self.check_sample_weight(sample_weight, X.shape[0])
-        return self.evaluate_arrays(X, t, metrics, batch_size, w)
-
-    def evaluate_arrays(
-        self,
-        X: Array,
-        t: Array,
-        metrics: Iterable[str] | None = None,
-        batch_size: int = 4096,
-        sample_weight: Array | None = None,
-    ) -> dict[str, float]:
-        """:meth:`evaluate` on arrays already checked (the training loop's validation)."""
-        names = list(default_metrics(self.loss.classification) if metrics is None else metrics)
-        for name in names:
-            get_metric(name)  # a ValueError naming an unknown one, before any work
-        starts = range(0, X.shape[0], batch_size)
-        outputs = [self._outputs(checks.dense_rows(X, slice(i, i + batch_size))) for i in starts]
-        total = 0.0
-        for i, out in zip(starts, outputs):
-            w = None if sample_weight is None else sample_weight[i : i + batch_size]
-            weight = len(out) if w is None else float(w.sum())
-            if weight > 0:
-                total += self.loss(out, t[i : i + batch_size], w) * weight
-        weight = len(X) if sample_weight is None else float(sample_weight.sum())
-        result = {"loss": total / weight + self.penalty(weight)}
-        if names:
-            y = np.concatenate([self.loss.output(o) for o in outputs])
-            result.update(self.metric_values(y, t, names))
-        return result
+    # the rest of using it, and raw data in and out: plain functions of prediction.py
+    preprocess = prediction.preprocess
+    inputs = prediction.inputs
+    targets = prediction.targets
+    decode_outputs = prediction.decode_outputs
+    predict_classes = prediction.predict_classes
+    evaluate = prediction.evaluate
+    evaluate_arrays = prediction.evaluate_arrays
+    metric_values = prediction.metric_values
 
     def fit(self, X: Any, y: Any, **kwargs: Any) -> History:
         """Train on (X, y); see :func:`cartoonbrain.train.fit` for the arguments."""
@@ -557,16 +380,7 @@ class Network:
 
         return fit(self, X, y, **kwargs)
 
-    def save(self, path: str | os.PathLike[str], include_optimizer: bool = False) -> None:
-        """Write the model to ``path`` atomically: a ``.npz`` archive of :meth:`state`
-        (see :mod:`cartoonbrain.io.archive`).
-
-        Parameters
-        ----------
-        include_optimizer : bool
-            Also store the optimizer of the last ``fit`` and its state (to go on training).
-        """
-        write_archive(path, *self.state(self.optimizer if include_optimizer else None))
+    save = write_model
 
 
 def save(net: Network, path: str | os.PathLike[str], include_optimizer: bool = False) -> None:
@@ -582,8 +396,4 @@ def load(path: str | os.PathLike[str]) -> Network:
     for anything wrong with it: damaged, not a cartoonbrain model, of another format
     version, holding pickled objects, or asking for more than its arrays hold.
     """
-    config, arrays = read_archive(path)
-    try:
-        return Network.from_state(config, arrays)
-    except Exception as exc:  # whatever a crafted config raises, as one line
-        raise model_file_error(path, exc, "the model cannot be rebuilt from it") from None
+    return read_model(path, Network)

@@ -34,13 +34,21 @@ from .activations import ACTIVATIONS, Activation
 from .layers import LAYERS, Layer, layer_from_config, layer_states, load_layer_states
 from .losses import LOSSES
 from .optimizers import OPTIMIZERS, Optimizer, get_optimizer
+from .preprocessing import Preprocessor, TargetEncoder
 
 if TYPE_CHECKING:
     from .network import Network
 
 Array = NDArray[Any]
 
-__all__ = ["check_saveable", "check_state", "network_state", "restore_state"]
+__all__ = [
+    "check_saveable",
+    "check_state",
+    "network_arguments",
+    "network_config",
+    "network_state",
+    "restore_state",
+]
 
 #: layers a config may list (each built as an object, without arrays, before the check)
 MAX_LAYERS = 10_000
@@ -51,6 +59,44 @@ _DTYPES = ("float32", "float64")
 
 def _name(cls: type) -> str:
     return f"{cls.__module__}.{cls.__qualname__}"
+
+
+# ------------------------------------------------------------------ the architecture
+def network_config(net: Network) -> dict[str, Any]:
+    """``Network.get_config()``: the architecture as plain data (JSON-able)."""
+    return {
+        "layers": [layer.get_config() for layer in net.layers],
+        "loss": net.loss.name,
+        "dtype": net.dtype.name,
+        "l2": net.l2,
+        "l2_per_sample": net.l2_per_sample,
+        "seed": net.seed,
+        "metadata": net.metadata,
+        "input_shape": None if net.input_shape is None else list(net.input_shape),
+        "preprocessor": None if net.preprocessor is None else net.preprocessor.get_config(),
+        "target_encoder": None if net.target_encoder is None else net.target_encoder.get_config(),
+    }
+
+
+def network_arguments(config: Any) -> tuple[list[Layer], dict[str, Any]]:
+    """The layers and the keyword arguments of ``Network(...)`` that a
+    :func:`network_config` describes (what ``Network.from_config`` builds)."""
+    if not isinstance(config, dict) or not isinstance(config.get("layers"), list):
+        raise ValueError("a network config must be a dict with a list of 'layers'")
+    preprocessor, target_encoder = config.get("preprocessor"), config.get("target_encoder")
+    return [layer_from_config(c) for c in config["layers"]], {
+        "loss": config.get("loss", "mse"),
+        "seed": config.get("seed"),
+        "dtype": config.get("dtype", "float32"),
+        "l2": config.get("l2", 0.0),
+        "l2_per_sample": config.get("l2_per_sample", False),
+        "metadata": config.get("metadata"),
+        "input_shape": config.get("input_shape"),
+        "preprocessor": None if preprocessor is None else Preprocessor.from_config(preprocessor),
+        "target_encoder": None
+        if target_encoder is None
+        else TargetEncoder.from_config(target_encoder),
+    }
 
 
 # ------------------------------------------------------------------ saving
@@ -126,7 +172,12 @@ def _check_layer(i: int, layer: Layer) -> None:
 def network_state(
     net: Network, optimizer: Optimizer | None = None
 ) -> tuple[dict[str, Any], dict[str, Array]]:
-    """``(config, arrays)`` of ``net`` (and ``optimizer``); the arrays are live views."""
+    """``Network.state(optimizer)``: the network as ``(config, arrays)``, what model files,
+    checkpoints and pickles hold; the arrays are live views.
+
+    Raises ValueError for a layer, activation, loss or optimizer that
+    ``Network.from_state`` could not rebuild exactly (one that is not registered).
+    """
     check_saveable(net, optimizer)
     config: dict[str, Any] = {
         "network": net.get_config(),
