@@ -84,6 +84,9 @@ class Network:
     input_shape : tuple of int, optional
         The shape of one sample, e.g. ``(1, 40)`` for a Conv1D with one channel. Needed
         only when the first layer cannot tell (convolutions); a first Dense gives (n_in,).
+    initialize : bool, default True
+        False skips the initialisers (parameters zero, generator untouched): for parameters
+        about to be read in (``from_state``, ``cb.load``).
     """
 
     #: fused_predict's description of the network, with what it was made for
@@ -102,6 +105,7 @@ class Network:
         input_shape: Sequence[int] | None = None,
         preprocessor: Preprocessor | None = None,
         target_encoder: TargetEncoder | None = None,
+        initialize: bool = True,
     ) -> None:
         self.layers = list(layers)
         if not self.layers:
@@ -129,7 +133,8 @@ class Network:
         self._allocate()
         for layer in self.layers:
             layer.attach(self.rng)
-            layer.initialize(self.rng)
+            if initialize:
+                layer.initialize(self.rng)
         for p in self._params:
             if p.dtype != self.dtype:  # pragma: no cover - views share the buffer's dtype
                 raise AssertionError("parameter dtype drifted")
@@ -188,23 +193,15 @@ class Network:
         return network_state.network_config(self)
 
     @classmethod
-    def from_config(cls, config: dict[str, Any]) -> Network:
-        """The network a :meth:`get_config` describes, freshly initialised."""
+    def from_config(cls, config: dict[str, Any], *, initialize: bool = True) -> Network:
+        """The network a :meth:`get_config` describes (``initialize``: as the constructor's)."""
         layers, arguments = network_state.network_arguments(config)
+        if not initialize:  # passed only then: a subclass's __init__ need not know it
+            arguments["initialize"] = False
         return cls(layers, **arguments)
 
     state = network_state.network_state
-
-    @classmethod
-    def from_state(cls, config: dict[str, Any], arrays: dict[str, Array]) -> Network:
-        """The network (and its optimizer, as ``.optimizer``) of a :meth:`state`.
-
-        Every size in ``config`` is checked against ``arrays`` before the network is
-        allocated; ValueError (or another error, for a malformed state) otherwise.
-        """
-        net = cls.from_config(network_state.check_state(config, arrays))
-        network_state.restore_state(net, config, arrays)
-        return net
+    from_state = classmethod(network_state.from_state)
 
     # pickling (joblib, multiprocessing, copy.deepcopy) goes through the same state
     def __getstate__(self) -> dict[str, Any]:

@@ -15,16 +15,17 @@ optimizer's ``state_dict()``.
 What comes back is checked before anything is built: every field's type, every layer's
 parameter shapes (asked of the layer objects, which allocate nothing) against the stored
 arrays, the generator state and the optimizer's buffers, so that a config asking for more
-than its arrays hold is refused before a byte is allocated for it. What ``state`` writes
-must come back as the same network: classes that ``load`` could not rebuild exactly (not
-registered, or a subclass behind a registered name) are refused when saving.
+than its arrays hold is refused before a byte is allocated for it (the check needs only
+the arrays' dtypes and shapes: ``cb.load`` reads the arrays after it). What ``state``
+writes must come back as the same network: classes that ``load`` could not rebuild
+exactly (not registered, or a subclass behind a registered name) are refused when saving.
 """
 
 from __future__ import annotations
 
 import inspect
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -42,12 +43,14 @@ if TYPE_CHECKING:
 Array = NDArray[Any]
 
 __all__ = [
+    "build_network",
     "check_saveable",
     "check_state",
+    "from_state",
     "network_arguments",
     "network_config",
     "network_state",
-    "restore_state",
+    "stored_rng_state",
 ]
 
 #: layers a config may list (each built as an object, without arrays, before the check)
@@ -235,7 +238,7 @@ def _integers(value: Any, where: str) -> Iterator[tuple[str, int]]:
             yield from _integers(item, f"{where}.{key}")
 
 
-def _check_sizes(network: dict[str, Any], arrays: dict[str, Array]) -> None:
+def _check_sizes(network: dict[str, Any], arrays: Mapping[str, Any]) -> None:
     """Refuse, before any layer is built, a size in the layers' configs or the input shape
     larger than every dimension of every stored array (and than :data:`SMALL_SIZE`): a
     layer's constructor may allocate by its sizes (BatchNorm's running statistics), and a
@@ -251,9 +254,11 @@ def _check_sizes(network: dict[str, Any], arrays: dict[str, Array]) -> None:
             )
 
 
-def check_state(config: Any, arrays: dict[str, Array]) -> dict[str, Any]:
+def check_state(config: Any, arrays: Mapping[str, Any]) -> dict[str, Any]:
     """The network config of ``config``, once every field and every parameter shape has
-    been checked against ``arrays`` (nothing is allocated here); ValueError otherwise."""
+    been checked against ``arrays`` (nothing is allocated here); ValueError otherwise.
+    Only each array's ``dtype`` and ``shape`` are asked: an ndarray or a ``.npy`` header
+    (:class:`cartoonbrain.io.npz.Header`, before the array is read) will do."""
     network = config.get("network") if isinstance(config, dict) else None
     if not isinstance(network, dict):
         raise ValueError("the model's architecture cannot be built: no network config")
@@ -277,11 +282,11 @@ def check_state(config: Any, arrays: dict[str, Array]) -> dict[str, Any]:
     return network
 
 
-def _stored_states(arrays: dict[str, Array]) -> dict[str, Array]:
+def _stored_states(arrays: Mapping[str, Any]) -> dict[str, Any]:
     return {k.removeprefix("state."): v for k, v in arrays.items() if k.startswith("state.")}
 
 
-def _check_layer_states(layers: list[Layer], arrays: dict[str, Array]) -> None:
+def _check_layer_states(layers: list[Layer], arrays: Mapping[str, Any]) -> None:
     expected, stored = layer_states(layers), _stored_states(arrays)
     if set(expected) != set(stored):
         raise ValueError(
@@ -340,17 +345,53 @@ def _optimizer(config: Any, arrays: dict[str, Array], net: Network) -> Optimizer
     return optimizer
 
 
-def restore_state(net: Network, config: dict[str, Any], arrays: dict[str, Array]) -> None:
-    """Put the parameters, generator state and optimizer of a checked state into ``net``,
-    freshly built from ``check_state``'s config."""
-    for i, p in enumerate(net.parameters()):
-        p[...] = arrays[f"param.{i}"]
-    load_layer_states(net.layers, _stored_states(arrays))
+def stored_rng_state(config: dict[str, Any]) -> Any:
+    """The generator's state that a state holds, or None (0.1.0 model files have none)."""
     training = config.get("training")
     rng_state = config.get("rng_state")
     if rng_state is None and isinstance(training, dict):  # 0.1.0 checkpoints kept it there
         rng_state = training.get("rng_state")
+    return rng_state
+
+
+def build_network(
+    cls: type[Network],
+    config: Any,
+    stored: Mapping[str, Any],
+    read: Callable[[str, Array | None], Array],
+) -> Network:
+    """The network of class ``cls`` (with its optimizer) of a state whose arrays are read
+    as needed: ``stored`` gives each array's dtype and shape, checked by
+    :func:`check_state` before anything is allocated; ``read(name, out)`` returns the
+    array ``name``, read into ``out`` when given (each parameter into its slot of the
+    network's buffer). A state holding the generator's state is built without running the
+    initialisers (the generator is then set to the saved one's state); one without (0.1.0
+    model files) is initialised from its seed, leaving the generator where it left the
+    saved network's."""
+    network = check_state(config, stored)
+    rng_state = stored_rng_state(config)
+    net = cls.from_config(network, initialize=rng_state is None)
+    for i, p in enumerate(net.parameters()):
+        read(f"param.{i}", p)
+    rest = {name: read(name, None) for name in stored if not name.startswith("param.")}
+    load_layer_states(net.layers, _stored_states(rest))
     if rng_state is not None:
         _set_rng_state(net.rng, rng_state)
     if "optimizer" in config:
-        net.optimizer = _optimizer(config["optimizer"], arrays, net)
+        net.optimizer = _optimizer(config["optimizer"], rest, net)
+    return net
+
+
+def from_state(cls: type[Network], config: Any, arrays: Mapping[str, Array]) -> Network:
+    """``Network.from_state(config, arrays)``: the network (and its optimizer, as
+    ``.optimizer``) of a :func:`network_state`, its arrays copied in. Every size in
+    ``config`` is checked against ``arrays`` before the network is allocated; ValueError
+    (or another error, for a malformed state) otherwise."""
+
+    def read(name: str, out: Array | None) -> Array:
+        if out is None:
+            return arrays[name]
+        out[...] = arrays[name]
+        return out
+
+    return build_network(cls, config, arrays, read)

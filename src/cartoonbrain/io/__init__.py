@@ -6,12 +6,22 @@ into ``(config, arrays)`` and back.
 * :mod:`~cartoonbrain.io.atomic`: :func:`atomic_write` (temporary file, fsync, verify,
   ``os.replace``), :func:`file_mode`;
 * :mod:`~cartoonbrain.io.archive`: :func:`write_archive`, :func:`read_archive`,
-  :func:`digest` (the checksum), ``FORMAT``/``FORMAT_VERSION``;
+  :func:`open_archive` (array by array, into the reader's own arrays), :func:`digest`
+  (the checksum), ``FORMAT``/``FORMAT_VERSION``;
 * :mod:`~cartoonbrain.io.npz`: reading an ``.npz`` without trusting it, under :class:`Limits`;
 * :mod:`~cartoonbrain.io.errors`: :class:`ModelFileError`, :func:`model_file_error`.
 """
 
-from .archive import FORMAT, FORMAT_VERSION, LIMITS, digest, read_archive, write_archive
+from .archive import (
+    FORMAT,
+    FORMAT_VERSION,
+    LIMITS,
+    ArchiveReader,
+    digest,
+    open_archive,
+    read_archive,
+    write_archive,
+)
 from .atomic import atomic_write, file_mode
 from .errors import ModelFileError, model_file_error
 from .npz import Limits
@@ -20,12 +30,14 @@ __all__ = [
     "FORMAT",
     "FORMAT_VERSION",
     "LIMITS",
+    "ArchiveReader",
     "Limits",
     "ModelFileError",
     "atomic_write",
     "digest",
     "file_mode",
     "model_file_error",
+    "open_archive",
     "read_archive",
     "write_archive",
 ]

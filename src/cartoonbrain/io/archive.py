@@ -2,7 +2,8 @@
 
 It knows nothing of networks (as tinygrad's ``safe_save``/``safe_load``): a model, a
 checkpoint or anything else is written as ``write_archive(path, config, arrays)`` and read
-back as ``config, arrays = read_archive(path)``. The file is a ``.npz`` archive holding
+back as ``config, arrays = read_archive(path)``, or array by array, into arrays of the
+reader's own, with :func:`open_archive`. The file is a ``.npz`` archive holding
 
 * ``config.json``: the config, with ``format`` and ``format_version`` added, as UTF-8 JSON
   bytes (a uint8 array);
@@ -21,6 +22,8 @@ import hashlib
 import json
 import os
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -29,13 +32,15 @@ from numpy.typing import NDArray
 
 from .atomic import atomic_write
 from .errors import ModelFileError, model_file_error
-from .npz import MEMBER_NAME, Limits, open_npz
+from .npz import MEMBER_NAME, Header, Limits, NpzReader, open_npz
 
 __all__ = [
     "FORMAT",
     "FORMAT_VERSION",
     "LIMITS",
+    "ArchiveReader",
     "digest",
+    "open_archive",
     "read_archive",
     "write_archive",
 ]
@@ -150,13 +155,13 @@ def _parse_config(raw: NDArray[Any], shown: object, limits: Limits) -> dict[str,
     return {k: v for k, v in config.items() if k not in ("format", "format_version")}
 
 
-def read_archive(
-    path: str | os.PathLike[str], *, limits: Limits = LIMITS, shown: object = None
-) -> tuple[dict[str, Any], dict[str, NDArray[Any]]]:
-    """``(config, arrays)`` of the archive at ``path``, every size and the checksum
-    checked; ModelFileError (naming ``shown``, default ``path``) for any problem."""
-    shown = path if shown is None else shown
-    with open_npz(path, shown, limits) as npz:
+class ArchiveReader:
+    """An archive opened by :func:`open_archive`: its :attr:`config` and the
+    :attr:`headers` (dtype and shape) of its arrays by name, all checked, and :meth:`read`
+    to read one array, into an array of the caller's when given."""
+
+    def __init__(self, npz: NpzReader, limits: Limits, shown: object) -> None:
+        self._npz, self._limits, self._shown = npz, limits, shown
         if CONFIG not in npz.sizes or CHECKSUM not in npz.sizes:
             raise ModelFileError(
                 f"{shown}: not a cartoonbrain model file (no {CONFIG} or checksum)"
@@ -165,8 +170,61 @@ def read_archive(
             raise model_file_error(
                 shown, f"its config is over the {limits.max_config_bytes:,}-byte limit", "refused"
             )
-        arrays = {name: npz.read(name, limits, shown) for name in npz.sizes}
-    stored = arrays.pop(CHECKSUM)
-    if stored.shape != (32,) or not np.array_equal(stored, digest(arrays)):
-        raise ModelFileError(f"{shown}: damaged model file (checksum mismatch)")
-    return _parse_config(arrays.pop(CONFIG), shown, limits), arrays
+        #: every array's checked ``.npy`` header (dtype, shape), by name; nothing read yet
+        self.headers: dict[str, Header] = {
+            name: npz.header(name, limits, shown)
+            for name in npz.sizes
+            if name not in (CONFIG, CHECKSUM)
+        }
+        self._done: dict[str, NDArray[Any]] = {}  # every array read, for the checksum
+        self.config: dict[str, Any] = {}
+
+    def read(self, name: str, out: NDArray[Any] | None = None) -> NDArray[Any]:
+        """The array ``name``; with ``out`` (a writable array of its dtype and shape), read
+        straight into it. Trust it once the ``with`` block has ended without an error."""
+        self._done[name] = self._npz.read(name, self._limits, self._shown, out)
+        return self._done[name]
+
+    def verify(self) -> None:
+        """ModelFileError unless the checksum matches (every array not read yet is read)."""
+        for name in self._npz.sizes:
+            if name not in self._done:
+                self.read(name)
+        arrays = dict(self._done)
+        stored = arrays.pop(CHECKSUM)
+        if stored.shape != (32,) or not np.array_equal(stored, digest(arrays)):
+            raise ModelFileError(f"{self._shown}: damaged model file (checksum mismatch)")
+
+
+@contextmanager
+def open_archive(
+    path: str | os.PathLike[str], *, limits: Limits = LIMITS, shown: object = None
+) -> Iterator[ArchiveReader]:
+    """The archive at ``path``, open for reading array by array: its config and the headers
+    of its arrays are checked first (nothing else is read), so that what the config asks
+    for can be checked against the arrays' shapes before anything is allocated.
+
+    The checksum is compared when the ``with`` block ends; an error raised inside it is
+    passed on only once the checksum matches (else the checksum's ModelFileError is), so
+    that a damaged file says so whatever went wrong first. ModelFileError (naming
+    ``shown``, default ``path``) for any problem of the file."""
+    shown = path if shown is None else shown
+    with open_npz(path, shown, limits) as npz:
+        archive = ArchiveReader(npz, limits, shown)
+        try:
+            archive.config = _parse_config(archive.read(CONFIG), shown, limits)
+            yield archive
+        except Exception:
+            archive.verify()
+            raise
+        archive.verify()
+
+
+def read_archive(
+    path: str | os.PathLike[str], *, limits: Limits = LIMITS, shown: object = None
+) -> tuple[dict[str, Any], dict[str, NDArray[Any]]]:
+    """``(config, arrays)`` of the archive at ``path``, every size and the checksum
+    checked; ModelFileError (naming ``shown``, default ``path``) for any problem."""
+    with open_archive(path, limits=limits, shown=shown) as archive:
+        arrays = {name: archive.read(name) for name in archive.headers}
+    return archive.config, arrays

@@ -12,8 +12,9 @@ against the file's own size and against :class:`Limits`:
   string dtype (an object dtype would need pickle), a shape of non-negative integers whose
   size in bytes is exactly what the member declares;
 
-and a member is then read in bounded chunks into an array of that size, never further.
-Memory in use is thus at most the file's size plus ``max_inflated_bytes``.
+and a member is then read in bounded chunks into an array of that size (or into an array
+the caller gives, of that dtype and shape), never further. Memory in use is thus at most
+the file's size plus ``max_inflated_bytes``.
 """
 
 from __future__ import annotations
@@ -27,14 +28,14 @@ import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
 
 from .errors import ModelFileError, model_file_error
 
-__all__ = ["Limits", "NpzReader", "open_npz", "open_regular"]
+__all__ = ["Header", "Limits", "NpzReader", "open_npz", "open_regular"]
 
 MEMBER_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-]{0,199}")
 _CHUNK = 1 << 20
@@ -58,6 +59,16 @@ class Limits:
     max_config_depth: int = 64
     #: dimensions of one array
     max_dimensions: int = 32
+
+
+class Header(NamedTuple):
+    """A member's checked ``.npy`` header: what the array is, and where its data starts."""
+
+    dtype: np.dtype
+    shape: tuple[int, ...]
+    fortran_order: bool
+    #: bytes before the data (magic, length and header text)
+    length: int
 
 
 def open_regular(path: str | os.PathLike[str], shown: object) -> BinaryIO:
@@ -138,8 +149,10 @@ def _check_members(
     return members
 
 
-def _header(member: BinaryIO, name: str, limits: Limits, shown: object) -> tuple[Any, ...]:
-    """(header bytes, dtype, shape, fortran_order) of a ``.npy`` member, checked."""
+def _header(member: BinaryIO, info: zipfile.ZipInfo, limits: Limits, shown: object) -> Header:
+    """The ``.npy`` header at the start of ``member``, checked, also against the size the
+    archive's directory declares for the member."""
+    name = info.filename
     magic = member.read(8)
     if len(magic) < 8 or magic[:6] != b"\x93NUMPY" or magic[6] not in (1, 2, 3):
         raise model_file_error(shown, f"member {name!r} is not a .npy array")
@@ -168,7 +181,14 @@ def _header(member: BinaryIO, name: str, limits: Limits, shown: object) -> tuple
         or not isinstance(header["fortran_order"], bool)
     ):
         raise model_file_error(shown, f"member {name!r}: bad shape {str(shape)[:80]}")
-    return 8 + width + length, dtype, shape, header["fortran_order"]
+    nbytes = math.prod(shape) * dtype.itemsize
+    if 8 + width + length + nbytes != info.file_size:
+        raise model_file_error(
+            shown,
+            f"member {name!r} declares {dtype} {shape} ({nbytes:,} bytes) but holds "
+            f"{info.file_size - 8 - width - length:,} bytes",
+        )
+    return Header(dtype, shape, header["fortran_order"], 8 + width + length)
 
 
 def _dtype(descr: object, name: str, shown: object) -> np.dtype:
@@ -188,43 +208,68 @@ def _dtype(descr: object, name: str, shown: object) -> np.dtype:
     return dtype
 
 
+def _read_data(member: BinaryIO, name: str, into: memoryview, shown: object) -> None:
+    """The member's data, after its header, into ``into`` (its size exactly)."""
+    done, nbytes = 0, len(into)
+    while done < nbytes:
+        chunk = member.read(min(_CHUNK, nbytes - done))
+        if not chunk:
+            raise model_file_error(shown, f"member {name!r} is truncated")
+        into[done : done + len(chunk)] = chunk
+        done += len(chunk)
+    if member.read(1):
+        raise model_file_error(shown, f"member {name!r} is longer than it declares")
+
+
 def _read_array(
-    archive: zipfile.ZipFile, info: zipfile.ZipInfo, limits: Limits, shown: object
+    archive: zipfile.ZipFile,
+    info: zipfile.ZipInfo,
+    limits: Limits,
+    shown: object,
+    out: NDArray[Any] | None = None,
 ) -> NDArray[Any]:
     name = info.filename
     with archive.open(info) as member:
-        size, dtype, shape, fortran = _header(member, name, limits, shown)  # type: ignore[arg-type]
-        nbytes = math.prod(shape) * dtype.itemsize
-        if size + nbytes != info.file_size:
-            raise model_file_error(
-                shown,
-                f"member {name!r} declares {dtype} {shape} ({nbytes:,} bytes) but holds "
-                f"{info.file_size - size:,} bytes",
+        header = _header(member, info, limits, shown)  # type: ignore[arg-type]
+        if out is not None and (out.dtype, out.shape) != (header.dtype, header.shape):
+            raise model_file_error(  # the file changed since its headers were read
+                shown, f"member {name!r} is {header.dtype} {header.shape}, not {out.dtype}"
             )
-        buffer = bytearray(nbytes)
-        view, done = memoryview(buffer), 0
-        while done < nbytes:
-            chunk = member.read(min(_CHUNK, nbytes - done))
-            if not chunk:
-                raise model_file_error(shown, f"member {name!r} is truncated")
-            view[done : done + len(chunk)] = chunk
-            done += len(chunk)
-        if member.read(1):
-            raise model_file_error(shown, f"member {name!r} is longer than it declares")
-    array = np.frombuffer(buffer, dtype=dtype)
-    return array.reshape(shape, order="F" if fortran else "C")
+        if out is not None and out.flags.c_contiguous and not header.fortran_order:
+            into = out.reshape(-1).view(np.uint8).data  # straight into out
+            _read_data(member, name, into, shown)  # type: ignore[arg-type]
+            return out
+        buffer = bytearray(info.file_size - header.length)
+        _read_data(member, name, memoryview(buffer), shown)  # type: ignore[arg-type]
+    array = np.frombuffer(buffer, dtype=header.dtype)
+    array = array.reshape(header.shape, order="F" if header.fortran_order else "C")
+    if out is None:
+        return array
+    out[...] = array
+    return out
 
 
 class NpzReader:
     """The checked members of an open archive: :attr:`sizes` (declared array bytes, header
-    included) by name, and :meth:`read` for one array."""
+    included) by name, :meth:`header` for what one array is, and :meth:`read` for one
+    array."""
 
     def __init__(self, archive: zipfile.ZipFile, members: dict[str, zipfile.ZipInfo]) -> None:
         self._archive, self._members = archive, members
         self.sizes = {name: info.file_size for name, info in members.items()}
 
-    def read(self, name: str, limits: Limits, shown: object) -> NDArray[Any]:
-        return _read_array(self._archive, self._members[name], limits, shown)
+    def header(self, name: str, limits: Limits, shown: object) -> Header:
+        """The member's checked ``.npy`` header (its data is not read)."""
+        info = self._members[name]
+        with self._archive.open(info) as member:
+            return _header(member, info, limits, shown)  # type: ignore[arg-type]
+
+    def read(
+        self, name: str, limits: Limits, shown: object, out: NDArray[Any] | None = None
+    ) -> NDArray[Any]:
+        """The member's array; with ``out`` (a writable array of the header's dtype and
+        shape), read into it, straight from the file when it is C-contiguous, and returned."""
+        return _read_array(self._archive, self._members[name], limits, shown, out)
 
 
 @contextmanager
