@@ -48,13 +48,8 @@ class Adam(Optimizer):
         self.epsilon = _positive("epsilon", epsilon)
 
     def _update(self, i: int, w: Array, g: Array, learning_rate: float) -> None:
-        if not self._fused(i, w, g, learning_rate, None):
+        if not self._fused(i, w, g, learning_rate):
             self._adam(i, w, self._gradient(i, w, g), learning_rate)
-
-    def _update_keeping(
-        self, i: int, w: Array, g: Array, learning_rate: float, keep: Array
-    ) -> bool:
-        return self._fused(i, w, g, learning_rate, self._shrink(learning_rate), keep)
 
     def _shrink(self, learning_rate: float) -> float | None:
         """1 − lr λ for decoupled weight decay (AdamW), else None."""
@@ -87,16 +82,12 @@ class Adam(Optimizer):
             _subtract_scaled(w_block, work, step, work)
 
     def _fused(
-        self,
-        i: int,
-        w: Array,
-        g: Array,
-        learning_rate: float,
-        shrink: float | None,
-        keep: Array | None = None,
+        self, i: int, w: Array, g: Array, learning_rate: float, keep: Array | None = None
     ) -> bool:
         """The update as one compiled pass (the accelerator's), if it can take the arrays:
-        d = g (+ λ w), then, for AdamW (``shrink`` = 1 − lr λ), w ← shrink · w, then Adam."""
+        d = g (+ λ w), then, for AdamW (:meth:`_shrink` = 1 − lr λ), w ← shrink · w, then
+        Adam."""
+        shrink = self._shrink(learning_rate)
         kernel = _kernels.get("adam")
         m, v = self._state["m"][i], self._state["v"][i]
         into = w if keep is None else keep
@@ -135,9 +126,9 @@ class AdamW(Adam):
         super().__init__(learning_rate, beta_1, beta_2, epsilon, weight_decay, clip_norm)
 
     def _update(self, i: int, w: Array, g: Array, learning_rate: float) -> None:
-        shrink = self._shrink(learning_rate)
-        if self._fused(i, w, g, learning_rate, shrink):
+        if self._fused(i, w, g, learning_rate):
             return
+        shrink = self._shrink(learning_rate)
         if shrink is not None:
             w *= shrink
         self._adam(i, w, g, learning_rate)

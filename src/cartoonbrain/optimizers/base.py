@@ -115,6 +115,14 @@ class Optimizer:
         """:meth:`_update` that also copies ``w`` as it was into ``keep``, in one pass,
         where an optimizer can (its compiled kernel); False when it cannot (``step`` then
         copies first)."""
+        return self._fused(i, w, g, learning_rate, keep)
+
+    def _fused(
+        self, i: int, w: Array, g: Array, learning_rate: float, keep: Array | None = None
+    ) -> bool:
+        """The update as one compiled pass (the accelerator's kernel, writing the old ``w``
+        into ``keep`` when given), if the optimizer has one and it takes these arrays;
+        False otherwise (nothing done)."""
         return False
 
     def _check(self, params: list[Array], grads: list[Array]) -> None:

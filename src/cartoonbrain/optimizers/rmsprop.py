@@ -64,11 +64,6 @@ class RMSprop(Optimizer):
         b += work
         _subtract_scaled(w, b, learning_rate, work)
 
-    def _update_keeping(
-        self, i: int, w: Array, g: Array, learning_rate: float, keep: Array
-    ) -> bool:
-        return self._fused(i, w, g, learning_rate, keep)
-
     def _fused(
         self, i: int, w: Array, g: Array, learning_rate: float, keep: Array | None = None
     ) -> bool:

@@ -57,11 +57,6 @@ class SGD(Optimizer):
         _subtract_scaled(w, d, learning_rate, work)
         _subtract_scaled(w, v, learning_rate * self.momentum, work)
 
-    def _update_keeping(
-        self, i: int, w: Array, g: Array, learning_rate: float, keep: Array
-    ) -> bool:
-        return self._fused(i, w, g, learning_rate, keep)
-
     def _fused(
         self, i: int, w: Array, g: Array, learning_rate: float, keep: Array | None = None
     ) -> bool:
