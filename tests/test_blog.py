@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cartoonbrain import blog
+from cartoonbrain import _kernels, blog
 from cartoonbrain.blog import (
     BLOG_LAYERS,
     backward,
@@ -499,3 +499,13 @@ def test_run_rejects_bad_arguments(run, kwargs, match):
     with pytest.raises(ValueError, match=re.escape(match)):
         run(**{"epochs": 1, "seed": 0, "log": lines.append, **kwargs})
     assert lines == []
+
+
+@pytest.mark.skipif(not _kernels.available(), reason="numba is not installed")
+def test_run_fused_compiled_or_not_gives_the_same_losses():
+    """compiled=True (the accelerator's epochs) and False (NumPy's steps) agree to rounding."""
+    kwargs = {"epochs": 3, "n_samples": 6, "seed": 2, "log": _quiet}
+    numpy_steps = blog.run_fused(compiled=False, **kwargs)
+    compiled = blog.run_fused(compiled=True, **kwargs)
+    np.testing.assert_allclose(compiled, numpy_steps, rtol=1e-12, atol=0)
+    assert compiled != numpy_steps or _kernels.active() != "numba"  # two computations

@@ -158,19 +158,24 @@ def run_fused(
     layers: Sequence[Sequence[int]] = BLOG_LAYERS,
     seed: int | None = 0,
     log: Callable[[str], object] | None = None,
+    compiled: bool | None = None,
 ) -> list[float]:
     """:func:`.experiment.run`, fused: the same arguments, draws, lines and losses (to rounding).
 
     Prints (or passes to ``log``) ``Epoch {e} / {E}; Loss {L}`` per epoch and returns the
     list of the epochs' mean losses, L = mean over the samples of ½‖t − y‖², each taken
     before that sample's update; see :func:`.experiment.run` for the parameters.
+    ``compiled``: True runs each epoch as the accelerator's compiled loop (where it is
+    active), False the NumPy steps; None (the default) the compiled loop only where it
+    pays: from :data:`COMPILED_FROM` sample steps, or once it is loaded in the process.
     """
     check_settings(epochs, n_samples, learning_rate)
     emit = print if log is None else log
     weights, samples, labels = draw_experiment(n_samples, layers, seed)
-    # loading numba costs ~0.55 s once per process; the kernel saves ~2 ms per 50 sample
-    # steps (measured): it pays from ~15,000 sample steps, or once it is loaded anyway
-    compiled = epochs * n_samples >= COMPILED_FROM or _kernels.loaded("blog_epoch")
+    if compiled is None:
+        # loading numba costs ~0.55 s once per process; the kernel saves ~2 ms per 50
+        # sample steps (measured): it pays from ~15,000 sample steps, or once loaded
+        compiled = epochs * n_samples >= COMPILED_FROM or _kernels.loaded("blog_epoch")
     epochs_of = fused_epochs(weights, samples, labels, learning_rate, compiled)
     losses: list[float] = []
     for e, loss in zip(range(epochs), epochs_of):
