@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import NDArray
 
-from . import architecture, checks, fused_predict, network_state, prediction
+from . import architecture, checks, fused_predict, legacy_pickle, network_state, prediction
 from .layers import Layer
 from .losses import Loss, get_loss
 from .model_file import read_model, write_model
@@ -209,7 +209,12 @@ class Network:
         return {"config": config, "arrays": arrays}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(type(self).from_state(state["config"], state["arrays"]).__dict__)
+        if "arrays" not in state:  # pickled by cartoonbrain 0.1.0
+            state = legacy_pickle.state_from_v0_1_0(state)
+        restored = type(self).from_state(state["config"], state["arrays"])
+        if "optimizer" in state:
+            restored.optimizer = state["optimizer"]
+        self.__dict__.update(restored.__dict__)
 
     def summary(self, print_fn: Any = print) -> str:
         """Print a table of the layers, their output shapes and parameter counts, with the

@@ -23,6 +23,7 @@ from ..activations import ACTIVATIONS
 from ..builders import mlp
 from ..checks import dense_rows
 from ..layers import Dense
+from ..legacy_pickle import estimator_state_from_v0_1_0
 from ..network import Network
 from ..optimizers import OPTIMIZERS, SGD, Adam, AdamW, Optimizer, RMSprop, get_optimizer
 from ..train import TrainingDiverged, fit
@@ -176,6 +177,14 @@ class _NeuralNet(BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True  # CSR/CSC, densified a batch of rows at a time
         return tags
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        if isinstance(state.get("network_"), dict):  # pickled by 0.1.0: the network as a dict
+            state = estimator_state_from_v0_1_0(type(self), state)
+            net = Network.__new__(Network)
+            net.__setstate__(state["network_"])
+            state = {**state, "network_": net}
+        super().__setstate__(state)
 
     def __sklearn_is_fitted__(self) -> bool:
         return hasattr(self, "network_")
