@@ -45,21 +45,10 @@ class GRU(Recurrent):
     """
 
     n_gates = 3
-    # caches of the last forward pass, step-first: (steps, directions, n, ·)
-    hs: Array | None  # h_t, with h_0 = 0 first
+    # caches of the last forward pass beside Recurrent's hs, step-first: (steps, directions, n, ·)
     rz: Array | None  # r_t and z_t side by side
     ns: Array | None  # n_t
     hh: Array | None  # W_hh h_{t−1} + [0, 0, b_hn]
-
-    def __init__(
-        self,
-        n_in: int,
-        n_hidden: int,
-        return_sequences: bool = False,
-        bidirectional: bool = False,
-    ) -> None:
-        super().__init__(n_in, n_hidden, return_sequences, bidirectional)
-        self._forget()
 
     def _folded_bias(self, b_hh: Array) -> Array:
         """b_hr and b_hz add to the input affines; b_hn stays inside r ⊙ (W_hn h + b_hn)."""
@@ -67,13 +56,12 @@ class GRU(Recurrent):
         folded[:, 2 * self.n_hidden :] = 0
         return folded
 
-    def _steps(self, steps: Array) -> Array:
+    def _steps(self, steps: Array, hs: Array) -> None:
         """r, z, n and h for each step, in the caches rz, ns, hh and hs."""
         time, D, n, _ = steps.shape
         H = self.n_hidden
         W_hh_T = self._stacked(1).transpose(0, 2, 1)  # (D, H, 3H)
         b_hn = self._stacked(3)[:, None, 2 * H :]  # (D, 1, H)
-        self.hs = hs = np.zeros((time + 1, D, n, H), dtype=steps.dtype)
         self.rz = rz_all = np.empty((time, D, n, 2 * H), dtype=steps.dtype)
         self.ns = ns = np.empty((time, D, n, H), dtype=steps.dtype)
         self.hh = hh_all = np.empty((time, D, n, 3 * H), dtype=steps.dtype)
@@ -90,11 +78,6 @@ class GRU(Recurrent):
             np.subtract(h_prev, n_t, out=h)
             h *= rz[..., H:]
             h += n_t  # h = n + z (h_{t−1} − n)
-        return hs
-
-    def _hidden_states(self) -> Array:
-        assert self.hs is not None
-        return self.hs
 
     def _steps_backward(self, g_out: Array | None, g_last: Array) -> tuple[Array, Array]:
         """g_a = [g_r, g_z, g_n] and g_hh = [g_r, g_z, g_n ⊙ r] for each step, backwards."""
@@ -133,4 +116,4 @@ class GRU(Recurrent):
 
     def _forget(self) -> None:
         super()._forget()
-        self.hs = self.rz = self.ns = self.hh = None
+        self.rz = self.ns = self.hh = None

@@ -42,28 +42,16 @@ class LSTM(Recurrent):
     """
 
     n_gates = 4
-    # caches of the last forward pass, step-first: (steps, directions, n, ·)
-    hs: Array | None  # h_t, with h_0 = 0 first
+    # caches of the last forward pass beside Recurrent's hs, step-first: (steps, directions, n, ·)
     cs: Array | None  # c_t, with c_0 = 0 first
     gates: Array | None  # i, f, g, o after their transforms
     tanh_cs: Array | None  # tanh(c_t)
 
-    def __init__(
-        self,
-        n_in: int,
-        n_hidden: int,
-        return_sequences: bool = False,
-        bidirectional: bool = False,
-    ) -> None:
-        super().__init__(n_in, n_hidden, return_sequences, bidirectional)
-        self._forget()
-
-    def _steps(self, steps: Array) -> Array:
+    def _steps(self, steps: Array, hs: Array) -> None:
         """i, f, g, o, c and h for each step, in the caches gates, cs, tanh_cs and hs."""
         time, D, n, _ = steps.shape
         H = self.n_hidden
         W_hh_T = self._stacked(1).transpose(0, 2, 1)  # (D, H, 4H)
-        self.hs = hs = np.zeros((time + 1, D, n, H), dtype=steps.dtype)
         self.cs = cs = np.zeros((time + 1, D, n, H), dtype=steps.dtype)
         self.gates = gates_all = np.empty_like(steps)
         self.tanh_cs = tanh_cs = np.empty((time, D, n, H), dtype=steps.dtype)
@@ -81,11 +69,6 @@ class LSTM(Recurrent):
             c += ig  # c = f c_{t−1} + i g
             np.tanh(c, out=tanh_cs[s])
             np.multiply(gates[..., 3 * H :], tanh_cs[s], out=hs[s + 1])  # h = o tanh(c)
-        return hs
-
-    def _hidden_states(self) -> Array:
-        assert self.hs is not None
-        return self.hs
 
     def _steps_backward(self, g_out: Array | None, g_last: Array) -> tuple[Array, Array]:
         """g_a = [g_i, g_f, g_g, g_o] for each step, carrying g_h and g_c backwards."""
@@ -129,4 +112,4 @@ class LSTM(Recurrent):
 
     def _forget(self) -> None:
         super()._forget()
-        self.hs = self.cs = self.gates = self.tanh_cs = None
+        self.cs = self.gates = self.tanh_cs = None

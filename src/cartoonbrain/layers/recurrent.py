@@ -51,10 +51,14 @@ class Recurrent(Layer):
     before the loop, the outputs after it and the weight gradients from the loop's g_a.
 
     Subclasses set ``n_gates`` (G) and write the two loops, :meth:`_steps` and
-    :meth:`_steps_backward`, over arrays laid out step-first, ``(steps, directions, n, ·)``.
+    :meth:`_steps_backward`, over arrays laid out step-first, ``(steps, directions, n, ·)``;
+    a subclass with caches of its own clears them in :meth:`_forget`.
     """
 
     n_gates = 1
+    # caches of the last forward pass
+    x_steps: Array | None  # the input, time-major (time·n, n_in)
+    hs: Array | None  # h_t, step-first (steps + 1, directions, n, H), with h_0 = 0 first
 
     def is_weight(self, name: str) -> bool:
         """The input and hidden weights (PyTorch's ``weight_*``) take the L2 penalty."""
@@ -86,7 +90,7 @@ class Recurrent(Layer):
         )
         self.params: list[Array] = []
         self.grads: list[Array] = []
-        self.x_steps: Array | None = None  # the input, time-major (time·n, n_in)
+        self._forget()
 
     @classmethod
     def example(cls) -> tuple[Recurrent, Shape]:
@@ -164,8 +168,10 @@ class Recurrent(Layer):
     def forward(self, o_prev: Array, training: bool = False) -> Array:
         """The affines of every step, then the steps (caching what backward needs)."""
         steps = self._input_affines(o_prev)
-        hs = self._steps(steps)
-        return self._outputs(hs)
+        time, D, n, _ = steps.shape
+        self.hs = np.zeros((time + 1, D, n, self.n_hidden), dtype=steps.dtype)  # h_0 = 0
+        self._steps(steps, self.hs)
+        return self._outputs(self.hs)
 
     def infer(self, o_prev: Array) -> Array:
         out = self.forward(o_prev)
@@ -174,7 +180,7 @@ class Recurrent(Layer):
 
     def _forget(self) -> None:
         """Drop the caches of the last forward pass."""
-        self.x_steps = None
+        self.x_steps = self.hs = None
 
     # ------------------------------------------------------------------ backward
     def _output_gradients(self, g: Array, time: int) -> tuple[Array | None, Array]:
@@ -198,8 +204,8 @@ class Recurrent(Layer):
 
         with g_hh = ∂L/∂(W_hh h_{t−1} + b_hh), which is g_a except in the GRU's n gate.
         """
-        assert self.x_steps is not None
-        hs = self._hidden_states()
+        assert self.x_steps is not None and self.hs is not None
+        hs = self.hs
         time, n = hs.shape[0] - 1, hs.shape[2]
         g_out, g_last = self._output_gradients(g, time)
         g_a, g_hh = self._steps_backward(g_out, g_last)
@@ -226,11 +232,8 @@ class Recurrent(Layer):
         return g_prev.reshape(time, n, self.n_in).transpose(1, 0, 2)
 
     # ------------------------------------------------------------------ for subclasses
-    def _steps(self, steps: Array) -> Array:
-        """Run the steps over the input affines; return the hidden states (steps + 1, D, n, H)."""
-        raise NotImplementedError
-
-    def _hidden_states(self) -> Array:
+    def _steps(self, steps: Array, hs: Array) -> None:
+        """Run the steps over the input affines, writing h_t into ``hs[t]`` (``hs[0]`` = 0)."""
         raise NotImplementedError
 
     def _steps_backward(self, g_out: Array | None, g_last: Array) -> tuple[Array, Array]:
@@ -285,14 +288,11 @@ class SimpleRNN(Recurrent):
         if nonlinearity not in _NONLINEARITIES:
             raise ValueError(f"nonlinearity must be 'tanh' or 'relu'; got {nonlinearity!r}")
         self.nonlinearity = nonlinearity
-        self.hs: Array | None = None
 
-    def _steps(self, steps: Array) -> Array:
+    def _steps(self, steps: Array, hs: Array) -> None:
         """h_t = f(a_t), a_t = (W_ih x_t + b) + h_{t−1} W_hhᵀ; step by step."""
-        time, D, n, H = steps.shape
         W_hh_T = self._stacked(1).transpose(0, 2, 1)  # (D, H, H)
-        self.hs = hs = np.zeros((time + 1, D, n, H), dtype=steps.dtype)
-        for s in range(time):
+        for s in range(steps.shape[0]):
             h = hs[s + 1]
             np.matmul(hs[s], W_hh_T, out=h)
             h += steps[s]
@@ -300,11 +300,6 @@ class SimpleRNN(Recurrent):
                 np.tanh(h, out=h)
             else:
                 np.maximum(h, 0, out=h)
-        return hs
-
-    def _hidden_states(self) -> Array:
-        assert self.hs is not None
-        return self.hs
 
     def _steps_backward(self, g_out: Array | None, g_last: Array) -> tuple[Array, Array]:
         """g_a = g_t ⊙ f'(a_t), with tanh' = 1 − h_t² and relu' = [h_t > 0];  g ← g_a W_hh."""
@@ -326,10 +321,6 @@ class SimpleRNN(Recurrent):
                 np.multiply(g, h > 0, out=ga)
             g = ga @ W_hh
         return g_a, g_a
-
-    def _forget(self) -> None:
-        super()._forget()
-        self.hs = None
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "nonlinearity": self.nonlinearity}
