@@ -34,7 +34,8 @@ from numpy.typing import NDArray
 from .activations import ACTIVATIONS, Activation
 from .layers import LAYERS, Layer, layer_from_config, layer_states, load_layer_states
 from .losses import LOSSES
-from .optimizers import OPTIMIZERS, Optimizer, get_optimizer
+from .optimizer_state import stored_optimizer
+from .optimizers import OPTIMIZERS, Optimizer
 from .preprocessing import Preprocessor, TargetEncoder
 
 if TYPE_CHECKING:
@@ -321,30 +322,6 @@ def _set_rng_state(rng: np.random.Generator, state: Any) -> None:
         raise ValueError(f"bad generator state: {exc}") from None
 
 
-def _optimizer(config: Any, arrays: dict[str, Array], net: Network) -> Optimizer:
-    if not isinstance(config, dict):
-        raise ValueError("the optimizer's config must be a dict")
-    optimizer = get_optimizer(config)
-    state = {
-        k.removeprefix("optimizer."): v for k, v in arrays.items() if k.startswith("optimizer.")
-    }
-    buffers = {k: v for k, v in state.items() if k != "iterations"}
-    flat = {k.rpartition(".")[2] for k in buffers} == {"0"}  # fit steps the flat buffer
-    params = net.parameters()
-    for key, buffer in buffers.items():
-        index = key.rpartition(".")[2]
-        targets = [net.flat_parameters] if flat else []
-        if index.isdigit() and int(index) < len(params):
-            targets.append(params[int(index)])
-        if not any(buffer.shape == t.shape and buffer.dtype == t.dtype for t in targets):
-            raise ValueError(
-                f"optimizer state {key!r} is {buffer.dtype} {buffer.shape}; it does not match "
-                "the network's parameters"
-            )
-    optimizer.load_state_dict(state)
-    return optimizer
-
-
 def stored_rng_state(config: dict[str, Any]) -> Any:
     """The generator's state that a state holds, or None (0.1.0 model files have none)."""
     training = config.get("training")
@@ -364,21 +341,22 @@ def build_network(
     as needed: ``stored`` gives each array's dtype and shape, checked by
     :func:`check_state` before anything is allocated; ``read(name, out)`` returns the
     array ``name``, read into ``out`` when given (each parameter into its slot of the
-    network's buffer). A state holding the generator's state is built without running the
-    initialisers (the generator is then set to the saved one's state); one without (0.1.0
-    model files) is initialised from its seed, leaving the generator where it left the
-    saved network's."""
+    network's buffer; the optimizer's buffers into arrays it keeps, see
+    :mod:`cartoonbrain.optimizer_state`). A state holding the generator's state is built
+    without running the initialisers (the generator is then set to the saved one's
+    state); one without (0.1.0 model files) is initialised from its seed, leaving the
+    generator where it left the saved network's."""
     network = check_state(config, stored)
     rng_state = stored_rng_state(config)
     net = cls.from_config(network, initialize=rng_state is None)
     for i, p in enumerate(net.parameters()):
         read(f"param.{i}", p)
-    rest = {name: read(name, None) for name in stored if not name.startswith("param.")}
-    load_layer_states(net.layers, _stored_states(rest))
+    states = {name: read(name, None) for name in stored if name.startswith("state.")}
+    load_layer_states(net.layers, _stored_states(states))
     if rng_state is not None:
         _set_rng_state(net.rng, rng_state)
     if "optimizer" in config:
-        net.optimizer = _optimizer(config["optimizer"], rest, net)
+        net.optimizer = stored_optimizer(config["optimizer"], stored, read, net)
     return net
 
 

@@ -184,8 +184,10 @@ class Optimizer:
                 state[f"{name}.{i}"] = buffer.copy()
         return state
 
-    def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
-        """Restore a :meth:`state_dict` (copying its arrays), checking names and shapes."""
+    def load_state_dict(self, state: dict[str, np.ndarray], *, copy: bool = True) -> None:
+        """Restore a :meth:`state_dict` (copying its arrays), checking names and shapes;
+        ``copy=False`` keeps the arrays themselves as the buffers, to be updated in place
+        (a checkpoint's, read from the file into arrays of their own)."""
         state = dict(state)
         iterations = np.asarray(state.pop("iterations", None))
         if iterations.shape != () or iterations.dtype.kind not in "iu" or iterations < 0:
@@ -200,9 +202,9 @@ class Optimizer:
             )
         if n_params == 0 and self.buffer_names and iterations > 0:
             raise ValueError(f"state has iterations={int(iterations)} but no buffers")
+        own = np.array if copy else np.asarray  # np.array copies
         loaded = {
-            name: [np.array(state[f"{name}.{i}"], copy=True) for i in range(n_params)]
-            for name in self.buffer_names
+            name: [own(state[f"{name}.{i}"]) for i in range(n_params)] for name in self.buffer_names
         }
         for name, buffers in loaded.items():
             for i, buffer in enumerate(buffers):

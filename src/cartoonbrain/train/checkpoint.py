@@ -7,7 +7,10 @@ A checkpoint is the archive of :meth:`Network.state` with the optimizer, plus
   (:class:`History`), ``callbacks`` (the class name of each of ``fit``'s callbacks);
 * ``callback.<i>.<key>`` arrays: the i-th callback's :meth:`Callback.state_dict`.
 
-Reading checks every field before anything is put back, and turns any problem into one
+Reading goes as ``cb.load``'s (:func:`~cartoonbrain.network_state.build_network`): every
+field and every size is checked before anything is allocated for it, the parameters are
+read straight into a network's buffer and the optimizer's buffers into arrays the
+optimizer keeps. Nothing is put back before the checksum matches, and any problem is one
 line of :class:`~cartoonbrain.io.ModelFileError` naming the file.
 """
 
@@ -21,8 +24,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ..io import ModelFileError, model_file_error, read_archive, write_archive
-from ..optimizers import Optimizer
+from ..io import ArchiveReader, ModelFileError, model_file_error, open_archive, write_archive
+from ..layers import layer_states, load_layer_states
+from ..network_state import build_network
+from ..optimizer_state import optimizer_state
+from ..optimizers import Optimizer, get_optimizer
 from .callbacks import Callback, History
 
 if TYPE_CHECKING:
@@ -136,27 +142,53 @@ def restore_checkpoint(
     path: str | os.PathLike[str],
     callbacks: Sequence[Callback] = (),
 ) -> tuple[int, History, list[dict[str, Array] | None]]:
-    """Put a checkpoint's weights, optimizer state and generator state into ``net``.
+    """Put a checkpoint's weights, layer state (BatchNorm's running statistics), optimizer
+    state and generator state into ``net`` and ``optimizer``.
 
     Returns the number of epochs already done, the history so far, and for each of
     ``callbacks`` its saved state, or None where the checkpoint has none for a callback
     of that class at that position (a callback added or changed since). Nothing is put
-    back unless the whole checkpoint is readable.
+    back unless the whole checkpoint is readable and its checksum matches.
+
+    The file is read as :func:`cartoonbrain.load` reads it (:func:`build_network`): the
+    config is checked against the arrays' headers before anything is allocated, the
+    parameters are read straight into a network's buffer, and the optimizer's buffers
+    (Adam's m and v) into arrays that ``optimizer`` then keeps, not copies.
     """
-    config, arrays = read_archive(path)
-    training = _training(config, path)
-    _check_matches(net, optimizer, config, path)
-    try:
-        stored = type(net).from_state(config, arrays)  # sizes checked before building
-        state = stored.optimizer.state_dict() if stored.optimizer is not None else {}
-        copy.copy(optimizer).load_state_dict(state)
-    except Exception as exc:
-        raise model_file_error(path, exc, "bad checkpoint") from None
-    states = _callback_states(callbacks, training.get("callbacks", []), arrays, path)
+    with open_archive(path) as archive:
+        config = archive.config
+        training = _training(config, path)
+        _check_matches(net, optimizer, config, path)
+        stored, state = _read_state(type(net), optimizer, archive, path)
+        arrays = {n: archive.read(n) for n in archive.headers if n.startswith("callback.")}
+        states = _callback_states(callbacks, training.get("callbacks", []), arrays, path)
+    # the checksum matched: put everything back
     net.flat_parameters[...] = stored.flat_parameters
+    load_layer_states(net.layers, layer_states(stored.layers))
     net.rng.bit_generator.state = stored.rng.bit_generator.state
-    optimizer.load_state_dict(state)
+    optimizer.load_state_dict(state, copy=False)
     history = History()
     history.history = {k: list(v) for k, v in training.get("history", {}).items()}
     history.epoch = list(training.get("history_epochs", []))
     return training["epoch"], history, states
+
+
+def _read_state(
+    cls: type[Network], optimizer: Optimizer, archive: ArchiveReader, path: object
+) -> tuple[Network, dict[str, Array]]:
+    """The checkpoint's network (built as ``cb.load`` builds it, without its optimizer)
+    and the optimizer's state, each buffer in an array of its own, tried on a shallow copy
+    of ``optimizer`` (which keeps the arrays, allocating nothing) so that a state it
+    refuses is refused here."""
+    config = archive.config
+    try:
+        get_optimizer(config["optimizer"])  # its config is checked as load checks it
+        network = {key: value for key, value in config.items() if key != "optimizer"}
+        stored = build_network(cls, network, archive.headers, archive.read)
+        state = optimizer_state(archive.headers, archive.read, stored)
+        copy.copy(optimizer).load_state_dict(state, copy=False)
+    except ModelFileError:  # the file itself: a member truncated, ...
+        raise
+    except Exception as exc:
+        raise model_file_error(path, exc, "bad checkpoint") from None
+    return stored, state
