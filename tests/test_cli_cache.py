@@ -10,7 +10,6 @@ memmapped .npy files beside it, and trained from them.
 
 from __future__ import annotations
 
-import csv
 import os
 import subprocess
 import sys
@@ -28,6 +27,7 @@ from cartoonbrain.cli._data import split_rows
 from cartoonbrain.csvcolumns import Columns
 from cartoonbrain.preprocessing import Preprocessor
 from cartoonbrain.streamstats import PairwiseSum, PreprocessorStats
+from csv_files import shop_csv, write_csv
 from tolerance import assert_same_maths
 
 
@@ -37,31 +37,9 @@ def workdir(tmp_path, monkeypatch):
     return tmp_path
 
 
-def _write(path: Path, header: list[str], rows: list[list[object]]) -> Path:
-    with open(path, "w", newline="") as f:
-        writer = csv.writer(f)
-        writer.writerow(header)
-        writer.writerows(rows)
-    return path
-
-
-def _shop(folder: Path, n: int = 600, seed: int = 0) -> Path:
-    """Numbers with empty cells, a text column (colour), text labels."""
-    rng = np.random.default_rng(seed)
-    size, weight = rng.normal(50, 10, n), rng.normal(3, 1, n)
-    colour = rng.choice(["red", "green", "blue"], n)
-    label = np.where(size + 8 * (colour == "red") - 4 * weight > 40, "big", "small")
-    gone = rng.random((n, 3)) < [0.1, 0.05, 0.1]
-    rows = [
-        [
-            "" if gone[i, 0] else f"{size[i]:.3f}",
-            "" if gone[i, 1] else colour[i],
-            "" if gone[i, 2] else f"{weight[i]:.3f}",
-            label[i],
-        ]
-        for i in range(n)
-    ]
-    return _write(folder / "shop.csv", ["size", "colour", "weight", "label"], rows)
+def _shop(folder: Path) -> Path:
+    """Numbers with empty cells, a text column (colour), text labels: 600 rows."""
+    return shop_csv(folder, 600)
 
 
 def _houses(folder: Path, n: int = 500, seed: int = 1) -> Path:
@@ -70,7 +48,7 @@ def _houses(folder: Path, n: int = 500, seed: int = 1) -> Path:
     X = rng.normal([120, 3, 1e4], [40, 1, 3e3], (n, 3)).round(1)
     price = (2 * X[:, 0] + 30 * X[:, 1] + 0.01 * X[:, 2]).astype(int)
     rows = [["" if rng.random() < 0.03 else v for v in x] + [p] for x, p in zip(X, price)]
-    return _write(folder / "houses.csv", ["area", "rooms", "income", "price"], rows)
+    return write_csv(folder / "houses.csv", ["area", "rooms", "income", "price"], rows)
 
 
 def _binary(folder: Path, n: int = 400, seed: int = 2) -> Path:
@@ -78,7 +56,7 @@ def _binary(folder: Path, n: int = 400, seed: int = 2) -> Path:
     rng = np.random.default_rng(seed)
     X = rng.normal(size=(n, 3))
     rows = [[i, *np.round(x, 4), int(x[0] - x[2] > 0)] for i, x in enumerate(X)]
-    return _write(folder / "binary.csv", ["id", "a", "b", "c", "y"], rows)
+    return write_csv(folder / "binary.csv", ["id", "a", "b", "c", "y"], rows)
 
 
 #: name: (make the CSV, target, options)
@@ -209,7 +187,7 @@ def test_a_failed_conversion_keeps_the_cache_as_it_was(workdir, capsys):
 
 def test_a_category_only_the_test_rows_hold_is_named_by_its_row(workdir, capsys):
     rows = [[f"{i % 7}.5", "rare" if i == 5 else "ab"[i % 2], "pq"[i % 3 == 0]] for i in range(60)]
-    data = _write(workdir / "t.csv", ["a", "c", "y"], rows)
+    data = write_csv(workdir / "t.csv", ["a", "c", "y"], rows)
     seed = next(s for s in range(100) if 5 in split_rows(60, 0.2, s)[1])
     argv = ["train", "--data", str(data), "--target", "y", "--seed", str(seed), "--cache"]
     assert main(argv) == 2

@@ -16,17 +16,10 @@ import pytest
 import cartoonbrain as cb
 from cartoonbrain import cli
 from cartoonbrain.cli._data import split_rows
+from csv_files import shop_csv, write_csv
 
 pd = pytest.importorskip("pandas")
 OLD = Path(__file__).parent / "data" / "cli_v0_1_0"
-
-
-def _write(path: Path, header: list[str], rows: list[list[object]]) -> Path:
-    with open(path, "w", newline="") as f:
-        writer = csv.writer(f)
-        writer.writerow(header)
-        writer.writerows(rows)
-    return path
 
 
 def _breast_cancer(folder: Path) -> Path:
@@ -36,7 +29,7 @@ def _breast_cancer(folder: Path) -> Path:
     names = [n.replace(" ", "_") for n in data.feature_names]
     labels = np.where(data.target == 0, "malignant", "benign")
     rows = [[repr(float(v)) for v in x] + [t] for x, t in zip(data.data, labels)]
-    return _write(folder / "bc.csv", [*names, "label"], rows)
+    return write_csv(folder / "bc.csv", [*names, "label"], rows)
 
 
 def _diabetes(folder: Path) -> Path:
@@ -44,26 +37,12 @@ def _diabetes(folder: Path) -> Path:
     datasets = pytest.importorskip("sklearn.datasets")
     data = datasets.load_diabetes(scaled=False)
     rows = [[repr(float(v)) for v in x] + [int(t)] for x, t in zip(data.data, data.target)]
-    return _write(folder / "diabetes.csv", [*data.feature_names, "progression"], rows)
+    return write_csv(folder / "diabetes.csv", [*data.feature_names, "progression"], rows)
 
 
-def _shop(folder: Path, n: int = 300, seed: int = 0) -> Path:
-    """A text column (colour) and empty cells in every feature column."""
-    rng = np.random.default_rng(seed)
-    size, weight = rng.normal(50, 10, n), rng.normal(3, 1, n)
-    colour = rng.choice(["red", "green", "blue"], n)
-    label = np.where(size + 8 * (colour == "red") - 4 * weight > 40, "big", "small")
-    gone = rng.random((n, 3)) < [0.1, 0.1, 0.05]
-    rows = [
-        [
-            "" if gone[i, 0] else f"{size[i]:.3f}",
-            "" if gone[i, 1] else colour[i],
-            "" if gone[i, 2] else f"{weight[i]:.3f}",
-            label[i],
-        ]
-        for i in range(n)
-    ]
-    return _write(folder / "shop.csv", ["size", "colour", "weight", "label"], rows)
+def _shop(folder: Path) -> Path:
+    """A text column (colour) and empty cells in every feature column: 300 rows."""
+    return shop_csv(folder, 300, missing=(0.1, 0.1, 0.05))
 
 
 #: name: (make the CSV, target, extra train options, numeric only)
@@ -215,7 +194,7 @@ def test_diabetes_with_the_defaults_reaches_the_r2_of_sklearns_mlp(tmp_path, cap
 def _small(folder: Path, labels: list[object]) -> Path:
     rng = np.random.default_rng(0)
     rows = [[f"{rng.normal():.4f}", f"{rng.normal():.4f}", t] for t in labels]
-    return _write(folder / "small.csv", ["a", "b", "t"], rows)
+    return write_csv(folder / "small.csv", ["a", "b", "t"], rows)
 
 
 @pytest.mark.parametrize(
@@ -274,7 +253,9 @@ def test_predict_names_an_unseen_category_and_an_empty_cell_the_model_cannot_fil
         cli.main([*argv, "--drop", "weight", "--impute", "most_frequent", "--out", str(model)]) == 0
     )
     assert cb.load(model).preprocessor.feature_names_in_ == ["size", "colour"]
-    new = _write(tmp_path / "new.csv", ["colour", "size"], [["red", "1"], ["", ""], ["pink", "2"]])
+    new = write_csv(
+        tmp_path / "new.csv", ["colour", "size"], [["red", "1"], ["", ""], ["pink", "2"]]
+    )
     capsys.readouterr()
     assert cli.main(["predict", "--model", str(model), "--data", str(new)]) == 2
     assert (
@@ -282,7 +263,7 @@ def test_predict_names_an_unseen_category_and_an_empty_cell_the_model_cannot_fil
         in capsys.readouterr().err
     )
     strict = tmp_path / "strict.npz"
-    complete = _write(
+    complete = write_csv(
         tmp_path / "complete.csv", ["size", "colour", "label"], [["1", "red", "big"]] * 9
     )
     argv = ["train", "--data", str(complete), "--target", "label", "--epochs", "1", "--quiet"]
@@ -291,11 +272,13 @@ def test_predict_names_an_unseen_category_and_an_empty_cell_the_model_cannot_fil
         == 2
     )
     capsys.readouterr()  # one class: refused; two classes below
-    _write(complete, ["size", "colour", "label"], [["1", "red", "big"], ["2", "blue", "small"]] * 5)
+    write_csv(
+        complete, ["size", "colour", "label"], [["1", "red", "big"], ["2", "blue", "small"]] * 5
+    )
     assert (
         cli.main([*argv, "--test-split", "0", "--validation-split", "0", "--out", str(strict)]) == 0
     )
-    gap = _write(tmp_path / "gap.csv", ["size", "colour"], [["1", "red"], ["", "blue"]])
+    gap = write_csv(tmp_path / "gap.csv", ["size", "colour"], [["1", "red"], ["", "blue"]])
     assert cli.main(["predict", "--model", str(strict), "--data", str(gap)]) == 2
     err = capsys.readouterr().err
     assert "gap.csv: row 3, column 'size': empty cell" in err and "without --impute" in err
@@ -314,7 +297,7 @@ def test_drop_names_a_column_it_cannot_drop(drop, fragment, tmp_path, capsys):
 def test_drop_takes_commas_and_repeats(tmp_path):
     rng = np.random.default_rng(0)
     rows = [[*(f"{v:.3f}" for v in rng.normal(size=4)), "xy"[i % 2]] for i in range(40)]
-    data, model = _write(tmp_path / "w.csv", ["a", "b", "c", "d", "t"], rows), tmp_path / "m.npz"
+    data, model = write_csv(tmp_path / "w.csv", ["a", "b", "c", "d", "t"], rows), tmp_path / "m.npz"
     argv = ["train", "--data", str(data), "--target", "t", "--epochs", "1", "--quiet"]
     assert cli.main([*argv, "--drop", "a,c", "--drop", "d", "--out", str(model)]) == 0
     assert cb.load(model).preprocessor.feature_names_in_ == ["b"]

@@ -32,6 +32,7 @@ from cartoonbrain.diagnostics import (
     target_floor,
 )
 from cartoonbrain.diagnostics.monitor import edge_share, saturated_share
+from monitored import fit_monitored, regression_data, relu_net
 
 
 def kinds(findings):
@@ -41,28 +42,6 @@ def kinds(findings):
 def assert_causes_first(findings):
     order = [KINDS.index(f.kind) for f in findings]
     assert order == sorted(order), [f.kind for f in findings]
-
-
-def fit_monitored(net, X, y, targets=None, **kwargs):
-    """fit with a TrainingMonitor; (monitor, history, error) with error the TrainingDiverged."""
-    monitor = TrainingMonitor(every=kwargs.pop("every", None), targets=targets)
-    try:
-        history = net.fit(X, y, callbacks=[monitor], **kwargs)
-    except cb.TrainingDiverged as exc:
-        return monitor, None, exc
-    return monitor, history, None
-
-
-def regression_data(n=256, seed=0):
-    rng = np.random.default_rng(seed)
-    X = rng.standard_normal((n, 8))
-    return X, X @ rng.standard_normal((8, 1))
-
-
-def relu_net(depth=4, width=32, seed=0):
-    layers = [cb.Dense(8, width, activation="relu")]
-    layers += [cb.Dense(width, width, activation="relu") for _ in range(depth - 1)]
-    return cb.Network([*layers, cb.Dense(width, 1)], loss="mse", seed=seed, dtype="float64")
 
 
 def post_network(seed=0, output_activation="sigmoid", init=None):

@@ -22,30 +22,9 @@ from cartoonbrain.diagnostics import TrainingMonitor
 pytest.importorskip("matplotlib")
 from cartoonbrain.blog.inspect import blog_network, blog_report
 from cartoonbrain.report import write_report
+from monitored import fit_monitored, regression_data, relu_net
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def fit_monitored(net, X, y, **kwargs):
-    """fit with a TrainingMonitor; (monitor, history, error) with error the TrainingDiverged."""
-    monitor = TrainingMonitor(every=kwargs.pop("every", None))
-    try:
-        history = net.fit(X, y, callbacks=[monitor], **kwargs)
-    except cb.TrainingDiverged as exc:
-        return monitor, None, exc
-    return monitor, history, None
-
-
-def regression_data(n=256, seed=0):
-    rng = np.random.default_rng(seed)
-    X = rng.standard_normal((n, 8))
-    return X, X @ rng.standard_normal((8, 1))
-
-
-def relu_net(depth=4, width=32, seed=0):
-    layers = [cb.Dense(8, width, activation="relu")]
-    layers += [cb.Dense(width, width, activation="relu") for _ in range(depth - 1)]
-    return cb.Network([*layers, cb.Dense(width, 1)], loss="mse", seed=seed, dtype="float64")
 
 
 # ------------------------------------------------------------------ the post's network
