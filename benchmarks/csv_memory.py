@@ -34,7 +34,7 @@ ROWS_PER_CHUNK = 100_000
 CHILD = (
     r"""
 import json, resource, sys, time, tracemalloc
-from cartoonbrain.csvdata import read_table
+from cartoonbrain.data.csvdata import read_table
 
 """
     + PEAK_PRELUDE

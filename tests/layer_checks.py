@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from cartoonbrain.gradcheck import central_difference
+from cartoonbrain.diagnostics.gradcheck import central_difference
 
 
 def bind(layer, rng, scale=0.5):
@@ -23,7 +23,7 @@ def bind(layer, rng, scale=0.5):
 
 def central_differences(loss, array, epsilon=1e-6):
     """(L(w + h) − L(w − h)) / 2h for every entry w of ``array`` (changed in place, restored):
-    the library's one helper, :func:`cartoonbrain.gradcheck.central_difference`."""
+    the library's one helper, :func:`cartoonbrain.diagnostics.gradcheck.central_difference`."""
     return central_difference(lambda _: loss(), array, epsilon)
 
 

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 import cartoonbrain as cb
 from cartoonbrain.activations import LEAKY_SLOPE, get_activation
-from cartoonbrain.gradcheck import central_difference
+from cartoonbrain.diagnostics.gradcheck import central_difference
 
 NAMES = sorted(cb.ACTIVATIONS)
 ELEMENTWISE = [name for name in NAMES if name != "softmax"]

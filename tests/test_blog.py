@@ -23,7 +23,7 @@ from cartoonbrain.blog import (
     sigmoid_gradient,
     stable_sigmoid,
 )
-from cartoonbrain.gradcheck import central_difference
+from cartoonbrain.diagnostics.gradcheck import central_difference
 
 # ---------------------------------------------------------------------------------------
 # A worked example, by hand: a 2 → 2 → 1 network, one sample, no NumPy in the arithmetic.

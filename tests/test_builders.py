@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import cartoonbrain as cb
-from cartoonbrain.builders import conv_blocks, mlp
+from cartoonbrain.network.builders import conv_blocks, mlp
 
 
 @settings(max_examples=40, deadline=None)

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import cartoonbrain as cb
-from cartoonbrain.optimizer_state import optimizer_state
+from cartoonbrain.saving.optimizer_state import optimizer_state
 from cartoonbrain.train.checkpoint import restore_checkpoint
 from model_files import write_raw
 

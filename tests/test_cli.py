@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 import cartoonbrain as cb
 from cartoonbrain.cli import main
-from cartoonbrain.csvdata import DataFileError, read_table
+from cartoonbrain.data.csvdata import DataFileError, read_table
 
 
 def _write_classification_csv(path: Path, n: int = 200, seed: int = 0) -> None:

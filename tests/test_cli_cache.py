@@ -21,12 +21,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import cartoonbrain as cb
-from cartoonbrain.bucketsort import BucketSort
 from cartoonbrain.cli import main
 from cartoonbrain.cli._data import split_rows
-from cartoonbrain.csvcolumns import Columns
-from cartoonbrain.preprocessing import Preprocessor
-from cartoonbrain.streamstats import PairwiseSum, PreprocessorStats
+from cartoonbrain.data.bucketsort import BucketSort
+from cartoonbrain.data.csvcolumns import Columns
+from cartoonbrain.data.preprocessing import Preprocessor
+from cartoonbrain.data.streamstats import PairwiseSum, PreprocessorStats
 from csv_files import shop_csv, write_csv
 from tolerance import assert_same_maths
 
@@ -92,7 +92,7 @@ def test_cache_trains_the_model_training_in_memory_trains(case, workdir, capsys,
     make, target, options = CASES[case]
     data = make(workdir)
     monkeypatch.setattr("cartoonbrain.cli._cachebuild.CHUNK_BYTES", 8 * 37 * 6)  # 37 rows
-    monkeypatch.setattr("cartoonbrain.streamstats.LEAF", 128)  # sums of many parts
+    monkeypatch.setattr("cartoonbrain.data.streamstats.LEAF", 128)  # sums of many parts
     memory = _train(data, target, options, "memory.npz", capsys)
     cached = _train(data, target, [*options, "--cache"], "cached.npz", capsys)
     assert any(line.startswith("cache: writing") for line in cached)

@@ -30,7 +30,7 @@ import pytest
 import cartoonbrain as cb
 from cartoonbrain import _kernels
 from cartoonbrain.activations import ACTIVATIONS, get_activation
-from cartoonbrain.gradcheck import central_difference
+from cartoonbrain.diagnostics.gradcheck import central_difference
 from cartoonbrain.layers import LAYERS, Layer, layer_from_config
 from cartoonbrain.losses import LOSSES, Loss
 from cartoonbrain.optimizers import OPTIMIZERS, Optimizer, get_optimizer

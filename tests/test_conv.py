@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import cartoonbrain as cb
-from cartoonbrain.gradcheck import central_difference
+from cartoonbrain.diagnostics.gradcheck import central_difference
 from cartoonbrain.layers import (
     LAYERS,
     AvgPool1D,

@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cartoonbrain.cli._data import fit_scaler
-from cartoonbrain.csvdata import CsvFile, DataFileError, read_table
+from cartoonbrain.data.csvdata import CsvFile, DataFileError, read_table
 
 SETTINGS = settings(
     max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]

@@ -1,4 +1,4 @@
-"""Built-in datasets (``cartoonbrain.datasets``): sizes, dtypes and classes of each; each
+"""Built-in datasets (``cartoonbrain.data.datasets``): sizes, dtypes and classes of each; each
 restated from its source; determinism across processes; nothing written to disk; the
 message for a missing package; bad names and seeds."""
 
@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from cartoonbrain import blog, datasets
-from cartoonbrain.datasets import DATASETS, Dataset, MissingDependencyError, available, load
+from cartoonbrain.data.datasets import DATASETS, Dataset, MissingDependencyError, available, load
 
 # name: (n_train, n_test, n_features, n_outputs, task, input_shape), restated from the brief
 EXPECTED = {
@@ -281,7 +281,7 @@ def test_deferred_stand_in_imports_the_real_module_when_used() -> None:
 _FRESH_PROCESS = """
 import hashlib, json, os, random, sys
 import numpy as np
-import cartoonbrain.datasets as d
+import cartoonbrain.data.datasets as d
 
 d.available()
 heavy = sorted(m for m in ("mlxtend", "mnist1d", "matplotlib") if m in sys.modules)

@@ -254,7 +254,9 @@ def test_the_gradient_check_is_what_backprop_md_says():
 
     import cartoonbrain as cb
 
-    module = importlib.import_module("cartoonbrain.gradcheck")  # cb.gradcheck is the function
+    module = importlib.import_module(
+        "cartoonbrain.diagnostics.gradcheck"
+    )  # cb.gradcheck is the function
 
     page = _words((ROOT / "docs" / "backprop.md").read_text(encoding="utf-8"))
     formula = "‖∇_analytic − ∇_numeric‖ / max(‖∇_analytic‖ + ‖∇_numeric‖, 1e-12)"
@@ -299,9 +301,10 @@ def python_blocks(page: Path) -> list[tuple[int, str, bool]]:
 
 
 def _registries() -> list[dict]:
-    from cartoonbrain import activations, initializers, losses, metrics, optimizers, schedules
+    from cartoonbrain import activations, initializers, losses, metrics, optimizers
     from cartoonbrain import onnx as cbonnx
     from cartoonbrain.layers import LAYERS
+    from cartoonbrain.optimizers import schedules
 
     return [
         LAYERS,

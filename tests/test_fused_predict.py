@@ -1,4 +1,4 @@
-"""predict for a few rows in one compiled call (cartoonbrain.fused_predict) against the
+"""predict for a few rows in one compiled call (cartoonbrain.network.fused_predict) against the
 regular path: the same predictions to rounding, the same errors, and the regular path
 wherever the kernel does not apply.
 
@@ -20,10 +20,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import cartoonbrain as cb
-from cartoonbrain import _kernels, fused_predict
+from cartoonbrain import _kernels
 from cartoonbrain._kernels.codes import FORWARD
 from cartoonbrain.activations import ACTIVATIONS
-from cartoonbrain.network import NonFinitePrediction
+from cartoonbrain.network import NonFinitePrediction, fused_predict
 from tolerance import assert_same_maths
 
 pytestmark = pytest.mark.skipif(not _kernels.available(), reason="numba is not installed")

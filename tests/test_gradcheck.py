@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import cartoonbrain as cb
-from cartoonbrain.gradcheck import central_difference, numerical_gradients
+from cartoonbrain.diagnostics.gradcheck import central_difference, numerical_gradients
 
 KINKED = {"relu", "leaky_relu", "elu"}
 

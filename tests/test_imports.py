@@ -10,6 +10,7 @@ importing module (those are being imported already when it runs).
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -223,3 +224,99 @@ def test_the_graph_sees_the_packages_above_an_import_but_not_its_own(tmp_path, m
     assert graph[f"{PACKAGE}.a"] == {f"{PACKAGE}.sub.deep", f"{PACKAGE}.sub"}
     assert graph[f"{PACKAGE}.sub.deep"] == {f"{PACKAGE}.b", f"{PACKAGE}.sub.other"}
     assert circles(graph) == []
+
+
+# ------------------------------------------------------------------ the levels
+ARCHITECTURE = SRC.parents[1] / "docs" / "architecture.md"
+
+
+def level_table(text: str) -> tuple[list[tuple[str, list[str]]], set[tuple[str, str]]]:
+    """docs/architecture.md's table of levels, lowest first: ``[(level, [prefix, ...])]``
+    from the rows under "## The levels", and the allowed upward imports ``{(a, b)}`` from
+    the rows of the table under "### Exceptions" (none may be needed)."""
+    levels: list[tuple[str, list[str]]] = []
+    exceptions: set[tuple[str, str]] = set()
+    section = None
+    for line in text.splitlines():
+        if line.startswith("#"):
+            section = line.strip("# ").lower()
+            continue
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if not line.startswith("|") or len(cells) < 2 or set(cells[0]) <= set("-: "):
+            continue
+        names = [n.strip("/").replace("/", ".") for n in re.findall(r"`([^`]+)`", cells[1])]
+        if section == "the levels" and names:
+            levels.append((cells[0], names))
+        elif section == "exceptions":
+            pair = [
+                n.strip("/").replace("/", ".")
+                for c in cells[:2]
+                for n in re.findall(r"`([^`]+)`", c)
+            ]
+            if len(pair) == 2:
+                exceptions.add((pair[0], pair[1]))
+    return levels, exceptions
+
+
+def level_of(module: str, levels: list[tuple[str, list[str]]]) -> int | None:
+    """The index of the level whose longest prefix names ``module`` (None: no row does)."""
+    rel = module.removeprefix(PACKAGE).removeprefix(".") or "__init__"
+    best, found = -1, None
+    for i, (_, prefixes) in enumerate(levels):
+        for prefix in prefixes:
+            if (rel == prefix or rel.startswith(prefix + ".")) and len(prefix) > best:
+                best, found = len(prefix), i
+    return found
+
+
+def upward_imports(
+    graph: dict[str, set[str]], levels: list[tuple[str, list[str]]], allowed: set[tuple[str, str]]
+) -> list[str]:
+    problems = []
+    for name in sorted(graph):
+        here = level_of(name, levels)
+        if here is None:
+            problems.append(f"{name} is in no level of docs/architecture.md's table")
+            continue
+        for target in sorted(graph[name]):
+            there = level_of(target, levels)
+            short = (name.removeprefix(PACKAGE + "."), target.removeprefix(PACKAGE + "."))
+            if there is not None and there > here and short not in allowed:
+                problems.append(
+                    f"{name} ({levels[here][0]}) imports {target} ({levels[there][0]}), "
+                    "a level above"
+                )
+    return problems
+
+
+def test_every_import_goes_to_its_own_level_or_below():
+    levels, allowed = level_table(ARCHITECTURE.read_text(encoding="utf-8"))
+    assert len(levels) >= 5, "docs/architecture.md has no table of levels"
+    problems = upward_imports(import_graph(), levels, allowed)
+    assert not problems, "\n".join(problems)
+
+
+def test_the_level_check_fails_on_an_upward_import():
+    levels = [("maths", ["losses", "layers"]), ("network", ["network"])]
+    graph = {
+        f"{PACKAGE}.layers.dense": {f"{PACKAGE}.losses"},
+        f"{PACKAGE}.losses": {f"{PACKAGE}.network.network"},  # deferred, upward
+        f"{PACKAGE}.network.network": {f"{PACKAGE}.layers.dense"},
+    }
+    problems = upward_imports(graph, levels, set())
+    assert len(problems) == 1 and "cartoonbrain.losses (maths) imports" in problems[0]
+    assert upward_imports(graph, levels, {("losses", "network.network")}) == []
+
+
+def test_the_table_is_read_with_its_exceptions_and_longest_prefixes():
+    text = (
+        "## The levels\n\n| level | modules |\n|---|---|\n| post | `blog/` |\n"
+        "| front ends | `cli/`, `blog/inspect` |\n\n### Exceptions\n\n| from | to | why |\n"
+        "|---|---|---|\n| `blog.fused` | `cli` | because |\n"
+    )
+    levels, allowed = level_table(text)
+    assert levels == [("post", ["blog"]), ("front ends", ["cli", "blog.inspect"])]
+    assert allowed == {("blog.fused", "cli")}
+    assert level_of(f"{PACKAGE}.blog.inspect", levels) == 1
+    assert level_of(f"{PACKAGE}.blog.post", levels) == 0
+    assert level_of(f"{PACKAGE}.io", levels) is None

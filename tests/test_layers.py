@@ -9,7 +9,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import cartoonbrain as cb
-from cartoonbrain.gradcheck import central_difference
+from cartoonbrain.diagnostics.gradcheck import central_difference
 from cartoonbrain.initializers import INITIALIZERS, default_for, get_initializer
 from cartoonbrain.layers import LAYERS, layer_from_config
 

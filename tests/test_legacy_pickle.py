@@ -13,7 +13,7 @@ import pytest
 from sklearn.base import clone
 
 import cartoonbrain as cb
-from cartoonbrain.legacy_pickle import state_from_v0_1_0
+from cartoonbrain.saving.legacy_pickle import state_from_v0_1_0
 from cartoonbrain.sklearn import NeuralNetClassifier, NeuralNetRegressor
 from tolerance import assert_same_maths
 

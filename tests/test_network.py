@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 import cartoonbrain as cb
 from cartoonbrain import blog
-from cartoonbrain.gradcheck import central_difference
+from cartoonbrain.diagnostics.gradcheck import central_difference
 from tolerance import assert_same_maths
 
 ACTIVATIONS = sorted(cb.ACTIVATIONS)

@@ -6,8 +6,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import cartoonbrain as cb
-from cartoonbrain.builders import mlp
-from cartoonbrain.preprocessing import Preprocessor, TargetEncoder
+from cartoonbrain.data.preprocessing import Preprocessor, TargetEncoder
+from cartoonbrain.network.builders import mlp
 
 pd = pytest.importorskip("pandas")
 

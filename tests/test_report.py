@@ -16,7 +16,7 @@ import pytest
 
 import cartoonbrain as cb
 from cartoonbrain import blog, cli
-from cartoonbrain.datasets import MissingDependencyError
+from cartoonbrain.data.datasets import MissingDependencyError
 from cartoonbrain.diagnostics import TrainingMonitor
 
 pytest.importorskip("matplotlib")

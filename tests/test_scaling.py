@@ -222,8 +222,8 @@ def _csv(path: Path, n: int = 250, seed: int = 0) -> Path:
 @given(st.integers(1, 300))
 @settings(max_examples=20, deadline=None)
 def test_csv_chunks_read_what_read_table_reads(tmp_path_factory, rows):
-    from cartoonbrain.csvdata import CsvFile, read_table
-    from cartoonbrain.stream import csv_chunks
+    from cartoonbrain.data.csvdata import CsvFile, read_table
+    from cartoonbrain.data.stream import csv_chunks
 
     path = _csv(tmp_path_factory.mktemp("csv") / "pets.csv")
     whole = read_table(path, ["c", "a"])
@@ -239,8 +239,8 @@ def test_csv_chunks_read_what_read_table_reads(tmp_path_factory, rows):
     [("1,2,ant", "has 3 fields"), ("1,x,ant,3", "'x' is not a number"), ("1,,ant,3", "empty")],
 )
 def test_a_bad_row_in_a_late_chunk_is_named_by_its_line(tmp_path, line, fragment):
-    from cartoonbrain.csvdata import CsvFile, DataFileError
-    from cartoonbrain.stream import csv_chunks
+    from cartoonbrain.data.csvdata import CsvFile, DataFileError
+    from cartoonbrain.data.stream import csv_chunks
 
     path = _csv(tmp_path / "pets.csv", n=100)
     text = path.read_text().splitlines()
@@ -251,8 +251,8 @@ def test_a_bad_row_in_a_late_chunk_is_named_by_its_line(tmp_path, line, fragment
 
 
 def test_csv_to_npy_writes_a_memmappable_file_of_the_features(tmp_path):
-    from cartoonbrain.csvdata import read_table
-    from cartoonbrain.stream import csv_to_npy
+    from cartoonbrain.data.csvdata import read_table
+    from cartoonbrain.data.stream import csv_to_npy
 
     path = _csv(tmp_path / "pets.csv")
     features, target = csv_to_npy(path, tmp_path / "X.npy", "label", np.float32, rows=32)
@@ -269,8 +269,8 @@ def test_csv_to_npy_writes_a_memmappable_file_of_the_features(tmp_path):
 
 
 def test_csv_to_npy_keeps_the_old_file_when_a_row_is_bad(tmp_path):
-    from cartoonbrain.csvdata import DataFileError
-    from cartoonbrain.stream import csv_to_npy
+    from cartoonbrain.data.csvdata import DataFileError
+    from cartoonbrain.data.stream import csv_to_npy
 
     path = _csv(tmp_path / "pets.csv")
     np.save(tmp_path / "X.npy", np.zeros(3))
@@ -290,7 +290,7 @@ def test_predict_streams_a_csv_in_chunks_and_writes_what_one_chunk_would(tmp_pat
     args = ["--data", str(path), "--target", "label", "--epochs", "2", "--quiet"]
     assert main(["train", *args, "--out", str(model)]) == 0
     assert main(["predict", "--model", str(model), "--data", str(path), "--out", "one.csv"]) == 0
-    monkeypatch.setattr("cartoonbrain.stream.DEFAULT_ROWS", 7)  # 43 chunks
+    monkeypatch.setattr("cartoonbrain.data.stream.DEFAULT_ROWS", 7)  # 43 chunks
     assert main(["predict", "--model", str(model), "--data", str(path), "--out", "many.csv"]) == 0
     one, many = Path("one.csv").read_text(), Path("many.csv").read_text()
     assert len(one.splitlines()) == len(many.splitlines()) == 301

@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cartoonbrain import sigmoid_gradient, stable_sigmoid
-from cartoonbrain.gradcheck import central_difference
+from cartoonbrain.diagnostics.gradcheck import central_difference
 
 _CTX = Context(prec=50)
 #: The smallest positive float64 (a subnormal); results below ~1e-308 are spaced by it.

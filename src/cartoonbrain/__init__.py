@@ -18,7 +18,8 @@ Quick start
 ...                  loss="cross_entropy", seed=0)
 """
 
-from . import blog, datasets
+from . import _moved, blog
+from ._version import __version__
 from .activations import (
     ACTIVATIONS,
     Activation,
@@ -28,8 +29,10 @@ from .activations import (
     softmax,
     stable_sigmoid,
 )
+from .data import datasets
+from .data.preprocessing import Preprocessor, TargetEncoder
 from .diagnostics import TrainingMonitor, diagnose
-from .gradcheck import gradcheck, gradient_errors
+from .diagnostics.gradcheck import gradcheck, gradient_errors
 from .io import ModelFileError
 from .layers import (
     GRU,
@@ -65,7 +68,6 @@ from .optimizers import (
     get_optimizer,
     register_optimizer,
 )
-from .preprocessing import Preprocessor, TargetEncoder
 from .train import (
     Callback,
     CSVLogger,
@@ -79,7 +81,7 @@ from .train import (
     TrainingDiverged,
 )
 
-__version__ = "0.1.0"
+_moved.install()  # the module paths of 0.1.0, served from their new places
 
 __all__ = [
     "ACTIVATIONS",

@@ -17,7 +17,7 @@ import numpy as np
 
 from ..diagnostics import TrainingMonitor, diagnose, format_findings
 from ..layers import Dense
-from ..network import Network
+from ..network.network import Network
 from ..optimizers import SGD
 from ..report import require_matplotlib, write_report
 from ..train import History, TrainingDiverged

@@ -33,7 +33,7 @@ import signal
 import sys
 from collections.abc import Sequence
 
-from .. import __version__
+from .._version import __version__
 from . import blog, datasets, evaluate, export, predict, sweep, train
 from ._errors import CommandError
 from ._files import check_files, user_path

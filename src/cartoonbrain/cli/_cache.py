@@ -82,7 +82,7 @@ class CachedData(Data):
 
     def codecs(self, loss: Any) -> tuple[Any, Any]:
         """The Preprocessor and the TargetEncoder, as ``model_codecs`` makes them."""
-        from ..preprocessing import TargetEncoder
+        from ..data.preprocessing import TargetEncoder
 
         if self.task == "classification":
             assert self.classes is not None
@@ -162,7 +162,7 @@ def _load(folder: Path, key: dict[str, Any], name: str) -> tuple[CachedData | No
 
 def _data(folder: Path, manifest: dict[str, Any], name: str) -> CachedData:
     """The cache's arrays (features as memmaps) and what the manifest says of them."""
-    from ..preprocessing import Preprocessor
+    from ..data.preprocessing import Preprocessor
 
     key, rows = manifest["key"], manifest["rows"]
     (X, y), (X_test, y_test) = (

@@ -27,11 +27,11 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from .. import stream
-from ..bucketsort import BucketSort
-from ..csvcolumns import TargetColumn, target_task
-from ..csvdata import CsvFile, DataFileError
-from ..streamstats import PreprocessorStats
+from ..data import stream
+from ..data.bucketsort import BucketSort
+from ..data.csvcolumns import TargetColumn, target_task
+from ..data.csvdata import CsvFile, DataFileError
+from ..data.streamstats import PreprocessorStats
 from ._data import IMPUTE_HINT, MAX_CATEGORIES, _features, split_rows
 
 __all__ = ["CHUNK_BYTES", "MAX_BUCKETS", "convert"]

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from ..csvdata import Columns, CsvFile, DataFileError
+from ..data.csvdata import Columns, CsvFile, DataFileError
 from ._errors import CommandError
 
 __all__ = [
@@ -51,7 +51,7 @@ class Data:
     """Features and targets ready for the network, with what is needed to read them back.
 
     For a CSV file, X is the raw features: float64 (NaN where a cell is empty) or, with
-    text columns, :class:`~cartoonbrain.csvdata.Columns`; y is class ids or numbers."""
+    text columns, :class:`~cartoonbrain.data.csvdata.Columns`; y is class ids or numbers."""
 
     name: str
     X: Any
@@ -68,7 +68,7 @@ class Data:
 
 
 def load_dataset(name: str, seed: int) -> Data:
-    """A built-in dataset (:mod:`cartoonbrain.datasets`) with its own test split."""
+    """A built-in dataset (:mod:`cartoonbrain.data.datasets`) with its own test split."""
     from .. import datasets
 
     ds = datasets.load(name, seed=seed)
@@ -173,7 +173,7 @@ def model_codecs(data: Data, impute: str | None, loss: Any) -> tuple[Any, Any]:
     """The Preprocessor (fitted on the training rows) and TargetEncoder of a CSV's model:
     class labels, or a regression target standardised when the loss predicts the target
     itself (y = t: not poisson, whose outputs are rates)."""
-    from ..preprocessing import Preprocessor, TargetEncoder
+    from ..data.preprocessing import Preprocessor, TargetEncoder
 
     pre = Preprocessor(impute=impute, categorical=data.text_columns)
     pre.fit(data.X, feature_names=data.feature_names)

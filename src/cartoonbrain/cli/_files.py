@@ -31,7 +31,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..csvdata import file_type
+from ..data.csvdata import file_type
 from ._errors import CommandError
 
 __all__ = [

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from ..csvdata import CsvFile, DataFileError, Table
+from ..data.csvdata import CsvFile, DataFileError, Table
 from ._data import fit_targets, load_dataset, model_inputs, scaled
 from ._errors import CommandError
 
@@ -139,8 +139,8 @@ def _check_for_model(net: Any, table: Table) -> None:
 
 def predict_rows(net: Any, X: Any, row: Callable[[int], str]) -> np.ndarray:
     """``net.predict(X)``; a prediction that is not finite although its inputs are
-    (:class:`~cartoonbrain.network.NonFinitePrediction`) is named by its file row."""
-    from ..network import NonFinitePrediction
+    (:class:`~cartoonbrain.network.network.NonFinitePrediction`) is named by its file row."""
+    from ..network.network import NonFinitePrediction
 
     try:
         return np.asarray(net.predict(X))

@@ -43,7 +43,7 @@ def build_network(
     ``preprocessor``'s features)."""
     import cartoonbrain as cb
 
-    from ..builders import mlp
+    from ..network.builders import mlp
 
     loss = resolve_loss(loss, data)
     assert data.y is not None
@@ -127,7 +127,7 @@ def _conv_blocks(
 ) -> tuple[list[Any], Any, int]:
     """--conv 16,32: per entry a 3-wide convolution (ReLU, 'same' padding) and a 2-wide
     max-pool, over each sample's image (C, H, W) or signal (C, L); then Flatten."""
-    from ..builders import conv_blocks
+    from ..network.builders import conv_blocks
 
     if not channels:
         return [], None, n_features
@@ -145,7 +145,7 @@ def _recurrent_blocks(rnn: Any, data: Data) -> tuple[list[Any], Any, int]:
     """--rnn gru: each sample as a sequence, one step per position of the signal (a
     signal of shape (1, L) is L steps of one feature; an image (1, H, W), H steps of W
     features), then the recurrent layer (``rnn``: kind, units, bidirectional, all_steps)."""
-    from ..builders import recurrent
+    from ..network.builders import recurrent
 
     shape = data.input_shape
     if shape is None or len(shape) not in (2, 3) or shape[0] != 1:

@@ -38,14 +38,14 @@ def add_parser(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Predict chunk by chunk (:data:`cartoonbrain.stream.DEFAULT_ROWS` rows at a time):
+    """Predict chunk by chunk (:data:`cartoonbrain.data.stream.DEFAULT_ROWS` rows at a time):
     memory holds one chunk of rows and its predictions, whatever the file's length."""
     import itertools
 
     import cartoonbrain as cb
 
-    from .. import stream
-    from ..csvdata import CsvFile, write_csv_atomic
+    from ..data import stream
+    from ..data.csvdata import CsvFile, write_csv_atomic
 
     net = cb.load(args.model)
     with CsvFile(args.data) as f:

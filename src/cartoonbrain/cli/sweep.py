@@ -302,7 +302,7 @@ def run(args: argparse.Namespace) -> int:
     table = summarize(tasks, results, metric)
     print(format_table(table, list(configs[0]), metric))
     if args.out:
-        from ..csvdata import write_csv_atomic
+        from ..data.csvdata import write_csv_atomic
 
         header = list(table[0])
         with naming(args.out):

@@ -11,7 +11,7 @@ and the backward pass, with ``G = ∂L/∂O`` (docs/backprop.md, "Batch form"),
 
     G ← G ⊙ f'(A)      ∇W = Gᵀ O_prev      ∇b = Σ_rows G      G_prev = G W
 
-A layer does not own its parameter memory: the :class:`~cartoonbrain.network.Network`
+A layer does not own its parameter memory: the :class:`~cartoonbrain.network.network.Network`
 keeps every parameter (and every gradient) of the network in one flat buffer and hands
 each layer views into it (:meth:`Layer.bind`), so an optimizer updates the whole network
 in one pass over one array.
@@ -94,7 +94,7 @@ class Layer:
         """The name of ``f`` when this layer's inference is exactly ``O = f(O_prev Wᵀ + b)``
         on rows of features, with its parameters ``[W (n_out, n_in), b (n_out,)]`` (``[W]``
         without a bias); else None. The accelerator runs a chain of such layers in one
-        call for a few rows (:mod:`cartoonbrain.fused_predict`)."""
+        call for a few rows (:mod:`cartoonbrain.network.fused_predict`)."""
         return None
 
     @classmethod

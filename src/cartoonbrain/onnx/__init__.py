@@ -22,7 +22,7 @@ from ..activations import ACTIVATIONS
 from ..io import atomic_write
 from ..layers import LAYERS, Layer, Shape
 from ..losses import LOSSES
-from ..network import Network, load
+from ..network.network import Network, load
 from . import blocks as blocks
 from . import operators as operators
 from . import recurrent as recurrent
@@ -205,7 +205,7 @@ def to_onnx(net: Network, input_shape: Sequence[int] | None = None) -> onnx.Mode
     require_onnx()
     from onnx import TensorProto, helper
 
-    from .. import __version__
+    from .._version import __version__
 
     exporters = [_exporter(i, layer) for i, layer in enumerate(net.layers)]
     shape = first_shape = _input_shape(net, input_shape)

@@ -8,12 +8,14 @@ results can be compared with it. One module each: :mod:`.sgd`, :mod:`.rmsprop`,
 ``OPTIMIZERS`` and :func:`get_optimizer` are in :mod:`.base`, and
 :func:`clip_by_global_norm` in :mod:`.clipping`.
 
-A learning rate is a float or a :class:`~cartoonbrain.schedules.Schedule`, a function of
-the step count ``t`` (counted from 0), from :mod:`cartoonbrain.schedules` (re-exported
+A learning rate is a float or a :class:`~cartoonbrain.optimizers.schedules.Schedule`, a function of
+the step count ``t`` (counted from 0), from :mod:`cartoonbrain.optimizers.schedules` (re-exported
 here): :class:`StepDecay`, :class:`ExponentialDecay`, :class:`CosineDecay`.
 """
 
-from ..schedules import (
+from .base import OPTIMIZERS, Optimizer, get_optimizer, register_optimizer
+from .clipping import clip_by_global_norm
+from .schedules import (
     SCHEDULES,
     Constant,
     CosineDecay,
@@ -22,8 +24,6 @@ from ..schedules import (
     StepDecay,
     get_schedule,
 )
-from .base import OPTIMIZERS, Optimizer, get_optimizer, register_optimizer
-from .clipping import clip_by_global_norm
 
 # isort: off
 # each registers where it is declared, in this order: OPTIMIZERS is sgd, rmsprop, adam, adamw

@@ -9,8 +9,8 @@ import numpy as np
 from .. import _kernels
 from .._validation import fraction as _fraction
 from .._validation import positive as _positive
-from ..schedules import Schedule
 from .base import Array, Optimizer, _blocks, _rounded, _subtract_scaled, register_optimizer
+from .schedules import Schedule
 
 __all__ = ["Adam", "AdamW"]
 

@@ -23,8 +23,8 @@ from .._registry import claim
 from .._validation import known_options as _options
 from .._validation import non_negative as _non_negative
 from .._validation import positive as _positive
-from ..schedules import Schedule, get_schedule
 from .clipping import clip_by_global_norm
+from .schedules import Schedule, get_schedule
 
 Array = NDArray[np.floating]
 

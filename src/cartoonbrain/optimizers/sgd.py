@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from .. import _kernels
 from .._validation import fraction as _fraction
-from ..schedules import Schedule
 from .base import Array, Optimizer, _rounded, _subtract_scaled, register_optimizer
+from .schedules import Schedule
 
 __all__ = ["SGD"]
 

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..datasets import MissingDependencyError
+from ..data.datasets import MissingDependencyError
 from ..diagnostics import LayerInfo, Records
 from ..train import History
 

@@ -27,7 +27,7 @@ import numpy as np
 from ..diagnostics import Finding, Records, TrainingMonitor, diagnose
 from ..io import atomic_write
 from ..metrics import confusion_matrix
-from ..network import Network
+from ..network.network import Network
 from ..train import History
 from .figures import (
     confusion_figure,

@@ -3,7 +3,7 @@
 They mirror :class:`sklearn.neural_network.MLPClassifier` and ``MLPRegressor``: the same
 parameter names and defaults, the same fitted attributes (``coefs_``, ``intercepts_``,
 ``loss_curve_``, ``best_loss_``, ...), ``partial_fit``, ``sample_weight``, early stopping,
-and a :class:`~cartoonbrain.network.Network` (``network_``) doing the maths. Every
+and a :class:`~cartoonbrain.network.network.Network` (``network_``) doing the maths. Every
 mini-batch B of samples with weights w_i (1 without ``sample_weight``) takes one optimizer
 step on MLPClassifier's objective
 

@@ -20,12 +20,12 @@ from sklearn.utils.optimize import _check_optimize_result
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from ..activations import ACTIVATIONS
-from ..builders import mlp
-from ..checks import dense_rows
+from ..data.checks import dense_rows
 from ..layers import Dense
-from ..legacy_pickle import estimator_state_from_v0_1_0
-from ..network import Network
+from ..network.builders import mlp
+from ..network.network import Network
 from ..optimizers import OPTIMIZERS, SGD, Adam, AdamW, Optimizer, RMSprop, get_optimizer
+from ..saving.legacy_pickle import estimator_state_from_v0_1_0
 from ..train import TrainingDiverged, fit
 from ..train.lbfgs import minimize_lbfgs
 from ._rule import _MLPRule

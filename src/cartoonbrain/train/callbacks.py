@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from numpy.typing import NDArray
 
 if TYPE_CHECKING:
-    from ..network import Network
+    from ..network.network import Network
 
 Array = NDArray[Any]
 

@@ -7,7 +7,7 @@ A checkpoint is the archive of :meth:`Network.state` with the optimizer, plus
   (:class:`History`), ``callbacks`` (the class name of each of ``fit``'s callbacks);
 * ``callback.<i>.<key>`` arrays: the i-th callback's :meth:`Callback.state_dict`.
 
-Reading goes as ``cb.load``'s (:func:`~cartoonbrain.network_state.build_network`): every
+Reading goes as ``cb.load``'s (:func:`~cartoonbrain.saving.network_state.build_network`): every
 field and every size is checked before anything is allocated for it, the parameters are
 read straight into a network's buffer and the optimizer's buffers into arrays the
 optimizer keeps. Nothing is put back before the checksum matches, and any problem is one
@@ -26,13 +26,13 @@ from numpy.typing import NDArray
 
 from ..io import ArchiveReader, ModelFileError, model_file_error, open_archive, write_archive
 from ..layers import layer_states, load_layer_states
-from ..network_state import build_network
-from ..optimizer_state import optimizer_state
 from ..optimizers import Optimizer, get_optimizer
+from ..saving.network_state import build_network
+from ..saving.optimizer_state import optimizer_state
 from .callbacks import Callback, History
 
 if TYPE_CHECKING:
-    from ..network import Network
+    from ..network.network import Network
 
 __all__ = ["restore_checkpoint", "save_checkpoint"]
 

@@ -14,7 +14,7 @@ from numpy.typing import NDArray
 from .sources import ChunkedSource, check_large_inputs
 
 if TYPE_CHECKING:
-    from ..network import Network
+    from ..network.network import Network
 
 Array = NDArray[Any]
 

@@ -1,7 +1,7 @@
 """Full-batch training with L-BFGS (SciPy's ``L-BFGS-B``), for small networks and data
 sets, as scikit-learn's ``MLPClassifier(solver="lbfgs")``.
 
-Each evaluation is one :meth:`~cartoonbrain.network.Network.backprop` over all the
+Each evaluation is one :meth:`~cartoonbrain.network.network.Network.backprop` over all the
 samples: the (weighted) mean loss plus the penalty, and its gradient, in float64 for the
 optimizer; SciPy decides the steps. Needs SciPy (it comes with scikit-learn:
 ``pip install "cartoonbrain[sklearn]"``). Dropout is off: the objective must be the same
@@ -19,7 +19,7 @@ from numpy.typing import NDArray
 from .callbacks import Callback, History
 
 if TYPE_CHECKING:
-    from ..network import Network
+    from ..network.network import Network
 
 Array = NDArray[Any]
 

@@ -1,7 +1,7 @@
 """The training loop: shuffled mini-batches, validation, callbacks, checkpoints.
 
 One step is the post's step on a mini-batch instead of one sample, and it is the
-network's own (:meth:`~cartoonbrain.network.Network.train_step`, Keras's ``train_step``)::
+network's own (:meth:`~cartoonbrain.network.network.Network.train_step`, Keras's ``train_step``)::
 
     forward (caches affines, transforms) → L, ∂L/∂O_L → backward (fills ∇W, ∇b) → optimizer
 
@@ -25,17 +25,17 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .._validation import positive
-from ..checks import dense_rows, is_sparse
+from ..data.checks import dense_rows, is_sparse
 from ..metrics import default_metrics, get_metric
 from ..optimizers import Optimizer, get_optimizer
-from ..schedules import Schedule
+from ..optimizers.schedules import Schedule
 from .callbacks import Callback, History, ProgressBar
 from .checkpoint import restore_checkpoint, save_checkpoint
 from .data import TrainingData, prepare
 from .lbfgs import minimize_lbfgs
 
 if TYPE_CHECKING:
-    from ..network import Network
+    from ..network.network import Network
 
 Array = NDArray[Any]
 

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from ..schedules import Schedule
+from ..optimizers.schedules import Schedule
 from .callbacks import Array, Callback
 
 __all__ = ["EarlyStopping", "ModelCheckpoint", "Monitor", "ReduceLROnPlateau"]

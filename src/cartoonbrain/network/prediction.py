@@ -1,6 +1,6 @@
 """Using a network on data: raw rows and targets in, predictions out, the loss and metrics.
 
-Plain functions of a :class:`~cartoonbrain.network.Network`, which offers them as its
+Plain functions of a :class:`~cartoonbrain.network.network.Network`, which offers them as its
 methods (``Network.evaluate = prediction.evaluate``, ...): :func:`preprocess`,
 :func:`inputs`, :func:`targets`, :func:`decode_outputs`, :func:`predict_classes`,
 :func:`evaluate`, :func:`evaluate_arrays`, :func:`metric_values`; ``Network.predict``
@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import NDArray
 
-from . import checks
-from .metrics import default_metrics, get_metric, predicted_classes
+from ..data import checks
+from ..metrics import default_metrics, get_metric, predicted_classes
 
 if TYPE_CHECKING:
     from .network import Network

@@ -381,7 +381,7 @@ def write_csv_atomic(
     path: str | os.PathLike[str], header: list[str], rows: list[list[Any]]
 ) -> None:
     """Write a CSV file so that an existing file is only ever replaced by a complete one."""
-    from .io import atomic_write
+    from ..io import atomic_write
 
     def write(f: Any) -> None:
         text = io.TextIOWrapper(f, encoding="utf-8", newline="")

@@ -27,17 +27,19 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import NDArray
 
-from . import architecture, checks, fused_predict, legacy_pickle, network_state, prediction
-from .layers import Layer
-from .losses import Loss, get_loss
-from .model_file import read_model, write_model
+from ..data import checks
+from ..data.preprocessing import Preprocessor, TargetEncoder
+from ..layers import Layer
+from ..losses import Loss, get_loss
+from ..saving import legacy_pickle, network_state
+from ..saving.model_file import read_model, write_model
+from . import architecture, fused_predict, prediction
 from .prediction import NonFinitePrediction
-from .preprocessing import Preprocessor, TargetEncoder
 from .summary import summary_table
 
 if TYPE_CHECKING:
-    from .optimizers import Optimizer
-    from .train import History
+    from ..optimizers import Optimizer
+    from ..train import History
 
 Array = NDArray[Any]
 
@@ -286,7 +288,7 @@ class Network:
         self, X: Array, t: Array, sample_weight: Array | None = None, training: bool = True
     ) -> tuple[float, Array]:
         """One forward and backward pass on prepared arrays: the interface of the training
-        loop (and of :mod:`cartoonbrain.gradcheck`) to the network.
+        loop (and of :mod:`cartoonbrain.diagnostics.gradcheck`) to the network.
 
             O_L = forward(X);  L = loss(O_L, T; w) + penalty;  backward(∂L/∂O_L)
 
@@ -357,7 +359,7 @@ class Network:
         Shape (n_samples, n_outputs). Dropout is off. X is raw rows when the model has a
         preprocessor (an array in training column order, or a DataFrame). With the
         accelerator, a few rows through Dense layers go in one compiled call
-        (:mod:`cartoonbrain.fused_predict`); ``batch_size`` splits X into batches instead.
+        (:mod:`cartoonbrain.network.fused_predict`); ``batch_size`` splits X into batches instead.
         """
         X = self.preprocess(X)
         few = fused_predict.predict_few(self, X) if batch_size is None else None
@@ -378,7 +380,7 @@ class Network:
 
     def fit(self, X: Any, y: Any, **kwargs: Any) -> History:
         """Train on (X, y); see :func:`cartoonbrain.train.fit` for the arguments."""
-        from .train import fit
+        from ..train import fit
 
         return fit(self, X, y, **kwargs)
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from .layers import Conv1D, Conv2D, Dense, Dropout, Flatten, Layer, MaxPool1D, MaxPool2D
+from ..layers import Conv1D, Conv2D, Dense, Dropout, Flatten, Layer, MaxPool1D, MaxPool2D
 
 __all__ = ["RECURRENT", "conv_blocks", "mlp", "recurrent"]
 
@@ -118,7 +118,7 @@ def recurrent(
     Returns the layers and the number of features they give to the layers after them:
     ``units`` × (2 if ``bidirectional``) × (time if ``all_steps``).
     """
-    from . import layers as layer_types
+    from .. import layers as layer_types
 
     if kind not in RECURRENT:
         raise ValueError(f"recurrent kind must be one of {', '.join(RECURRENT)}; got {kind!r}")

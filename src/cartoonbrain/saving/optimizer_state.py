@@ -1,4 +1,4 @@
-"""The optimizer's part of a stored network state (:mod:`cartoonbrain.network_state`), read
+"""The optimizer's part of a stored network state (:mod:`cartoonbrain.saving.network_state`), read
 back: its config (``config["optimizer"]``) and its ``state_dict()`` as ``optimizer.<key>``
 arrays (Adam's ``m.0`` and ``v.0``, each as large as the parameters, and ``iterations``).
 
@@ -17,10 +17,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import NDArray
 
-from .optimizers import Optimizer, get_optimizer
+from ..optimizers import Optimizer, get_optimizer
 
 if TYPE_CHECKING:
-    from .network import Network
+    from ..network.network import Network
 
 Array = NDArray[Any]
 Reader = Callable[[str, "Array | None"], Array]
@@ -36,7 +36,7 @@ def optimizer_state(stored: Mapping[str, Any], read: Reader, net: Network) -> di
     ----------
     stored : mapping of name to array or ``.npy`` header
         Every stored array's ``dtype`` and ``shape`` (as in
-        :func:`~cartoonbrain.network_state.build_network`).
+        :func:`~cartoonbrain.saving.network_state.build_network`).
     read : callable ``read(name, out)``
         The array ``name``, read into ``out`` when given.
     net : Network

@@ -23,9 +23,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numpy.typing import NDArray
 
-from . import _kernels
-from ._kernels.codes import CODES, FORWARD
-from .activations import LEAKY_SLOPE
+from .. import _kernels
+from .._kernels.codes import CODES, FORWARD
+from ..activations import LEAKY_SLOPE
 
 if TYPE_CHECKING:  # pragma: no cover
     from .network import Network

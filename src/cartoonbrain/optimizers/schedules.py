@@ -13,11 +13,11 @@ from typing import Any
 
 import numpy as np
 
-from ._validation import count as _count
-from ._validation import is_number as _is_number
-from ._validation import known_options as _options
-from ._validation import non_negative as _non_negative
-from ._validation import positive as _positive
+from .._validation import count as _count
+from .._validation import is_number as _is_number
+from .._validation import known_options as _options
+from .._validation import non_negative as _non_negative
+from .._validation import positive as _positive
 
 __all__ = [
     "SCHEDULES",

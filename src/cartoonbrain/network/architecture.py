@@ -12,11 +12,11 @@ import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from .preprocessing import Preprocessor, TargetEncoder
+from ..data.preprocessing import Preprocessor, TargetEncoder
 
 if TYPE_CHECKING:
-    from .layers import Layer
-    from .losses import Loss
+    from ..layers import Layer
+    from ..losses import Loss
     from .network import Network
 
 Shape = tuple[int, ...]

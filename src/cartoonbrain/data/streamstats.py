@@ -1,4 +1,4 @@
-"""A :class:`~cartoonbrain.preprocessing.Preprocessor` learned from rows that arrive a
+"""A :class:`~cartoonbrain.data.preprocessing.Preprocessor` learned from rows that arrive a
 block at a time, with the bits ``Preprocessor.fit`` gives the same rows in memory.
 
 NumPy sums a contiguous float64 array by pairwise summation: up to 128 values as eight

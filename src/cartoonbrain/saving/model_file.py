@@ -2,7 +2,7 @@
 do.
 
 A model file is an archive (:mod:`cartoonbrain.io.archive`: a config and named arrays,
-knowing nothing of networks) of a network's state (:mod:`cartoonbrain.network_state`: the
+knowing nothing of networks) of a network's state (:mod:`cartoonbrain.saving.network_state`: the
 network as a config and named arrays, knowing nothing of files). This module joins the
 two, and turns whatever a crafted file makes go wrong into one
 :class:`~cartoonbrain.io.ModelFileError` naming the file.
@@ -13,11 +13,11 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING
 
-from .io import ModelFileError, model_file_error, open_archive, write_archive
+from ..io import ModelFileError, model_file_error, open_archive, write_archive
 from .network_state import build_network
 
 if TYPE_CHECKING:
-    from .network import Network
+    from ..network.network import Network
 
 __all__ = ["read_model", "write_model"]
 

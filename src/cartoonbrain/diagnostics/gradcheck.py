@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from .network import Network
+from ..network.network import Network
 
 __all__ = ["central_difference", "gradcheck", "gradient_errors", "numerical_gradients"]
 

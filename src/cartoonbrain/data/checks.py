@@ -14,7 +14,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 if TYPE_CHECKING:
-    from .network import Network
+    from ..network.network import Network
 
 Array = NDArray[Any]
 

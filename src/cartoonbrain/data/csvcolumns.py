@@ -1,4 +1,4 @@
-"""What a CSV file holds once read (:mod:`cartoonbrain.csvdata` reads it): a
+"""What a CSV file holds once read (:mod:`cartoonbrain.data.csvdata` reads it): a
 :class:`Table` of feature columns and the target.
 
 * the target, as numbers while every value is one and as codes into its distinct texts
@@ -7,7 +7,7 @@
 * a text feature column, as codes into its distinct texts (:class:`TextColumn`);
 * feature columns of both kinds by name (:class:`Columns`), offered as a pandas
   DataFrame offers its own, which is how a
-  :class:`~cartoonbrain.preprocessing.Preprocessor` reads them: numbers stay float64
+  :class:`~cartoonbrain.data.preprocessing.Preprocessor` reads them: numbers stay float64
   (NaN where a cell is empty), and only the text columns hold strings.
 """
 
@@ -229,7 +229,7 @@ class Columns:
     """Feature columns by name, each a 1-D array of one row per sample: numbers (float64,
     NaN where a cell is empty) or texts (an object array of str, "" where empty).
 
-    It offers what a :class:`~cartoonbrain.preprocessing.Preprocessor` reads from a pandas
+    It offers what a :class:`~cartoonbrain.data.preprocessing.Preprocessor` reads from a pandas
     DataFrame, ``X.columns`` and ``X[name].to_numpy()``, so a table with text columns goes
     to ``Network.fit``/``predict`` without pandas and without boxing every number.
     """
@@ -289,7 +289,7 @@ class Table:
 
     def frame(self) -> NDArray[np.float64] | Columns:
         """The features as read: X itself when every column holds numbers, else
-        :class:`~cartoonbrain.csvcolumns.Columns` (numbers and texts, by name)."""
+        :class:`~cartoonbrain.data.csvcolumns.Columns` (numbers and texts, by name)."""
         if not self.text:
             return self.X
         return Columns(
@@ -300,7 +300,7 @@ class Table:
         )
 
     def target_task(self, task: str = "auto") -> TargetTask:
-        """The task the target makes, and why: see :func:`~cartoonbrain.csvcolumns.target_task`."""
+        """The task the target makes, and why: see :func:`target_task`."""
         target = self.target
         assert target is not None
         return target_task(target, task, lambda i: self.where(i, target.name))

@@ -31,15 +31,15 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import NDArray
 
-from .activations import ACTIVATIONS, Activation
-from .layers import LAYERS, Layer, layer_from_config, layer_states, load_layer_states
-from .losses import LOSSES
+from ..activations import ACTIVATIONS, Activation
+from ..data.preprocessing import Preprocessor, TargetEncoder
+from ..layers import LAYERS, Layer, layer_from_config, layer_states, load_layer_states
+from ..losses import LOSSES
+from ..optimizers import OPTIMIZERS, Optimizer
 from .optimizer_state import stored_optimizer
-from .optimizers import OPTIMIZERS, Optimizer
-from .preprocessing import Preprocessor, TargetEncoder
 
 if TYPE_CHECKING:
-    from .network import Network
+    from ..network.network import Network
 
 Array = NDArray[Any]
 
@@ -342,7 +342,7 @@ def build_network(
     :func:`check_state` before anything is allocated; ``read(name, out)`` returns the
     array ``name``, read into ``out`` when given (each parameter into its slot of the
     network's buffer; the optimizer's buffers into arrays it keeps, see
-    :mod:`cartoonbrain.optimizer_state`). A state holding the generator's state is built
+    :mod:`cartoonbrain.saving.optimizer_state`). A state holding the generator's state is built
     without running the initialisers (the generator is then set to the saved one's
     state); one without (0.1.0 model files) is initialised from its seed, leaving the
     generator where it left the saved network's."""

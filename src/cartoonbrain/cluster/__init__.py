@@ -4,7 +4,7 @@ cartoonbrain has no scheduler of its own. Dask's ``distributed`` runs the tasks:
 :class:`distributed.LocalCluster` of worker processes on this machine, or the scheduler of
 a cluster the user started (``dask scheduler`` and ``dask worker ADDRESS`` on each
 machine, or dask-jobqueue, dask-kubernetes, …). What travels between processes is a
-:class:`~cartoonbrain.network.Network` (pickled through its config, parameters, generator
+:class:`~cartoonbrain.network.network.Network` (pickled through its config, parameters, generator
 and optimizer state) and the data.
 
 * :func:`predict_dask`: a ``dask.array`` or ``dask.dataframe`` predicted block by block
@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 if TYPE_CHECKING:
-    from .network import Network
+    from ..network.network import Network
 
 __all__ = ["connect", "predict_dask", "require_dask"]
 

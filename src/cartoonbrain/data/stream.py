@@ -1,8 +1,8 @@
 """CSV files larger than memory, read a chunk of rows at a time.
 
-:func:`csv_chunks` reads an open :class:`~cartoonbrain.csvdata.CsvFile` ``rows`` rows at a
-time, each chunk a :class:`~cartoonbrain.csvdata.Table` whose errors name the file's own
-line and column exactly as :meth:`CsvFile.read <cartoonbrain.csvdata.CsvFile.read>` does
+:func:`csv_chunks` reads an open :class:`~cartoonbrain.data.csvdata.CsvFile` ``rows`` rows at a
+time, each chunk a :class:`~cartoonbrain.data.csvdata.Table` whose errors name the file's own
+line and column exactly as :meth:`CsvFile.read <cartoonbrain.data.csvdata.CsvFile.read>` does
 (it runs the same checks, row by row). Memory holds one chunk: about
 ``rows × n_features × 8`` bytes, whatever the file's length, so ``cartoonbrain predict``
 streams any CSV (``benchmarks/predict_memory.py`` measures it).
@@ -62,7 +62,7 @@ def csv_chunks(
     ``target_at``), each row's target cell is added to it: the whole file's target, held
     in memory.
 
-    As :meth:`CsvFile.read <cartoonbrain.csvdata.CsvFile.read>`: the ``text`` columns are
+    As :meth:`CsvFile.read <cartoonbrain.data.csvdata.CsvFile.read>`: the ``text`` columns are
     kept as text (each chunk's :attr:`Table.text`, its X holding NaN there), ``empty``
     allows empty cells (NaN), an empty cell that is not allowed is an error ending with
     ``empty_hint``; with ``detect``, a number column that holds text raises
@@ -91,7 +91,7 @@ def csv_to_npy(
     conversion or the file as it was. Its header is written first with room for any row
     count and rewritten at the end, so the rows need not be counted beforehand.
     """
-    from .io import atomic_write
+    from ..io import atomic_write
 
     dtype = np.dtype(dtype)
     with CsvFile(path) as f:
@@ -166,7 +166,7 @@ class RawRows:
                 yield np.frombuffer(block, dtype=np.float64).reshape(-1, self.width)
 
     def frame(self, block: NDArray[np.float64]) -> Any:
-        """A block's features as a :class:`~cartoonbrain.preprocessing.Preprocessor` reads
+        """A block's features as a :class:`~cartoonbrain.data.preprocessing.Preprocessor` reads
         the same rows of a whole file: numbers, or Columns with the text columns' texts."""
         from .csvcolumns import Columns
 
@@ -205,7 +205,7 @@ def csv_to_raw(
     """Read the CSV file ``path`` once, a chunk of ``rows`` rows at a time, into the raw
     rows file ``out``; return its :class:`RawRows` and the target column (in memory, as
     the CSV reader keeps it). The text columns are found as
-    :meth:`CsvFile.read(text=True) <cartoonbrain.csvdata.CsvFile.read>` does (a column
+    :meth:`CsvFile.read(text=True) <cartoonbrain.data.csvdata.CsvFile.read>` does (a column
     that shows text after some rows: the file is read again from the top, as text).
 
     A text column with more than ``max_texts`` distinct texts is an error as soon as it

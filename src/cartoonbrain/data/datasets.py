@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from .blog.experiment import draw_experiment
+from ..blog.experiment import draw_experiment
 
 __all__ = ["DATASETS", "Dataset", "DatasetInfo", "MissingDependencyError", "available", "load"]
 
