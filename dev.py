@@ -42,6 +42,27 @@ def _pip(*args: str) -> None:
     subprocess.run(cmd, check=True, cwd=ROOT)
 
 
+#: the peers the tests compare with beyond the dev extra: PyTorch (recurrent layers,
+#: attention, optimizers on copied weights). Installed only where a wheel of it is on this
+#: machine already (pip's find-links), never downloaded (a CUDA build is several GB):
+#: where there is none, those tests skip and say so
+TEST_PEERS = ["torch==2.13.0"]
+
+
+def _install_test_peers() -> None:
+    cmd = [str(PYTHON), "-m", "pip", "--disable-pip-version-check", "-q", "install"]
+    local = [*cmd, "--no-index", "--no-deps", *TEST_PEERS]  # fails fast without a local wheel
+    done = subprocess.run(local, cwd=ROOT, capture_output=True)
+    if done.returncode == 0:  # then its dependencies, from the package index
+        done = subprocess.run([*cmd, *TEST_PEERS], cwd=ROOT, capture_output=True)
+    if done.returncode != 0:
+        print(
+            f"dev.py: {' '.join(TEST_PEERS)} is not available here without a download; the "
+            "tests that compare with it will skip",
+            flush=True,
+        )
+
+
 def ensure_venv(extras: str = "dev") -> None:
     """Create the virtual environment and install ``.[extras]`` when missing or stale."""
     if sys.version_info < (3, 10):
@@ -62,6 +83,8 @@ def ensure_venv(extras: str = "dev") -> None:
         return
     print(f"dev.py: installing cartoonbrain[{extras}] into {VENV}", flush=True)
     _pip("install", "-e", f".[{extras}]")
+    if extras == "dev":
+        _install_test_peers()
     stamp.write_text(digest)
 
 

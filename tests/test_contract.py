@@ -28,9 +28,9 @@ import numpy as np
 import pytest
 
 import cartoonbrain as cb
-from cartoonbrain import _kernels
 from cartoonbrain.activations import ACTIVATIONS, get_activation
 from cartoonbrain.diagnostics.gradcheck import central_difference
+from cartoonbrain.initializers import INITIALIZERS
 from cartoonbrain.layers import LAYERS, Layer, layer_from_config
 from cartoonbrain.losses import LOSSES, Loss
 from cartoonbrain.optimizers import OPTIMIZERS, Optimizer, get_optimizer
@@ -334,28 +334,6 @@ def check_optimizer_float32(name):
     assert all(v.dtype == np.float32 for k, v in state.items() if k != "iterations")
 
 
-def check_optimizer_keeps(name):
-    """step(..., keep=) writes each parameter as it was before the update into ``keep``
-    and updates exactly as without it (fit's guard against divergence), on both paths."""
-    for accelerator in _kernels.ACCELERATORS if _kernels.available() else ("numpy",):
-        previous = _kernels.use(accelerator)
-        try:
-            for dtype in (np.float32, np.float64):
-                plain, keeping = get_optimizer(name), get_optimizer(name)
-                w, c = quadratic(dtype=dtype)
-                w_plain, w_keeping = w + 0.5, w + 0.5
-                for _ in range(3):
-                    before = w_keeping.copy()
-                    keep = np.full_like(w, np.nan)
-                    plain.step([w_plain], [w_plain - c])
-                    keeping.step([w_keeping], [w_keeping - c], keep=[keep])
-                    np.testing.assert_array_equal(keep, before)
-                    np.testing.assert_array_equal(w_keeping, w_plain)
-                    assert not np.array_equal(w_keeping, before), "the step did not move w"
-        finally:
-            _kernels.use(previous)
-
-
 def check_optimizer_in_a_model_file(name, path):
     """fit by name, save with the optimizer, load: the same optimizer config and state."""
     net, X = activation_network("tanh")
@@ -377,12 +355,14 @@ LAYER_TYPES = [LAYERS[name] for name in sorted(LAYERS)]
 ACTIVATION_NAMES = sorted(ACTIVATIONS)
 LOSS_NAMES = sorted(LOSSES)
 OPTIMIZER_NAMES = sorted(OPTIMIZERS)
+INITIALIZER_NAMES = sorted(INITIALIZERS)
 DTYPES = ["float32", "float64"]
 
 by_layer = pytest.mark.parametrize("cls", LAYER_TYPES, ids=lambda cls: cls.__name__)
 by_activation = pytest.mark.parametrize("name", ACTIVATION_NAMES)
 by_loss = pytest.mark.parametrize("name", LOSS_NAMES)
 by_optimizer = pytest.mark.parametrize("name", OPTIMIZER_NAMES)
+by_initializer = pytest.mark.parametrize("name", INITIALIZER_NAMES)
 
 
 def test_the_registries_hold_the_built_ins():
@@ -391,6 +371,7 @@ def test_the_registries_hold_the_built_ins():
     assert {"identity", "relu", "tanh", "sigmoid", "softmax"} <= set(ACTIVATIONS)
     assert {"mse", "squared_error", "cross_entropy", "binary_cross_entropy"} <= set(LOSSES)
     assert {"sgd", "adam", "adamw", "rmsprop"} <= set(OPTIMIZERS)
+    assert {"glorot_uniform", "he_uniform", "standard_normal", "zeros"} <= set(INITIALIZERS)
 
 
 @by_layer
@@ -532,6 +513,26 @@ def test_optimizer_pickle(name):
     check_optimizer_pickle(name)
 
 
-@by_optimizer
-def test_optimizer_keeps_the_weights_before_its_step(name):
-    check_optimizer_keeps(name)
+# ------------------------------------------------------------------ initializers
+def check_initializer(name, tmp_path):
+    """An initialiser draws float64 numbers of the asked shape from the generator it is
+    given (the same seed, the same numbers), and a layer that names it keeps it through
+    its config, a model file and a pickle, starting from the same weights."""
+    init = INITIALIZERS[name]
+    first = init(np.random.default_rng(3), (5, 4), 4, 5)
+    again = init(np.random.default_rng(3), (5, 4), 4, 5)
+    assert isinstance(first, np.ndarray) and first.shape == (5, 4)
+    assert first.dtype == np.float64 and np.isfinite(first).all()
+    np.testing.assert_array_equal(first, again)
+    net = cb.Network([cb.Dense(4, 5, "tanh", init=name), cb.Dense(5, 2)], seed=3)
+    net.save(tmp_path / "model.npz")
+    for back in (cb.load(tmp_path / "model.npz"), pickle.loads(pickle.dumps(net))):
+        assert back.layers[0].init == name
+        np.testing.assert_array_equal(back.flat_parameters, net.flat_parameters)
+    rebuilt = cb.Network.from_config(json.loads(json.dumps(net.get_config())))
+    np.testing.assert_array_equal(rebuilt.flat_parameters, net.flat_parameters)
+
+
+@by_initializer
+def test_initializer_draws_and_round_trips(name, tmp_path):
+    check_initializer(name, tmp_path)

@@ -205,21 +205,13 @@ OPTIMIZERS = [
 OPTIMIZER_IDS = [f"{cls.name}-{'-'.join(map(str, kw.values()))}" for cls, kw in OPTIMIZERS]
 
 
-def _steps(
-    cls: type, kwargs: dict, w0: np.ndarray, grads: list[np.ndarray], keeping: bool = False
-) -> tuple:
-    """The parameters and state after the steps; with ``keeping``, the state also holds
-    what each step's ``keep`` received (the parameters before it)."""
+def _steps(cls: type, kwargs: dict, w0: np.ndarray, grads: list[np.ndarray]) -> tuple:
+    """The parameters and state after the steps."""
     w = w0.copy()
     optimizer = cls(**kwargs)
-    kept = {}
-    for t, g in enumerate(grads):
-        keep = [np.empty_like(w)] if keeping else None
-        optimizer.step([w], [g.copy()], keep=keep)
-        if keep is not None:
-            assert_same_bits(keep[0], w0 if t == 0 else kept[f"kept.{t - 1}.after"])
-            kept[f"kept.{t}"], kept[f"kept.{t}.after"] = keep[0], w.copy()
-    return w, {**optimizer.state_dict(), **kept}
+    for g in grads:
+        optimizer.step([w], [g.copy()])
+    return w, optimizer.state_dict()
 
 
 @NUMBA
@@ -228,15 +220,13 @@ def _steps(
 @EXAMPLES
 @given(data=st.data())
 def test_optimizer_steps_give_numpys_bits(dtype, cls, kwargs, data):
-    """Three steps from any start with any gradients (NaN, ±inf and subnormals included),
-    keeping the weights before each (fit's guard) or not: the same parameters, state and
-    kept weights, bit for bit."""
+    """Three steps from any start with any gradients (NaN, ±inf and subnormals included):
+    the same parameters and state, bit for bit."""
     shape = data.draw(SHAPES)
     w0 = data.draw(arrays(dtype, shape))
     grads = [data.draw(arrays(dtype, shape)) for _ in range(3)]
-    keeping = data.draw(st.booleans())
     (w_np, state_np), (w_nb, state_nb) = both(
-        lambda: _steps(cls, kwargs, w0, grads, keeping),
+        lambda: _steps(cls, kwargs, w0, grads),
         cls.name if cls is not cb.AdamW else "adam",
     )
     assert_same_bits(w_nb, w_np)

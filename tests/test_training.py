@@ -390,9 +390,12 @@ def test_early_stopping_on_a_number_fit_does_not_report():
 
 # ------------------------------------------------------------------ divergence
 class OwnStep(cb.Network):
-    """A train_step of its own, without ``keep=``: fit then copies the weights itself."""
+    """A train_step of its own: fit calls it for every batch."""
+
+    steps = 0
 
     def train_step(self, X, t, sample_weight, optimizer):
+        OwnStep.steps += 1
         return super().train_step(X, t, sample_weight, optimizer)
 
 
@@ -400,23 +403,29 @@ class OwnStep(cb.Network):
 def test_a_huge_learning_rate_stops_with_training_diverged_keeping_finite_weights(network):
     X, y = small_regression(64)
     net = network([cb.Dense(3, 1)], seed=0)
-    after_step = []  # the weights after each step, recorded by a callback
+    after_epoch = [net.flat_parameters.copy()]  # the weights after each epoch
+    after_step = []  # and after each step, recorded by callbacks
     spy = cb.LambdaCallback(
-        on_batch_end=lambda b, logs: after_step.append(net.flat_parameters.copy())
+        on_batch_end=lambda b, logs: after_step.append(net.flat_parameters.copy()),
+        on_epoch_end=lambda e, logs: after_epoch.append(net.flat_parameters.copy()),
     )
+    OwnStep.steps = 0
     with pytest.raises(
-        cb.TrainingDiverged, match=r"loss became (inf|nan) at epoch 1, batch \d+"
+        cb.TrainingDiverged, match=r"loss became (inf|nan) at epoch (\d+), batch (\d+)"
     ) as info:
-        net.fit(X, y, epochs=5, batch_size=8, optimizer=cb.SGD(learning_rate=1e6), callbacks=[spy])
+        net.fit(X, y, epochs=5, batch_size=8, optimizer=cb.SGD(learning_rate=5.0), callbacks=[spy])
     assert isinstance(info.value, ValueError)
-    batch = int(re.search(r"batch (\d+)", str(info.value)).group(1))  # 1-based
+    found = re.search(r"epoch (\d+), batch (\d+)", str(info.value))
+    epoch, batch = int(found.group(1)), int(found.group(2))  # 1-based
     # on_batch_end sees every batch, the non-finite one too (as Keras: TerminateOnNaN
     # relies on it), and the optimizer does not apply that batch's step
-    assert batch >= 3 and len(after_step) == batch
-    np.testing.assert_array_equal(after_step[batch - 1], after_step[batch - 2])
-    # batch `batch` saw a non-finite loss with the weights of step batch − 1; the weights
-    # kept are those before that step (after step batch − 2), the last with a finite loss
-    np.testing.assert_array_equal(net.flat_parameters, after_step[batch - 3])
+    assert len(after_step) == (epoch - 1) * 8 + batch
+    assert network is cb.Network or OwnStep.steps == len(after_step)
+    if len(after_step) > 1:
+        np.testing.assert_array_equal(after_step[-1], after_step[-2])
+    # the weights kept are those the diverging epoch began with: the last complete epoch's
+    assert epoch >= 2 and len(after_epoch) == epoch
+    np.testing.assert_array_equal(net.flat_parameters, after_epoch[-1])
     assert np.all(np.isfinite(net.flat_parameters))
     assert math.isfinite(net.evaluate(X, y)["loss"])
 

@@ -314,7 +314,10 @@ LEAKY_SLOPE = 0.01
 _INV_SQRT_2PI = 0.3989422804014327  # 1 / √(2π)
 
 # f(a) = a                        f'(a) = 1
-register_activation(_make("identity", lambda a: a, lambda a, o: np.ones_like(a)))
+# f'(a) = 1, so g ⊙ f'(a) = g: backward hands g on as it is
+register_activation(
+    Activation("identity", lambda a: a, lambda a, o: np.ones_like(a), lambda g, a, o: g)
+)
 # f(a) = σ(a)                     f'(a) = o (1 − o)
 register_activation(_make("sigmoid", stable_sigmoid, lambda a, o: o * (1 - o)))
 # f(a) = tanh(a)                  f'(a) = 1 − o²

@@ -18,57 +18,69 @@ Layers default to He for the ReLU family and Glorot otherwise (:func:`default_fo
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
 
+from ._registry import claim
+
 Initializer = Callable[[np.random.Generator, tuple[int, ...], int, int], NDArray[np.float64]]
 
-__all__ = ["INITIALIZERS", "default_for", "get_initializer"]
+__all__ = ["INITIALIZERS", "default_for", "get_initializer", "register_initializer"]
+
+#: The initialisers that configs (``Dense(..., init="he_uniform")``) and model files can
+#: name, by function name: filled by :func:`register_initializer` on each definition.
+INITIALIZERS: dict[str, Initializer] = {}
+
+I_ = TypeVar("I_", bound=Initializer)
 
 
+def register_initializer(init: I_) -> I_:
+    """Decorator: make ``init(rng, shape, fan_in, fan_out)`` usable by its function name in
+    layers' ``init=`` and in model files. A name held by another function raises
+    ValueError; registering the same function again does nothing."""
+    if not callable(init) or not getattr(init, "__name__", ""):
+        raise ValueError(f"register_initializer takes a named function; got {init!r}")
+    return claim(INITIALIZERS, init.__name__, init, "initializer")
+
+
+@register_initializer
 def standard_normal(rng, shape, fan_in, fan_out):
     return rng.standard_normal(shape)
 
 
+@register_initializer
 def glorot_uniform(rng, shape, fan_in, fan_out):
     limit = np.sqrt(6.0 / (fan_in + fan_out))
     return rng.uniform(-limit, limit, shape)
 
 
+@register_initializer
 def glorot_normal(rng, shape, fan_in, fan_out):
     return rng.standard_normal(shape) * np.sqrt(2.0 / (fan_in + fan_out))
 
 
+@register_initializer
 def he_uniform(rng, shape, fan_in, fan_out):
     limit = np.sqrt(6.0 / fan_in)
     return rng.uniform(-limit, limit, shape)
 
 
+@register_initializer
 def he_normal(rng, shape, fan_in, fan_out):
     return rng.standard_normal(shape) * np.sqrt(2.0 / fan_in)
 
 
+@register_initializer
 def lecun_normal(rng, shape, fan_in, fan_out):
     return rng.standard_normal(shape) * np.sqrt(1.0 / fan_in)
 
 
+@register_initializer
 def zeros(rng, shape, fan_in, fan_out):
     return np.zeros(shape)
 
-
-INITIALIZERS: dict[str, Initializer] = {
-    f.__name__: f
-    for f in (
-        standard_normal,
-        glorot_uniform,
-        glorot_normal,
-        he_uniform,
-        he_normal,
-        lecun_normal,
-        zeros,
-    )
-}
 
 _RELU_FAMILY = {"relu", "leaky_relu", "elu"}
 

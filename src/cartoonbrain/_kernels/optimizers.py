@@ -5,9 +5,7 @@ Each kernel makes the operations of its NumPy reference (``SGD._update``,
 ``RMSprop._update``, ``Adam._adam``) in the same order, on scalars of the parameters'
 dtype (the caller casts them, as NumPy casts a Python float to a float32 array's type),
 so it gives the same bits. The arrays may have any shape but must be C-contiguous and
-share one dtype; they are updated in place. When ``keeping``, each also writes w as it
-was before the update into ``keep`` in the same pass (``fit``'s copy of the last good
-weights, which a separate copy would read from memory again; pass ``w`` otherwise):
+share one dtype; they are updated in place:
 
     sgd       d = g (+ λ w);  v ← μ v + d;  w ← w − lr d | w − lr v | w − lr d − (lr μ) v
     rmsprop   d = g (+ λ w);  s ← ρ s + (1 − ρ) d²;  u = d / (√s + ε);  b ← μ b + u;
@@ -30,26 +28,21 @@ def sgd(
     w,
     g,
     velocity,
-    keep,
     learning_rate,
     weight_decay,
     momentum,
     nesterov_rate,
     coupled,
     nesterov,
-    keeping,
 ):
     """SGD's step; ``velocity`` is read only when ``momentum`` > 0 (pass ``w`` otherwise).
 
     ``nesterov_rate`` = lr · μ, rounded to the dtype as NumPy's ``w − (lr μ) v`` does.
     """
     wf, gf, vf = w.reshape(w.size), g.reshape(g.size), velocity.reshape(velocity.size)
-    kf = keep.reshape(keep.size)
     accelerated = momentum > 0
     for i in range(wf.size):
         wi = wf[i]
-        if keeping:
-            kf[i] = wi
         d = gf[i]
         if coupled:
             d = wi * weight_decay + d
@@ -71,7 +64,6 @@ def rmsprop(
     g,
     square_average,
     momentum_buffer,
-    keep,
     learning_rate,
     weight_decay,
     rho,
@@ -79,16 +71,13 @@ def rmsprop(
     epsilon,
     momentum,
     coupled,
-    keeping,
 ):
     """RMSprop's step; ``momentum_buffer`` is read only when ``momentum`` > 0."""
-    wf, gf, kf = w.reshape(w.size), g.reshape(g.size), keep.reshape(keep.size)
+    wf, gf = w.reshape(w.size), g.reshape(g.size)
     s, b = square_average.reshape(w.size), momentum_buffer.reshape(momentum_buffer.size)
     accelerated = momentum > 0
     for i in range(wf.size):
         wi = wf[i]
-        if keeping:
-            kf[i] = wi
         d = gf[i]
         if coupled:
             d = wi * weight_decay + d
@@ -109,7 +98,6 @@ def adam(
     g,
     m,
     v,
-    keep,
     weight_decay,
     shrink,
     beta_1,
@@ -120,16 +108,12 @@ def adam(
     step,
     coupled,
     decoupled,
-    keeping,
 ):
     """Adam's (and AdamW's) step, with ε' = ε √(1 − β₂ᵗ) and step = lr √(1 − β₂ᵗ) / (1 − β₁ᵗ)
     as ``Adam._adam`` computes them; ``shrink`` = 1 − lr λ for AdamW (``decoupled``)."""
     wf, gf, mf, vf = w.reshape(w.size), g.reshape(g.size), m.reshape(m.size), v.reshape(v.size)
-    kf = keep.reshape(keep.size)
     for i in range(wf.size):
         wi = wf[i]
-        if keeping:
-            kf[i] = wi
         d = gf[i]
         if coupled:
             d = wi * weight_decay + d
@@ -146,9 +130,7 @@ def warm_up(dtype: np.dtype) -> None:
     """Call every kernel here once on tiny arrays of ``dtype`` (loads or compiles them)."""
     f = dtype.type
     w, g, m, v = (np.zeros(2, dtype) for _ in range(4))
-    for keep in (w, np.zeros(2, dtype)):
-        keeping = keep is not w
-        sgd(w, g, m, keep, f(0.1), f(0), f(0), f(0), False, False, keeping)
-        rmsprop(w, g, m, v, keep, f(0.1), f(0), f(0.9), f(0.1), f(1e-7), f(0), False, keeping)
-        scalars = (f(0), f(1), f(0.9), f(0.1), f(0.999), f(0.001), f(1e-8), f(0.1))
-        adam(w, g, m, v, keep, *scalars, False, False, keeping)
+    sgd(w, g, m, f(0.1), f(0), f(0), f(0), False, False)
+    rmsprop(w, g, m, v, f(0.1), f(0), f(0.9), f(0.1), f(1e-7), f(0), False)
+    scalars = (f(0), f(1), f(0.9), f(0.1), f(0.999), f(0.001), f(1e-8), f(0.1))
+    adam(w, g, m, v, *scalars, False, False)

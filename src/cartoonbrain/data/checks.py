@@ -1,6 +1,9 @@
 """Inputs checked once at the door (``fit``, ``predict``, ``evaluate``): each check says
 in one line what is wrong and what was expected, never a traceback from inside NumPy.
 
+The checks know no network: they are given what to check against (a dtype, one sample's
+shape, a loss); ``Network.check_inputs`` and its siblings pass the network's own.
+
 A SciPy sparse matrix (CSR, CSC, ...) is accepted as X and kept sparse (as CSR): the
 network densifies it a batch of rows at a time (:func:`dense_rows`), never as a whole.
 """
@@ -14,7 +17,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 if TYPE_CHECKING:
-    from ..network.network import Network
+    from ..losses import Loss
 
 Array = NDArray[Any]
 
@@ -42,18 +45,20 @@ def dense_rows(X: Any, rows: Any) -> Array:
     return X[rows]
 
 
-def _check_sparse(net: Network, X: Any, name: str, check_finite: bool) -> Any:
+def _check_sparse(
+    X: Any, dtype: np.dtype, input_shape: tuple[int, ...] | None, name: str, check_finite: bool
+) -> Any:
     shape = tuple(X.shape)
     if len(shape) != 2 or shape[0] == 0:
         raise ValueError(
             f"{name} is a sparse matrix of shape {shape}; expected (n_samples, n_features)"
         )
-    if net.input_shape != shape[1:]:
+    if input_shape != shape[1:]:
         raise ValueError(
             f"{name} has {shape[1]} features per sample; the network expects "
-            f"{net.input_shape} (a sparse X suits a first Dense layer)"
+            f"{input_shape} (a sparse X suits a first Dense layer)"
         )
-    X = X.tocsr().astype(net.dtype)
+    X = X.tocsr().astype(dtype)
     if check_finite and not np.isfinite(X.data).all():
         k = int(np.flatnonzero(~np.isfinite(X.data))[0])
         row = int(np.searchsorted(X.indptr, k, side="right") - 1)
@@ -64,16 +69,25 @@ def _check_sparse(net: Network, X: Any, name: str, check_finite: bool) -> Any:
     return X
 
 
-def check_inputs(net: Network, X: Any, name: str = "X", check_finite: bool = True) -> Any:
-    """X as a C-contiguous array of the network's dtype, or a ValueError saying why not."""
+def check_inputs(
+    X: Any,
+    dtype: np.dtype,
+    input_shape: tuple[int, ...] | None,
+    input_size: int | None,
+    name: str = "X",
+    check_finite: bool = True,
+) -> Any:
+    """X as a C-contiguous array of ``dtype`` whose samples have ``input_shape`` (or, when
+    only that is known, ``input_size`` entries), or a ValueError saying why not; a sparse
+    X stays sparse, as CSR."""
     if is_sparse(X):
-        return _check_sparse(net, X, name, check_finite)
+        return _check_sparse(X, dtype, input_shape, name, check_finite)
     if (  # the common case, checked in a few attribute reads
         type(X) is np.ndarray
-        and X.dtype == net.dtype
+        and X.dtype == dtype
         and X.ndim == 2
         and X.shape[0]
-        and X.shape[1:] == net.input_shape
+        and X.shape[1:] == input_shape
         and X.flags.c_contiguous
         and (not check_finite or all_finite(X))
     ):
@@ -84,25 +98,25 @@ def check_inputs(net: Network, X: Any, name: str = "X", check_finite: bool = Tru
         raise ValueError(f"{name} could not be read as a numeric array: {exc}") from None
     if X.dtype.kind not in "biuf":
         raise ValueError(f"{name} must be numeric; got an array of dtype {X.dtype}")
-    if X.ndim == 1 and net.input_shape is not None and net.input_shape != (1,):
+    if X.ndim == 1 and input_shape is not None and input_shape != (1,):
         raise ValueError(
-            f"{name} has shape {X.shape}; expected (n_samples, {net.input_shape[0]}) "
+            f"{name} has shape {X.shape}; expected (n_samples, {input_shape[0]}) "
             f"(for one sample use {name}.reshape(1, -1))"
         )
     if X.ndim < 2:
         raise ValueError(f"{name} has shape {X.shape}; expected (n_samples, n_features)")
     if X.shape[0] == 0:
         raise ValueError(f"{name} is empty (0 samples); expected at least one sample")
-    if net.input_size is not None and math.prod(X.shape[1:]) != net.input_size:
+    if input_size is not None and math.prod(X.shape[1:]) != input_size:
         raise ValueError(
             f"{name} has {math.prod(X.shape[1:])} features per sample; the network "
-            f"expects {net.input_size} (each sample of {name} has shape {X.shape[1:]})"
+            f"expects {input_size} (each sample of {name} has shape {X.shape[1:]})"
         )
-    if net.input_shape is not None and X.shape[1:] != net.input_shape:
+    if input_shape is not None and X.shape[1:] != input_shape:
         got = X.shape[1] if X.ndim == 2 else X.shape[1:]
-        want = net.input_shape[0] if len(net.input_shape) == 1 else net.input_shape
+        want = input_shape[0] if len(input_shape) == 1 else input_shape
         raise ValueError(f"{name} has {got} features per sample; the network expects {want}")
-    X = np.ascontiguousarray(X, dtype=net.dtype)
+    X = np.ascontiguousarray(X, dtype=dtype)
     if check_finite and not all_finite(X):
         bad = np.argwhere(~np.isfinite(X))[0]
         raise ValueError(
@@ -113,10 +127,12 @@ def check_inputs(net: Network, X: Any, name: str = "X", check_finite: bool = Tru
     return X
 
 
-def check_targets(net: Network, y: Any, n_samples: int, name: str = "y") -> Array:
-    """y checked against the loss and the output size, in the form the loss uses."""
+def check_targets(
+    y: Any, n_samples: int, loss: Loss, n_outputs: int, dtype: np.dtype, name: str = "y"
+) -> Array:
+    """y checked against ``loss`` and the number of outputs, in the form the loss uses."""
     if y is None:
-        raise ValueError(f"{name} is missing; the loss {net.loss.name!r} needs targets")
+        raise ValueError(f"{name} is missing; the loss {loss.name!r} needs targets")
     try:
         y_arr = np.asarray(y)
     except (TypeError, ValueError) as exc:
@@ -131,7 +147,7 @@ def check_targets(net: Network, y: Any, n_samples: int, name: str = "y") -> Arra
         raise ValueError(
             f"{name} contains a non-finite value at row {row}; expected finite targets"
         )
-    return net.loss.prepare_targets(y_arr, net.output_shape[0], net.dtype)
+    return loss.prepare_targets(y_arr, n_outputs, dtype)
 
 
 def check_sample_weight(sample_weight: Any, n_samples: int) -> Array | None:

@@ -58,7 +58,7 @@ class Layer:
 
     What the network needs to know about a layer it asks the layer, never its class:
     :attr:`expected_input_shape`, :attr:`keeps_shape`, :attr:`flattens`,
-    :attr:`output_activation`, :attr:`identity_at_inference` and :attr:`dense_activation`.
+    :attr:`output_activation` and :attr:`continuous_input`.
     A new layer sets those that apply, provides :meth:`example`, and is registered with
     :func:`register_layer`.
     """
@@ -70,9 +70,6 @@ class Layer:
     keeps_shape: bool = False
     #: True when any per-sample shape becomes one row of as many features (Flatten)
     flattens: bool = False
-    #: True when inference passes the input through unchanged and the layer has no
-    #: parameters (Dropout)
-    identity_at_inference: bool = False
     #: False when the inputs are labels, not quantities (Embedding's ids): no gradient
     #: flows to them, and the contract tests check none
     continuous_input: bool = True
@@ -87,14 +84,6 @@ class Layer:
     def output_activation(self) -> str | None:
         """The name of the activation ``f`` this layer applies last, or None (no ``f``):
         the network checks it against the loss (the cross-entropy losses take logits)."""
-        return None
-
-    @property
-    def dense_activation(self) -> str | None:
-        """The name of ``f`` when this layer's inference is exactly ``O = f(O_prev Wᵀ + b)``
-        on rows of features, with its parameters ``[W (n_out, n_in), b (n_out,)]`` (``[W]``
-        without a bias); else None. The accelerator runs a chain of such layers in one
-        call for a few rows (:mod:`cartoonbrain.network.fused_predict`)."""
         return None
 
     @classmethod

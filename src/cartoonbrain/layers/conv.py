@@ -33,9 +33,10 @@ from typing import Any
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from ..activations import Activation, constant
+from ..activations import Activation
 from ..initializers import get_initializer
 from .base import AffineLayer, Array, Layer, Shape, register_layer
+from .products import column_sums
 
 __all__ = ["Conv1D", "Conv2D", "output_size"]
 
@@ -303,7 +304,7 @@ class _Conv(AffineLayer):
         g_rows = g_rows.reshape(-1, self.out_channels)  # (P·n, out)
         np.matmul(g_rows.T, plan.matrix, out=dW)
         if self.db is not None:
-            np.dot(constant(1, len(g_rows), g_rows.dtype), g_rows, out=self.db)  # 1ᵀ G
+            column_sums(g_rows, out=self.db)  # ∇b = Σ_rows G
         if not need_input_gradient:
             return None
         np.matmul(g_rows, W, out=plan.grad_matrix)

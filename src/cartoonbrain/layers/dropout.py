@@ -21,7 +21,6 @@ class Dropout(Layer):
     """
 
     keeps_shape = True
-    identity_at_inference = True
 
     def __init__(self, rate: float) -> None:
         if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0 <= rate < 1:

@@ -14,7 +14,7 @@ Each step splits the affines into three gates, rows r, z, n of ``W_ih`` and ``W_
     g_z = g ⊙ (h_{t−1} − n) ⊙ z (1 − z)
     g_r = g_n ⊙ hn ⊙ r (1 − r)
     g_a = [g_r, g_z, g_n]     g_hh = [g_r, g_z, g_n ⊙ r]
-    g_{t−1} ← g ⊙ z + g_hh W_hh
+    g_{t−1} = g ⊙ z + g_hh W_hh
 """
 
 from __future__ import annotations
@@ -57,61 +57,45 @@ class GRU(Recurrent):
         return folded
 
     def _steps(self, steps: Array, hs: Array) -> None:
-        """r, z, n and h for each step, in the caches rz, ns, hh and hs."""
+        """r, z, n and h for each step (the module's equations), in the caches rz, ns, hh
+        and hs. ``steps[t]`` holds W_ih x_t + b_ih, with b_hr and b_hz added in."""
         time, D, n, _ = steps.shape
         H = self.n_hidden
         W_hh_T = self._stacked(1).transpose(0, 2, 1)  # (D, H, 3H)
         b_hn = self._stacked(3)[:, None, 2 * H :]  # (D, 1, H)
-        self.rz = rz_all = np.empty((time, D, n, 2 * H), dtype=steps.dtype)
-        self.ns = ns = np.empty((time, D, n, H), dtype=steps.dtype)
-        self.hh = hh_all = np.empty((time, D, n, 3 * H), dtype=steps.dtype)
-        for s in range(time):
-            h_prev, hh, rz, n_t, h = hs[s], hh_all[s], rz_all[s], ns[s], hs[s + 1]
+        self.rz = np.empty((time, D, n, 2 * H), dtype=steps.dtype)
+        self.ns = np.empty((time, D, n, H), dtype=steps.dtype)
+        self.hh = np.empty((time, D, n, 3 * H), dtype=steps.dtype)
+        for t in range(time):
+            a, h_prev, hh = steps[t], hs[t], self.hh[t]
             np.matmul(h_prev, W_hh_T, out=hh)  # W_hh h_{t−1}
-            hn = hh[..., 2 * H :]
-            hn += b_hn
-            np.add(steps[s, ..., : 2 * H], hh[..., : 2 * H], out=rz)
-            sigmoid_(rz)  # r, z
-            np.multiply(rz[..., :H], hn, out=n_t)
-            n_t += steps[s, ..., 2 * H :]
-            np.tanh(n_t, out=n_t)  # n
-            np.subtract(h_prev, n_t, out=h)
-            h *= rz[..., H:]
-            h += n_t  # h = n + z (h_{t−1} − n)
+            hh[..., 2 * H :] += b_hn  # hn = W_hn h_{t−1} + b_hn
+            r = sigmoid_(a[..., :H] + hh[..., :H])  # r_t = σ(W_ir x_t + b_ir + W_hr h_{t−1} + b_hr)
+            z = sigmoid_(a[..., H : 2 * H] + hh[..., H : 2 * H])  # z_t, likewise
+            n_t = np.tanh(a[..., 2 * H :] + r * hh[..., 2 * H :])  # n_t = tanh(… + r_t ⊙ hn)
+            hs[t + 1] = (1 - z) * n_t + z * h_prev  # h_t = (1 − z_t) ⊙ n_t + z_t ⊙ h_{t−1}
+            self.rz[t, ..., :H], self.rz[t, ..., H:], self.ns[t] = r, z, n_t
 
     def _steps_backward(self, g_out: Array | None, g_last: Array) -> tuple[Array, Array]:
-        """g_a = [g_r, g_z, g_n] and g_hh = [g_r, g_z, g_n ⊙ r] for each step, backwards."""
+        """g_a = [g_r, g_z, g_n] and g_hh = [g_r, g_z, g_n ⊙ r] for each step, backwards
+        (the module's equations), with g = ∂L/∂h_t."""
         assert self.hs is not None and self.rz is not None
         assert self.ns is not None and self.hh is not None
-        hs, rz_all, ns, hh_all = self.hs, self.rz, self.ns, self.hh
-        time, H = rz_all.shape[0], self.n_hidden
+        H = self.n_hidden
         W_hh = self._stacked(1)  # (D, 3H, H)
-        g_a = np.empty_like(hh_all)
-        g_hh = np.empty_like(hh_all)
+        g_a, g_hh = np.empty_like(self.hh), np.empty_like(self.hh)
         g = g_last
-        t1 = np.empty_like(g)
-        t2 = np.empty_like(rz_all[0])
-        for s in range(time - 1, -1, -1):
+        for t in range(len(self.rz) - 1, -1, -1):
             if g_out is not None:
-                g += g_out[s]
-            rz, n_t, h_prev, ga, gh = rz_all[s], ns[s], hs[s], g_a[s], g_hh[s]
-            r, z, hn = rz[..., :H], rz[..., H:], hh_all[s, ..., 2 * H :]
-            g_r, g_z, g_n = ga[..., :H], ga[..., H : 2 * H], ga[..., 2 * H :]
-            np.multiply(n_t, n_t, out=g_n)
-            np.subtract(1, g_n, out=g_n)  # 1 − n²
-            np.subtract(1, z, out=t1)
-            t1 *= g
-            g_n *= t1  # g_n = g (1 − z)(1 − n²)
-            np.subtract(h_prev, n_t, out=g_z)
-            g_z *= g  # g (h_{t−1} − n), times σ' below
-            np.multiply(g_n, hn, out=g_r)  # g_n hn, times σ' below
-            np.subtract(1, rz, out=t2)
-            t2 *= rz
-            ga[..., : 2 * H] *= t2  # σ'(a) = σ (1 − σ) for r and z
-            gh[..., : 2 * H] = ga[..., : 2 * H]
-            np.multiply(g_n, r, out=gh[..., 2 * H :])
-            g *= z
-            g += np.matmul(gh, W_hh)  # g_{t−1} = g z + g_hh W_hh
+                g = g + g_out[t]
+            r, z, n_t = self.rz[t, ..., :H], self.rz[t, ..., H:], self.ns[t]
+            h_prev, hn = self.hs[t], self.hh[t, ..., 2 * H :]
+            g_n = g * (1 - z) * (1 - n_t * n_t)  # g_n = g ⊙ (1 − z) ⊙ (1 − n²)
+            g_z = g * (h_prev - n_t) * z * (1 - z)  # g_z = g ⊙ (h_{t−1} − n) ⊙ z (1 − z)
+            g_r = g_n * hn * r * (1 - r)  # g_r = g_n ⊙ hn ⊙ r (1 − r)
+            g_a[t, ..., :H], g_a[t, ..., H : 2 * H], g_a[t, ..., 2 * H :] = g_r, g_z, g_n
+            g_hh[t, ..., : 2 * H], g_hh[t, ..., 2 * H :] = g_a[t, ..., : 2 * H], g_n * r
+            g = g * z + np.matmul(g_hh[t], W_hh)  # g_{t−1} = g ⊙ z + g_hh W_hh
         return g_a, g_hh
 
     def _forget(self) -> None:

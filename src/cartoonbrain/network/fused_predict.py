@@ -18,14 +18,16 @@ another order), like those of two batch sizes.
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+import weakref
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 from .. import _kernels
 from .._kernels.codes import CODES, FORWARD
-from ..activations import LEAKY_SLOPE
+from ..activations import ACTIVATIONS, LEAKY_SLOPE
+from ..layers import Dense, Dropout, Layer
 
 if TYPE_CHECKING:  # pragma: no cover
     from .network import Network
@@ -42,6 +44,17 @@ FEW_ROWS = 8
 _OUTPUTS = {None: 0, "softmax": 1, "sigmoid": 2}
 #: the activations dense_chain applies
 _APPLIED = FORWARD | {"identity"}
+#: each network's layout, with the parameter buffer and loss it was made for
+_LAYOUTS: weakref.WeakKeyDictionary[Any, tuple[Any, Any, Any]] = weakref.WeakKeyDictionary()
+
+
+def dense_activation(layer: Layer) -> str | None:
+    """The name of ``f`` when ``layer`` is exactly a Dense (not a subclass, which may infer
+    otherwise) whose activation is the built-in of that name; else None."""
+    if type(layer) is not Dense:
+        return None
+    name = layer.activation.name
+    return name if ACTIVATIONS.get(name) is layer.activation else None
 
 
 def layout(net: Network) -> tuple[NDArray[np.int64], int] | None:
@@ -52,9 +65,9 @@ def layout(net: Network) -> tuple[NDArray[np.int64], int] | None:
     rows, offset = [], 0
     for layer in net.layers:
         shapes = layer.parameter_shapes()
-        if layer.identity_at_inference and not shapes:
+        if type(layer) is Dropout:  # the identity at inference
             continue
-        name = layer.dense_activation
+        name = dense_activation(layer)
         if name not in _APPLIED or output < 0:
             return None
         (n_out, n_in), bias = shapes[0], len(shapes) > 1
@@ -68,9 +81,9 @@ def predict_few(net: Network, X: object) -> Array | None:
     None when the kernel does not apply (the module's docstring says when)."""
     if type(X) is not np.ndarray or not 0 < len(X) <= FEW_ROWS or _kernels.active() != "numba":
         return None
-    plan = net._fused_layout
+    plan = _LAYOUTS.get(net)
     if plan is None or plan[0] is not net.flat_parameters or plan[1] is not net.loss:
-        plan = net._fused_layout = (net.flat_parameters, net.loss, layout(net))
+        plan = _LAYOUTS[net] = (net.flat_parameters, net.loss, layout(net))
     if plan[2] is None:
         return None
     kernel = _kernels.get("dense_chain")  # (the first one imports numba)

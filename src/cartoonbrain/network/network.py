@@ -27,19 +27,17 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ..data import checks
 from ..data.preprocessing import Preprocessor, TargetEncoder
 from ..layers import Layer
 from ..losses import Loss, get_loss
-from ..saving import legacy_pickle, network_state
-from ..saving.model_file import read_model, write_model
-from . import architecture, fused_predict, prediction
-from .prediction import NonFinitePrediction
+from ..saving import Saveable, read_model
+from ..train import Trainer
+from . import architecture
+from .prediction import NonFinitePrediction, Predictor
 from .summary import summary_table
 
 if TYPE_CHECKING:
     from ..optimizers import Optimizer
-    from ..train import History
 
 Array = NDArray[Any]
 
@@ -59,8 +57,16 @@ def as_dtype(dtype: Any) -> np.dtype:
     return resolved
 
 
-class Network:
+class Network(Predictor, Trainer, Saveable):
     """A feed-forward network: layers, a loss, a dtype and a seeded random generator.
+
+    This class holds the network itself: its parameters in one buffer and the post's
+    forward and backward passes (:meth:`forward`, :meth:`backward`, :meth:`backprop`).
+    It inherits the rest from three bases, each in one module:
+    :class:`~cartoonbrain.network.prediction.Predictor` (``predict``, ``predict_classes``,
+    ``evaluate``, the input checks), :class:`~cartoonbrain.train.Trainer` (``fit`` and
+    ``train_step``) and :class:`~cartoonbrain.saving.Saveable` (``get_config``,
+    ``state``, ``from_state``, ``save``, pickling).
 
     Parameters
     ----------
@@ -90,9 +96,6 @@ class Network:
         False skips the initialisers (parameters zero, generator untouched): for parameters
         about to be read in (``from_state``, ``cb.load``).
     """
-
-    #: fused_predict's description of the network, with what it was made for
-    _fused_layout: tuple[Any, Any, Any] | None = None
 
     def __init__(
         self,
@@ -189,35 +192,6 @@ class Network:
     def n_parameters(self) -> int:
         return int(self.flat_parameters.size)
 
-    # ------------------------------------------------------------------ as plain data
-    def get_config(self) -> dict[str, Any]:
-        """Plain data describing the architecture (what a model file stores besides arrays)."""
-        return network_state.network_config(self)
-
-    @classmethod
-    def from_config(cls, config: dict[str, Any], *, initialize: bool = True) -> Network:
-        """The network a :meth:`get_config` describes (``initialize``: as the constructor's)."""
-        layers, arguments = network_state.network_arguments(config)
-        if not initialize:  # passed only then: a subclass's __init__ need not know it
-            arguments["initialize"] = False
-        return cls(layers, **arguments)
-
-    state = network_state.network_state
-    from_state = classmethod(network_state.from_state)
-
-    # pickling (joblib, multiprocessing, copy.deepcopy) goes through the same state
-    def __getstate__(self) -> dict[str, Any]:
-        config, arrays = self.state(self.optimizer)
-        return {"config": config, "arrays": arrays}
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        if "arrays" not in state:  # pickled by cartoonbrain 0.1.0
-            state = legacy_pickle.state_from_v0_1_0(state)
-        restored = type(self).from_state(state["config"], state["arrays"])
-        if "optimizer" in state:
-            restored.optimizer = state["optimizer"]
-        self.__dict__.update(restored.__dict__)
-
     def summary(self, print_fn: Any = print) -> str:
         """Print a table of the layers, their output shapes and parameter counts, with the
         totals (as Keras's ``model.summary()``), and return it. ``print_fn=None``: only
@@ -229,21 +203,6 @@ class Network:
 
     def __repr__(self) -> str:
         return f"Network({self.layers!r}, loss={self.loss.name!r}, dtype={self.dtype.name!r})"
-
-    # ------------------------------------------------------------------ data checks
-    def check_inputs(self, X: Any, name: str = "X", check_finite: bool = True) -> Array:
-        """X as a C-contiguous array of the network's dtype (a SciPy sparse matrix stays
-        sparse, as CSR), or a ValueError saying why not (:func:`checks.check_inputs`)."""
-        return checks.check_inputs(self, X, name, check_finite)
-
-    def check_targets(self, y: Any, n_samples: int, name: str = "y") -> Array:
-        """y checked against the loss and the output size, in the form the loss uses."""
-        return checks.check_targets(self, y, n_samples, name)
-
-    def check_sample_weight(self, sample_weight: Any, n_samples: int) -> Array | None:
-        """``sample_weight`` as float64 of shape (n_samples,), or None
-        (:func:`checks.check_sample_weight`)."""
-        return checks.check_sample_weight(sample_weight, n_samples)
 
     # ------------------------------------------------------------------ the maths
     def forward(self, X: Array, training: bool = False) -> Array:
@@ -310,29 +269,6 @@ class Network:
         self.backward(g, batch_weight)
         return value + self.penalty(batch_weight), y
 
-    def train_step(
-        self,
-        X: Array,
-        t: Array,
-        sample_weight: Array | None,
-        optimizer: Optimizer,
-        keep: Array | None = None,
-    ) -> tuple[float, Array]:
-        """One step of training, as Keras's ``train_step``: forward, loss, backward, apply.
-
-        ``fit`` calls it for every mini-batch; override it in a subclass to change what a
-        step does. The optimizer is not applied when the loss is not finite (``fit`` then
-        stops with :class:`~cartoonbrain.train.TrainingDiverged`). ``keep``, an array like
-        :attr:`flat_parameters`, receives the weights from before the update (``fit``'s
-        last good weights; an override without this argument has ``fit`` copy them
-        first). Returns :meth:`backprop`'s ``(value, outputs)``.
-        """
-        value, outputs = self.backprop(X, t, sample_weight, training=True)
-        if math.isfinite(value):
-            kept = None if keep is None else [keep]
-            optimizer.step([self.flat_parameters], [self.flat_gradients], kept)
-        return value, outputs
-
     def loss_and_gradients(
         self, X: Any, y: Any, training: bool = False, sample_weight: Any = None
     ) -> tuple[float, list[Array]]:
@@ -350,41 +286,6 @@ class Network:
         w = self.check_sample_weight(sample_weight, X.shape[0])
         value, _ = self.backprop(X, t, w, training)
         return value, [g.copy() for g in self._grads]
-
-    # ------------------------------------------------------------------ using it
-    def predict(self, X: Any, batch_size: int | None = None) -> Array:
-        """Probabilities for the cross-entropy losses, the outputs for regression (in the
-        target's units, when the model has a target encoder).
-
-        Shape (n_samples, n_outputs). Dropout is off. X is raw rows when the model has a
-        preprocessor (an array in training column order, or a DataFrame). With the
-        accelerator, a few rows through Dense layers go in one compiled call
-        (:mod:`cartoonbrain.network.fused_predict`); ``batch_size`` splits X into batches instead.
-        """
-        X = self.preprocess(X)
-        few = fused_predict.predict_few(self, X) if batch_size is None else None
-        if few is not None:  # the accelerator, for a few rows
-            return self.decode_outputs(few)
-        # the regular way, batch by batch; NonFinitePrediction for an overflow
-        return self.decode_outputs(prediction.predict_arrays(self, X, batch_size))
-
-    # the rest of using it, and raw data in and out: plain functions of prediction.py
-    preprocess = prediction.preprocess
-    inputs = prediction.inputs
-    targets = prediction.targets
-    decode_outputs = prediction.decode_outputs
-    predict_classes = prediction.predict_classes
-    evaluate = prediction.evaluate
-    evaluate_arrays = prediction.evaluate_arrays
-    metric_values = prediction.metric_values
-
-    def fit(self, X: Any, y: Any, **kwargs: Any) -> History:
-        """Train on (X, y); see :func:`cartoonbrain.train.fit` for the arguments."""
-        from ..train import fit
-
-        return fit(self, X, y, **kwargs)
-
-    save = write_model
 
 
 def save(net: Network, path: str | os.PathLike[str], include_optimizer: bool = False) -> None:

@@ -81,23 +81,19 @@ class Adam(Optimizer):
             np.divide(m, work, out=work)
             _subtract_scaled(w_block, work, step, work)
 
-    def _fused(
-        self, i: int, w: Array, g: Array, learning_rate: float, keep: Array | None = None
-    ) -> bool:
+    def _fused(self, i: int, w: Array, g: Array, learning_rate: float) -> bool:
         """The update as one compiled pass (the accelerator's), if it can take the arrays:
         d = g (+ λ w), then, for AdamW (:meth:`_shrink` = 1 − lr λ), w ← shrink · w, then
         Adam."""
         shrink = self._shrink(learning_rate)
         kernel = _kernels.get("adam")
         m, v = self._state["m"][i], self._state["v"][i]
-        into = w if keep is None else keep
-        if kernel is None or not _kernels.fits(w, g, m, v, into):
+        if kernel is None or not _kernels.fits(w, g, m, v):
             return False
         eps, step = self._scales(learning_rate)
         b1, b2, stretch = self.beta_1, self.beta_2, 1.0 if shrink is None else shrink
         scalars = (self.weight_decay, stretch, b1, 1.0 - b1, b2, 1.0 - b2, eps, step)
-        flags = (bool(self._decayed), shrink is not None, keep is not None)
-        kernel(w, g, m, v, into, *_rounded(scalars, w), *flags)
+        kernel(w, g, m, v, *_rounded(scalars, w), bool(self._decayed), shrink is not None)
         return True
 
 

@@ -70,9 +70,7 @@ class Optimizer:
             return float(self.learning_rate(self.iterations))
         return self.learning_rate
 
-    def step(
-        self, params: list[Array], grads: list[Array], keep: list[Array] | None = None
-    ) -> None:
+    def step(self, params: list[Array], grads: list[Array]) -> None:
         """Update every ``params[i]`` in place from ``grads[i]``.
 
         When ``clip_norm`` is set, the gradients are first clipped by their global norm
@@ -85,45 +83,19 @@ class Optimizer:
             Floating-point arrays, updated in place.
         grads : list of ndarray
             Their gradients: same length, shapes and dtypes.
-        keep : list of ndarray, optional
-            Arrays like ``params`` that receive each parameter as it was before the update
-            (``fit`` keeps the last good weights so): with the accelerator, in the
-            update's own pass over the arrays.
         """
         self._check(params, grads)
-        if keep is not None:
-            self._check(params, keep)
         if self.clip_norm is not None:
             clip_by_global_norm(grads, self.clip_norm)
         if len(self._work) != len(params):
             self._allocate(params)
         learning_rate = self.current_learning_rate()
         for i, (w, g) in enumerate(zip(params, grads, strict=True)):
-            if keep is None:
-                self._update(i, w, g, learning_rate)
-            elif not self._update_keeping(i, w, g, learning_rate, keep[i]):
-                np.copyto(keep[i], w)
-                self._update(i, w, g, learning_rate)
+            self._update(i, w, g, learning_rate)
         self.iterations += 1
 
     def _update(self, i: int, w: Array, g: Array, learning_rate: float) -> None:
         raise NotImplementedError
-
-    def _update_keeping(
-        self, i: int, w: Array, g: Array, learning_rate: float, keep: Array
-    ) -> bool:
-        """:meth:`_update` that also copies ``w`` as it was into ``keep``, in one pass,
-        where an optimizer can (its compiled kernel); False when it cannot (``step`` then
-        copies first)."""
-        return self._fused(i, w, g, learning_rate, keep)
-
-    def _fused(
-        self, i: int, w: Array, g: Array, learning_rate: float, keep: Array | None = None
-    ) -> bool:
-        """The update as one compiled pass (the accelerator's kernel, writing the old ``w``
-        into ``keep`` when given), if the optimizer has one and it takes these arrays;
-        False otherwise (nothing done)."""
-        return False
 
     def _check(self, params: list[Array], grads: list[Array]) -> None:
         if len(params) != len(grads):

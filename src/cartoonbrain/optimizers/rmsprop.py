@@ -64,17 +64,14 @@ class RMSprop(Optimizer):
         b += work
         _subtract_scaled(w, b, learning_rate, work)
 
-    def _fused(
-        self, i: int, w: Array, g: Array, learning_rate: float, keep: Array | None = None
-    ) -> bool:
+    def _fused(self, i: int, w: Array, g: Array, learning_rate: float) -> bool:
         """The same update as one compiled pass (the accelerator's), if it can take it."""
         kernel = _kernels.get("rmsprop")
         s = self._state["square_average"][i]
         b = self._state["momentum_buffer"][i] if self.momentum else s
-        into = w if keep is None else keep
-        if kernel is None or not _kernels.fits(w, g, s, b, into):
+        if kernel is None or not _kernels.fits(w, g, s, b):
             return False
         rho, decay = self.rho, self.weight_decay
         scalars = (learning_rate, decay, rho, 1.0 - rho, self.epsilon, self.momentum)
-        kernel(w, g, s, b, into, *_rounded(scalars, w), bool(self._decayed), keep is not None)
+        kernel(w, g, s, b, *_rounded(scalars, w), bool(self._decayed))
         return True

@@ -57,16 +57,12 @@ class SGD(Optimizer):
         _subtract_scaled(w, d, learning_rate, work)
         _subtract_scaled(w, v, learning_rate * self.momentum, work)
 
-    def _fused(
-        self, i: int, w: Array, g: Array, learning_rate: float, keep: Array | None = None
-    ) -> bool:
+    def _fused(self, i: int, w: Array, g: Array, learning_rate: float) -> bool:
         """The same update as one compiled pass (the accelerator's), if it can take it."""
         kernel = _kernels.get("sgd")
         velocity = self._state["velocity"][i] if self.momentum else w
-        into = w if keep is None else keep
-        if kernel is None or not _kernels.fits(w, g, velocity, into):
+        if kernel is None or not _kernels.fits(w, g, velocity):
             return False
         scalars = (learning_rate, self.weight_decay, self.momentum, learning_rate * self.momentum)
-        flags = (bool(self._decayed), self.nesterov, keep is not None)
-        kernel(w, g, velocity, into, *_rounded(scalars, w), *flags)
+        kernel(w, g, velocity, *_rounded(scalars, w), bool(self._decayed), self.nesterov)
         return True

@@ -3,7 +3,9 @@
     network_state.py    a network as ``(config, arrays)`` and back: the one serialisation
                         behind model files, checkpoints and pickling
     optimizer_state.py  an optimizer's buffers checked against the parameters, read back
-    model_file.py       ``Network.save`` and ``cb.load``: network_state joined to io/
+    saveable.py         Saveable, a base of Network: get_config, state, from_state, save,
+                        pickling
+    model_file.py       ``cb.load``: network_state joined to io/
     legacy_pickle.py    pickles written by 0.1.0, turned into this version's state
 
 The file layer itself (archives, atomic writes, untrusted .npz reading) is ``io/``, which
@@ -13,7 +15,8 @@ build is passed in.
 
 from __future__ import annotations
 
-from .model_file import read_model, write_model
+from .model_file import read_model
 from .network_state import build_network, check_state
+from .saveable import Saveable
 
-__all__ = ["build_network", "check_state", "read_model", "write_model"]
+__all__ = ["Saveable", "build_network", "check_state", "read_model"]

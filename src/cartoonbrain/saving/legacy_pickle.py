@@ -4,7 +4,7 @@
 "rng_state", "optimizer"}``: its config, its flat parameter buffer, its generator's state
 and its optimizer object; a scikit-learn estimator kept its fitted network as
 ``{"config", "flat_parameters", "rng"}``. This version pickles
-the state that model files hold (:func:`cartoonbrain.saving.network_state.network_state`);
+the state that model files hold (``Network.state``, :mod:`cartoonbrain.saving.saveable`);
 :func:`state_from_v0_1_0` turns the old form into it, checking the sizes first, so that
 ``Network.__setstate__`` reads both. (The optimizers' attributes did not change: the
 pickled optimizer object is used as it is.)

@@ -1,5 +1,5 @@
-"""A network to and from a model file: what :meth:`Network.save` and :func:`cartoonbrain.load`
-do.
+"""A network from a model file: what :func:`cartoonbrain.load` does (``Network.save`` is in
+:mod:`.saveable`).
 
 A model file is an archive (:mod:`cartoonbrain.io.archive`: a config and named arrays,
 knowing nothing of networks) of a network's state (:mod:`cartoonbrain.saving.network_state`: the
@@ -13,27 +13,13 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING
 
-from ..io import ModelFileError, model_file_error, open_archive, write_archive
+from ..io import ModelFileError, model_file_error, open_archive
 from .network_state import build_network
 
 if TYPE_CHECKING:
     from ..network.network import Network
 
-__all__ = ["read_model", "write_model"]
-
-
-def write_model(
-    net: Network, path: str | os.PathLike[str], include_optimizer: bool = False
-) -> None:
-    """``Network.save(path, include_optimizer)``: write the model to ``path`` atomically, a
-    ``.npz`` archive of :meth:`Network.state` (see :mod:`cartoonbrain.io.archive`).
-
-    Parameters
-    ----------
-    include_optimizer : bool
-        Also store the optimizer of the last ``fit`` and its state (to go on training).
-    """
-    write_archive(path, *net.state(net.optimizer if include_optimizer else None))
+__all__ = ["read_model"]
 
 
 def read_model(path: str | os.PathLike[str], cls: type[Network]) -> Network:

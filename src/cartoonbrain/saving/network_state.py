@@ -1,5 +1,6 @@
 """A network as plain data, ``(config, arrays)``, and back: the one serialisation behind
-model files, checkpoints and pickling (:meth:`Network.state`, :meth:`Network.from_state`).
+model files, checkpoints and pickling (``Network.state``, ``Network.from_state``, defined
+in :mod:`.saveable`): the checks of a state and the building of a network from one.
 
 ``config`` is JSON-able::
 
@@ -47,10 +48,7 @@ __all__ = [
     "build_network",
     "check_saveable",
     "check_state",
-    "from_state",
     "network_arguments",
-    "network_config",
-    "network_state",
     "stored_rng_state",
 ]
 
@@ -66,25 +64,9 @@ def _name(cls: type) -> str:
 
 
 # ------------------------------------------------------------------ the architecture
-def network_config(net: Network) -> dict[str, Any]:
-    """``Network.get_config()``: the architecture as plain data (JSON-able)."""
-    return {
-        "layers": [layer.get_config() for layer in net.layers],
-        "loss": net.loss.name,
-        "dtype": net.dtype.name,
-        "l2": net.l2,
-        "l2_per_sample": net.l2_per_sample,
-        "seed": net.seed,
-        "metadata": net.metadata,
-        "input_shape": None if net.input_shape is None else list(net.input_shape),
-        "preprocessor": None if net.preprocessor is None else net.preprocessor.get_config(),
-        "target_encoder": None if net.target_encoder is None else net.target_encoder.get_config(),
-    }
-
-
 def network_arguments(config: Any) -> tuple[list[Layer], dict[str, Any]]:
     """The layers and the keyword arguments of ``Network(...)`` that a
-    :func:`network_config` describes (what ``Network.from_config`` builds)."""
+    ``Network.get_config()`` describes (what ``Network.from_config`` builds)."""
     if not isinstance(config, dict) or not isinstance(config.get("layers"), list):
         raise ValueError("a network config must be a dict with a list of 'layers'")
     preprocessor, target_encoder = config.get("preprocessor"), config.get("target_encoder")
@@ -171,28 +153,6 @@ def _check_layer(i: int, layer: Layer) -> None:
             f"cannot save: layer {i}'s config {config!r} rebuilds as {rebuilt!r}; its "
             "get_config() must list every argument of its constructor"
         )
-
-
-def network_state(
-    net: Network, optimizer: Optimizer | None = None
-) -> tuple[dict[str, Any], dict[str, Array]]:
-    """``Network.state(optimizer)``: the network as ``(config, arrays)``, what model files,
-    checkpoints and pickles hold; the arrays are live views.
-
-    Raises ValueError for a layer, activation, loss or optimizer that
-    ``Network.from_state`` could not rebuild exactly (one that is not registered).
-    """
-    check_saveable(net, optimizer)
-    config: dict[str, Any] = {
-        "network": net.get_config(),
-        "rng_state": net.rng.bit_generator.state,
-    }
-    arrays = {f"param.{i}": p for i, p in enumerate(net.parameters())}
-    arrays.update({f"state.{k}": v for k, v in layer_states(net.layers).items()})
-    if optimizer is not None:
-        config["optimizer"] = optimizer.get_config()
-        arrays.update({f"optimizer.{k}": v for k, v in optimizer.state_dict().items()})
-    return config, arrays
 
 
 # ------------------------------------------------------------------ loading
@@ -358,18 +318,3 @@ def build_network(
     if "optimizer" in config:
         net.optimizer = stored_optimizer(config["optimizer"], stored, read, net)
     return net
-
-
-def from_state(cls: type[Network], config: Any, arrays: Mapping[str, Array]) -> Network:
-    """``Network.from_state(config, arrays)``: the network (and its optimizer, as
-    ``.optimizer``) of a :func:`network_state`, its arrays copied in. Every size in
-    ``config`` is checked against ``arrays`` before the network is allocated; ValueError
-    (or another error, for a malformed state) otherwise."""
-
-    def read(name: str, out: Array | None) -> Array:
-        if out is None:
-            return arrays[name]
-        out[...] = arrays[name]
-        return out
-
-    return build_network(cls, config, arrays, read)

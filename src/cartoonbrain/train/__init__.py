@@ -1,7 +1,8 @@
-"""Training: the loop (``fit``), its callbacks, and checkpoints that resume bit-identically."""
+"""Training: the loop (``Trainer.fit``, a base of ``Network``), its callbacks, and checkpoints
+that resume bit-identically."""
 
 from .callbacks import Callback, CSVLogger, History, LambdaCallback, ProgressBar, TerminateOnNaN
-from .loop import TrainingDiverged, fit
+from .loop import Trainer, TrainingDiverged, fit
 from .monitor import EarlyStopping, ModelCheckpoint, Monitor, ReduceLROnPlateau
 
 __all__ = [
@@ -15,6 +16,7 @@ __all__ = [
     "ProgressBar",
     "ReduceLROnPlateau",
     "TerminateOnNaN",
+    "Trainer",
     "TrainingDiverged",
     "fit",
 ]

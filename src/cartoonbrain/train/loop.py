@@ -1,12 +1,13 @@
 """The training loop: shuffled mini-batches, validation, callbacks, checkpoints.
 
-One step is the post's step on a mini-batch instead of one sample, and it is the
-network's own (:meth:`~cartoonbrain.network.network.Network.train_step`, Keras's ``train_step``)::
+:class:`Trainer` is a base of :class:`~cartoonbrain.network.Network`, as Keras's ``Model``
+has ``Trainer``: :meth:`Trainer.fit` owns the epochs and batches (``net.fit``; the
+scikit-learn estimators and the command line train through it), and each step is the
+network's :meth:`Trainer.train_step`, the post's step on a mini-batch instead of one
+sample::
 
     forward (caches affines, transforms) → L, ∂L/∂O_L → backward (fills ∇W, ∇b) → optimizer
-
-:func:`fit` (what ``Network.fit`` calls, and what the scikit-learn estimators train
-through) owns the epochs and batches. Everything random (the shuffling of each epoch and
+ Everything random (the shuffling of each epoch and
 the dropout masks) comes from the network's seeded generator, so the same seed gives
 bit-identical weights, and a checkpoint (weights, optimizer state, generator state, epoch,
 history, callback states) lets a killed run resume and finish exactly as if it had never
@@ -15,7 +16,6 @@ stopped. History and the progress bar are callbacks that ``fit`` adds itself.
 
 from __future__ import annotations
 
-import inspect
 import math
 import os
 from collections.abc import Iterable, Sequence
@@ -39,11 +39,12 @@ if TYPE_CHECKING:
 
 Array = NDArray[Any]
 
-__all__ = ["TrainingDiverged", "fit"]
+__all__ = ["Trainer", "TrainingDiverged", "fit"]
 
 
 class TrainingDiverged(ValueError):
-    """The loss became NaN or infinite; the weights of the last finite step are kept."""
+    """The loss became NaN or infinite; the weights of the last complete epoch are kept
+    (the initial weights when it happens in the first)."""
 
 
 def _check_positive_int(name: str, value: Any) -> int:
@@ -52,105 +53,137 @@ def _check_positive_int(name: str, value: Any) -> int:
     return int(value)
 
 
-def fit(
-    net: Network,
-    X: Any,
-    y: Any,
-    *,
-    epochs: int = 1,
-    batch_size: int = 32,
-    optimizer: str | Optimizer | dict[str, Any] | None = None,
-    learning_rate: float | None = None,
-    validation_data: tuple[Any, ...] | None = None,
-    validation_split: float = 0.0,
-    shuffle: bool = True,
-    metrics: Sequence[str] | None = None,
-    callbacks: Iterable[Callback] = (),
-    verbose: int = 0,
-    checkpoint: str | os.PathLike[str] | None = None,
-    resume: bool = False,
-    sample_weight: Any = None,
-    class_weight: dict[int, float] | str | None = None,
-    preprocessed: bool = False,
-) -> History:
-    """Train ``net`` on (X, y) with mini-batches; return the :class:`History`.
-
-    Parameters
-    ----------
-    X : array of shape (n_samples, n_features);  y : targets the loss understands
-    epochs : int, batch_size : int
-        Each epoch visits every training sample once, in a new order drawn from the
-        network's generator when ``shuffle``; the last, smaller batch is used too.
-    optimizer : name ("sgd", "adam", "rmsprop", "adamw", …), config dict, Optimizer, or
-        None (default): go on with ``net.optimizer`` from the last ``fit`` and its state
-        (as Keras does), or a new Adam on the first ``fit``. ``"lbfgs"``: full-batch
-        L-BFGS (SciPy) for at most ``epochs`` iterations, for small networks
-        (:mod:`cartoonbrain.train.lbfgs`; no batches, no validation, dropout off)
-    learning_rate : float, optional, overrides the optimizer's
-    validation_data : (X_val, y_val) or (X_val, y_val, sample_weight_val), or
-    validation_split : float
-        The split takes the last fraction of the samples (as Keras), before shuffling.
-    metrics : list of names; default accuracy for classifiers, mse/mae/r2 otherwise
-    callbacks : Callback objects (EarlyStopping, ModelCheckpoint, LambdaCallback, …)
-    verbose : 0 silent, 1 a tqdm progress bar and a line per epoch, 2 a line per epoch
-    checkpoint : path, optional
-        Saved atomically after every epoch: weights, optimizer state, generator state,
-        epoch, history and callback states. It is also a valid model file.
-    resume : bool
-        Continue from ``checkpoint`` if it exists; the result is bit-identical to a run
-        that never stopped.
-    sample_weight : array of shape (n_samples,), optional
-        Each batch's loss is the weighted mean Σ w_i ℓ_i / Σ w_i (batches of weight 0 are
-        skipped); the epoch's loss is weighted the same way.
-    class_weight : dict {class_id: weight} or "balanced", optional
-        Multiplies each sample's weight by its class's (classifiers only).
-    preprocessed : bool, default False
-        X and y are already what the model's preprocessor and target encoder make of raw
-        rows (e.g. a cache of them): checked, not transformed again.
-
-    Raises
-    ------
-    TrainingDiverged
-        When the loss becomes NaN or infinite (unless a callback such as TerminateOnNaN
-        asks to stop); the weights of the last finite step are kept, and the message
-        names the epoch and batch.
+class Trainer:
+    """What makes a network trainable: :meth:`fit`, the loop, and :meth:`train_step`, one
+    step of it. :class:`~cartoonbrain.network.Network` inherits both (as Keras's ``Model``
+    inherits ``Trainer``); ``self`` is always a ``Network``, whose documented interface
+    (``backprop``, ``evaluate_arrays``, the input checks, ``flat_parameters``) is all the
+    loop uses.
     """
-    epochs = _check_positive_int("epochs", epochs)
-    batch_size = _check_positive_int("batch_size", batch_size)
-    if verbose not in (0, 1, 2):
-        raise ValueError(f"verbose must be 0, 1 or 2; got {verbose!r}")
-    if isinstance(optimizer, str) and optimizer == "lbfgs":
-        data = prepare(net, X, y, sample_weight, class_weight, None, 0.0, preprocessed)
-        return _fit_lbfgs(net, data, epochs, _callbacks(net, callbacks))
-    opt = _optimizer(net, optimizer, learning_rate)
-    data = prepare(
-        net, X, y, sample_weight, class_weight, validation_data, validation_split, preprocessed
-    )
-    names = _metric_names(net, metrics)
-    user = _callbacks(net, callbacks)
-    history, start_epoch, states = _resume(net, opt, checkpoint, resume, user)
-    net.optimizer = opt  # the next fit goes on with it; save(include_optimizer=True) stores it
-    progress = ProgressBar(verbose, epochs, -(-data.X.shape[0] // batch_size))
-    everyone = _callbacks(net, [history, progress, *user])
-    loop = _Epochs(net, opt, data, batch_size, shuffle, names, everyone)
-    logs: dict[str, float] = {}
-    for callback in everyone:
-        callback.on_train_begin(logs)
-    for callback, state in zip(user, states):  # resumed: where they were
-        if state is not None:
-            callback.load_state_dict(state)
-    if _stopping(user):  # a resumed run that had stopped already
-        history.stopped_early, start_epoch = True, epochs
-    for epoch in range(start_epoch, epochs):
-        logs = loop.run(epoch)
-        if checkpoint is not None and logs:
-            save_checkpoint(net, opt, checkpoint, epoch + 1, history, user)
-        if _stopping(everyone):
-            history.stopped_early = True
-            break
-    for callback in everyone:
-        callback.on_train_end(logs)
-    return history
+
+    #: the optimizer of the last ``fit``: the next ``fit`` goes on with it (and its state)
+    #: unless given another, as Keras's ``model.optimizer``; ``save`` can store it
+    optimizer: Optimizer | None = None
+
+    def fit(
+        self: Network,
+        X: Any,
+        y: Any,
+        *,
+        epochs: int = 1,
+        batch_size: int = 32,
+        optimizer: str | Optimizer | dict[str, Any] | None = None,
+        learning_rate: float | None = None,
+        validation_data: tuple[Any, ...] | None = None,
+        validation_split: float = 0.0,
+        shuffle: bool = True,
+        metrics: Sequence[str] | None = None,
+        callbacks: Iterable[Callback] = (),
+        verbose: int = 0,
+        checkpoint: str | os.PathLike[str] | None = None,
+        resume: bool = False,
+        sample_weight: Any = None,
+        class_weight: dict[int, float] | str | None = None,
+        preprocessed: bool = False,
+    ) -> History:
+        """Train the network on (X, y) with mini-batches; return the :class:`History`.
+
+        Parameters
+        ----------
+        X : array of shape (n_samples, n_features);  y : targets the loss understands
+        epochs : int, batch_size : int
+            Each epoch visits every training sample once, in a new order drawn from the
+            network's generator when ``shuffle``; the last, smaller batch is used too.
+        optimizer : name ("sgd", "adam", "rmsprop", "adamw", …), config dict, Optimizer, or
+            None (default): go on with ``net.optimizer`` from the last ``fit`` and its state
+            (as Keras does), or a new Adam on the first ``fit``. ``"lbfgs"``: full-batch
+            L-BFGS (SciPy) for at most ``epochs`` iterations, for small networks
+            (:mod:`cartoonbrain.train.lbfgs`; no batches, no validation, dropout off)
+        learning_rate : float, optional, overrides the optimizer's
+        validation_data : (X_val, y_val) or (X_val, y_val, sample_weight_val), or
+        validation_split : float
+            The split takes the last fraction of the samples (as Keras), before shuffling.
+        metrics : list of names; default accuracy for classifiers, mse/mae/r2 otherwise
+        callbacks : Callback objects (EarlyStopping, ModelCheckpoint, LambdaCallback, …)
+        verbose : 0 silent, 1 a tqdm progress bar and a line per epoch, 2 a line per epoch
+        checkpoint : path, optional
+            Saved atomically after every epoch: weights, optimizer state, generator state,
+            epoch, history and callback states. It is also a valid model file.
+        resume : bool
+            Continue from ``checkpoint`` if it exists; the result is bit-identical to a run
+            that never stopped.
+        sample_weight : array of shape (n_samples,), optional
+            Each batch's loss is the weighted mean Σ w_i ℓ_i / Σ w_i (batches of weight 0 are
+            skipped); the epoch's loss is weighted the same way.
+        class_weight : dict {class_id: weight} or "balanced", optional
+            Multiplies each sample's weight by its class's (classifiers only).
+        preprocessed : bool, default False
+            X and y are already what the model's preprocessor and target encoder make of raw
+            rows (e.g. a cache of them): checked, not transformed again.
+
+        Raises
+        ------
+        TrainingDiverged
+            When the loss becomes NaN or infinite (unless a callback such as TerminateOnNaN
+            asks to stop); the weights of the last finite step are kept, and the message
+            names the epoch and batch.
+        """
+        epochs = _check_positive_int("epochs", epochs)
+        batch_size = _check_positive_int("batch_size", batch_size)
+        if verbose not in (0, 1, 2):
+            raise ValueError(f"verbose must be 0, 1 or 2; got {verbose!r}")
+        if isinstance(optimizer, str) and optimizer == "lbfgs":
+            data = prepare(self, X, y, sample_weight, class_weight, None, 0.0, preprocessed)
+            return _fit_lbfgs(self, data, epochs, _callbacks(self, callbacks))
+        opt = _optimizer(self, optimizer, learning_rate)
+        data = prepare(
+            self, X, y, sample_weight, class_weight, validation_data, validation_split, preprocessed
+        )
+        names = _metric_names(self, metrics)
+        user = _callbacks(self, callbacks)
+        history, start_epoch, states = _resume(self, opt, checkpoint, resume, user)
+        self.optimizer = opt  # the next fit goes on with it; save(include_optimizer=True) stores it
+        progress = ProgressBar(verbose, epochs, -(-data.X.shape[0] // batch_size))
+        everyone = _callbacks(self, [history, progress, *user])
+        loop = _Epochs(self, opt, data, batch_size, shuffle, names, everyone)
+        logs: dict[str, float] = {}
+        for callback in everyone:
+            callback.on_train_begin(logs)
+        for callback, state in zip(user, states):  # resumed: where they were
+            if state is not None:
+                callback.load_state_dict(state)
+        if _stopping(user):  # a resumed run that had stopped already
+            history.stopped_early, start_epoch = True, epochs
+        for epoch in range(start_epoch, epochs):
+            logs = loop.run(epoch)
+            if checkpoint is not None and logs:
+                save_checkpoint(self, opt, checkpoint, epoch + 1, history, user)
+            if _stopping(everyone):
+                history.stopped_early = True
+                break
+        for callback in everyone:
+            callback.on_train_end(logs)
+        return history
+
+    def train_step(
+        self: Network, X: Array, t: Array, sample_weight: Array | None, optimizer: Optimizer
+    ) -> tuple[float, Array]:
+        """One step of training, as Keras's ``train_step``: forward, loss, backward, apply.
+
+            L, ∇ = backprop(X, t)        W ← optimizer(W, ∇)   (not when L is NaN or ±inf)
+
+        :meth:`fit` calls it for every mini-batch; override it in a subclass to change what
+        a step does. The optimizer is not applied when the loss is not finite (``fit`` then
+        stops with :class:`TrainingDiverged`). Returns ``backprop``'s ``(value, outputs)``.
+        """
+        value, outputs = self.backprop(X, t, sample_weight, training=True)
+        if math.isfinite(value):
+            optimizer.step([self.flat_parameters], [self.flat_gradients])
+        return value, outputs
+
+
+#: ``fit(network, X, y, ...)``: :meth:`Trainer.fit` as a plain function (the same function)
+fit = Trainer.fit
 
 
 def _fit_lbfgs(net: Network, data: TrainingData, epochs: int, user: list[Callback]) -> History:
@@ -223,8 +256,8 @@ def _resume(
 
 class _Epochs:
     """Training epoch after epoch: the shuffled mini-batches, the steps, the training
-    metrics, and the buffers kept between steps (the weights before the last finite step,
-    for a diverging run; a batch's rows; each batch's outputs, for the metrics)."""
+    metrics, and the buffers kept between steps (the weights the epoch began with, for a
+    diverging run; a batch's rows; each batch's outputs, for the metrics)."""
 
     def __init__(
         self,
@@ -239,10 +272,7 @@ class _Epochs:
         self.net, self.opt, self.data, self.names = net, opt, data, names
         self.batch_size, self.shuffle, self.callbacks = batch_size, shuffle, callbacks
         n = data.X.shape[0]
-        self.backup = net.flat_parameters.copy()  # the weights before the last finite step
-        self.scratch = np.empty_like(net.flat_parameters)
-        # a train_step that takes keep= fills the scratch copy in the optimizer's own pass
-        self.keeps = "keep" in inspect.signature(net.train_step).parameters
+        self.backup = np.empty_like(net.flat_parameters)  # the weights the epoch began with
         self.rows = np.empty((min(batch_size, n), *data.X.shape[1:]), dtype=data.X.dtype)
         self.outputs = np.empty((n, *net.output_shape), dtype=net.dtype) if names else None
 
@@ -251,6 +281,7 @@ class _Epochs:
         after a non-finite loss)."""
         for callback in self.callbacks:
             callback.on_epoch_begin(epoch, {})
+        np.copyto(self.backup, self.net.flat_parameters)  # put back if the epoch diverges
         logs = self.train(epoch)
         if not logs:
             return logs
@@ -304,35 +335,28 @@ class _Epochs:
         return np.take(self.data.X, order[start:stop], axis=0, out=rows, mode="clip")
 
     def step(self, b: int, X: Array, t: Array, w: Array | None, start: int) -> float:
-        """One training step, with the batch's callbacks; keeps the weights it started
-        from while its loss is finite."""
+        """One training step (the network's ``train_step``), with the batch's callbacks."""
         for callback in self.callbacks:
             callback.on_batch_begin(b, {})
-        if not self.keeps:
-            np.copyto(self.scratch, self.net.flat_parameters)
         # a diverging run overflows; it is caught by its non-finite loss
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            if self.keeps:
-                value, outputs = self.net.train_step(X, t, w, self.opt, keep=self.scratch)
-            else:
-                value, outputs = self.net.train_step(X, t, w, self.opt)
-        if math.isfinite(value):
-            self.backup, self.scratch = self.scratch, self.backup
-            if self.outputs is not None:
-                self.outputs[start : start + len(X)] = outputs
+            value, outputs = self.net.train_step(X, t, w, self.opt)
+        if math.isfinite(value) and self.outputs is not None:
+            self.outputs[start : start + len(X)] = outputs
         for callback in self.callbacks:
             callback.on_batch_end(b, {"loss": value})
         return value
 
     def diverged(self, value: float, epoch: int, batch: int) -> dict[str, float]:
-        """Put back the weights of the last finite step; stop quietly if a callback asks
-        to (TerminateOnNaN), else raise TrainingDiverged."""
+        """Put back the weights the epoch began with (the last complete epoch's, which its
+        History entry describes); stop quietly if a callback asks to (TerminateOnNaN),
+        else raise TrainingDiverged."""
         self.net.flat_parameters[...] = self.backup
         if _stopping(self.callbacks):
             return {}
         raise TrainingDiverged(
             f"the loss became {value} at epoch {epoch + 1}, batch {batch + 1}; the weights of "
-            f"the last finite step are kept. Try a lower learning rate (now "
+            f"the last complete epoch are kept. Try a lower learning rate (now "
             f"{self.opt.current_learning_rate():g}), gradient clipping (clip_norm) or scaled "
             "inputs"
         )
