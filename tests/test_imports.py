@@ -320,3 +320,39 @@ def test_the_table_is_read_with_its_exceptions_and_longest_prefixes():
     assert level_of(f"{PACKAGE}.blog.inspect", levels) == 1
     assert level_of(f"{PACKAGE}.blog.post", levels) == 0
     assert level_of(f"{PACKAGE}.io", levels) is None
+
+
+# ------------------------------------------------------------------ the page stays true
+def _backticked(text: str) -> set[str]:
+    return set(re.findall(r"`([^`\s]+)`", text))
+
+
+def test_architecture_names_every_module_and_no_module_that_is_not_there():
+    text = ARCHITECTURE.read_text(encoding="utf-8")
+    named = _backticked(text)
+    files = [p for p in SRC.rglob("*.py") if p.name != "__init__.py"]
+    missing = [
+        str(p.relative_to(SRC))
+        for p in files
+        if p.name not in named and str(p.relative_to(SRC)) not in named
+    ]
+    assert not missing, f"docs/architecture.md does not name {missing}"
+    packages = {p.parent.name + "/" for p in SRC.rglob("__init__.py") if p.parent != SRC}
+    assert not packages - named, f"docs/architecture.md does not name {packages - named}"
+    basenames = {p.name for p in SRC.rglob("*.py")} | {
+        str(p.relative_to(SRC)) for p in SRC.rglob("*.py")
+    }
+    ghosts = sorted(n for n in named if n.endswith(".py") and n not in basenames)
+    ghosts = [n for n in ghosts if not n.startswith(("tests/", "benchmarks/", "dev.py"))]
+    assert not ghosts, f"docs/architecture.md names modules that do not exist: {ghosts}"
+
+
+def test_the_registries_the_page_lists_exist_and_are_filled():
+    import importlib
+
+    text = ARCHITECTURE.read_text(encoding="utf-8")
+    rows = re.findall(r"^\| `(\w+(?:\.\w+)*)\.([A-Z_]+)` \|", text, flags=re.M)
+    assert len(rows) >= 5
+    for module, table in rows:
+        registry = getattr(importlib.import_module(f"{PACKAGE}.{module}"), table)
+        assert isinstance(registry, (dict, tuple)) and registry, f"{module}.{table} is empty"
