@@ -340,3 +340,21 @@ def test_only_known_layer_types_are_built_from_configs():
         layer_from_config(["Dense"])
     with pytest.raises(ValueError, match=r"bad Dense config"):
         layer_from_config({"type": "Dense", "n_in": 2, "n_out": 3, "code": "x"})
+
+
+# ------------------------------------------------------------------ the speed helpers
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("n", [1, 2, 33])
+def test_the_backward_products_are_their_equations(dtype, n):
+    """layers/products.py: ∇W = gᵀ O_prev and ∇b = Σ_rows g, as the plain expressions give
+    them (within the rounding of two BLAS calls), for one row and for many."""
+    from cartoonbrain.layers.products import column_sums, weight_gradient
+
+    rng = np.random.default_rng(n)
+    g, o_prev = rng.standard_normal((n, 5)).astype(dtype), rng.standard_normal((n, 7)).astype(dtype)
+    dW, db = np.empty((5, 7), dtype), np.empty(5, dtype)
+    weight_gradient(g, o_prev, out=dW)
+    column_sums(g, out=db)
+    rtol = 1e-5 if dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(dW, g.T @ o_prev, rtol=rtol, atol=rtol)
+    np.testing.assert_allclose(db, g.sum(axis=0), rtol=rtol, atol=rtol)
