@@ -31,8 +31,9 @@ import numpy as np
 from ._data import Data, fit_scaler, model_inputs, scaled
 from ._errors import CommandError
 from ._files import CSV, Files, naming
+from ._fitting import _optimizer
 from ._network import build_network
-from .train import _add_architecture, _add_optimization, _data, _optimizer
+from .train import _add_architecture, _add_optimization, _data
 
 __all__ = ["SWEEPABLE", "FoldTask", "add_parser", "fit_fold", "grid_configs", "run", "sweep"]
 

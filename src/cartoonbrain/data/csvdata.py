@@ -205,6 +205,8 @@ class CsvFile:
             raise DataFileError(
                 f"{self.path}: the file {what}; expected a header row and data rows"
             )
+        if len(header) > 1 and not header[0] and all(header[1:]):
+            header[0] = "rownames"  # R's write.csv: the row names' column has no name
         if any(not name for name in header):
             raise DataFileError(f"{self.path}: the header row has an empty column name: {row!r}")
         duplicates = sorted({name for name in header if header.count(name) > 1})
@@ -216,9 +218,8 @@ class CsvFile:
 
     def index(self, name: str) -> int:
         if name not in self.columns:
-            raise DataFileError(
-                f"{self.path}: no column {name!r}; the columns are {', '.join(self.columns)}"
-            )
+            shown = ", ".join(self.columns[:8]) + (", ..." if len(self.columns) > 8 else "")
+            raise DataFileError(f"{self.path}: no column {name!r}; the columns are {shown}")
         return self.columns.index(name)
 
     def read(
