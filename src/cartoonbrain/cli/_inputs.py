@@ -49,6 +49,8 @@ def features_for(
     seed: int,
     target: str | None = None,
     need_target: bool = False,
+    sep: str | None = None,
+    na_values: Any = None,
 ) -> Inputs:
     """X as the model takes it and, when asked, the targets as its ``evaluate`` takes
     them, from the CSV file ``data`` or the test split of the built-in ``dataset``."""
@@ -62,8 +64,16 @@ def features_for(
     target = (target or net.metadata.get("target")) if need_target else None
     if need_target and target is None:
         raise CommandError("--target COLUMN is needed to evaluate")
-    with CsvFile(data) as f:
-        table = f.read(feature_names(net, model, f.columns, data), target, **read_options(net))
+    with CsvFile(data, sep=sep, na_values=na_values) as f:
+        names = feature_names(net, model, f.columns, data)
+        if target is not None and target not in f.columns:
+            raise CommandError(
+                f"{data}: no target column {target!r} (give it with --target COLUMN)"
+            )
+        table = f.read(names, target, target_missing=True, **read_options(net))
+    table, n_missing = table.without_missing_target()
+    if n_missing:
+        print(f"note: left out {n_missing} rows whose target {target!r} is missing")
     y = None if table.target is None else fit_targets(net, _targets(net, table, data))
     return Inputs(table_inputs(net, table), y, lambda i: f"{data}: row {table.lines[i]}")
 
