@@ -49,6 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="cartoonbrain",
         description="Neural networks in pure NumPy, from the blog post's backpropagation.",
+        allow_abbrev=False,
     )
     parser.add_argument("--version", action="version", version=f"cartoonbrain {__version__}")
     parser.add_argument(
@@ -58,6 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
     for command in COMMANDS:
         command.add_parser(sub)
     for p in sub.choices.values():  # every command that writes files takes --force
+        p.allow_abbrev = False  # --drop is not --dropout: options are spelled out
         files = p.get_default("files")
         if files is not None and files.outputs:
             p.add_argument(
@@ -105,7 +107,52 @@ def _report(command: str, exc: BaseException) -> int:
     return 2
 
 
+class _ClosedStdout:
+    """sys.stdout for a command that saves files: once the reader has gone (``| head -1``),
+    what it prints goes nowhere and the command goes on to save its model."""
+
+    def __init__(self, stream: object) -> None:
+        self._stream, self.closed_pipe = stream, False
+
+    def write(self, text: str) -> int:
+        if not self.closed_pipe:
+            try:
+                return int(self._stream.write(text))  # type: ignore[attr-defined]
+            except BrokenPipeError:
+                self._closed()
+        return len(text)
+
+    def flush(self) -> None:
+        if not self.closed_pipe:
+            try:
+                self._stream.flush()  # type: ignore[attr-defined]
+            except BrokenPipeError:
+                self._closed()
+
+    def _closed(self) -> None:
+        self.closed_pipe = True
+        with contextlib.suppress(OSError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._stream, name)
+
+
+#: the commands whose work is a saved file: a closed stdout does not stop them
+_SAVING = ("train", "sweep")
+
+
 def _dispatch(args: argparse.Namespace) -> int:
+    if args.command in _SAVING and not isinstance(sys.stdout, _ClosedStdout):
+        stdout, sys.stdout = sys.stdout, _ClosedStdout(sys.stdout)
+        try:
+            return _run(args)
+        finally:
+            sys.stdout = stdout
+    return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
     try:
         try:
             check_files(args)

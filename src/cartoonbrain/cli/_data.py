@@ -22,28 +22,29 @@ from typing import Any
 
 import numpy as np
 
-from ..data.csvdata import Columns, CsvFile, DataFileError
+from ..data.csvdata import Columns, CsvFile, DataFileError, Table
+from ._columns import MAX_CATEGORIES, column_summary, few, id_like
 from ._errors import CommandError
 
 __all__ = [
     "IMPUTE_HINT",
     "MAX_CATEGORIES",
+    "CsvOptions",
     "Data",
     "fit_scaler",
     "fit_targets",
     "load_dataset",
     "model_codecs",
     "model_inputs",
+    "read_rows_like",
     "read_training_csv",
     "scaled",
     "split_rows",
     "split_test",
 ]
 
-#: a text column with more distinct values than this is not one-hot encoded
-MAX_CATEGORIES = 256
-#: the end of the message for an empty cell in a training file without --impute
-IMPUTE_HINT = " (--impute mean or --impute most_frequent fills empty cells)"
+#: the end of the message for a missing cell in a training file with --impute none
+IMPUTE_HINT = " (--impute auto, mean or most_frequent fills missing cells)"
 
 
 @dataclass
@@ -65,6 +66,10 @@ class Data:
     input_shape: tuple[int, ...] | None = None
     reason: str = ""
     text_columns: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # what was done to the file, for the user
+    summary: list[str] = field(default_factory=list)  # the columns' kinds (printed, reported)
+    ids: list[str] = field(default_factory=list)  # columns carried through to predictions
+    options: CsvOptions | None = None
 
 
 def load_dataset(name: str, seed: int) -> Data:
@@ -88,35 +93,81 @@ def load_dataset(name: str, seed: int) -> Data:
     )
 
 
-def read_training_csv(
-    path: str,
-    target: str,
-    task: str = "auto",
-    drop: Sequence[str] = (),
-    impute: str | None = None,
-    text: bool = False,
-) -> Data:
-    """Every column but ``target`` and ``drop`` as features; the target as classes or
-    numbers (``task``: "auto", "classification" or "regression"). With ``text`` (for a
-    command with train's column options), a column holding text is a text column and an
-    empty cell's error suggests --impute; with ``impute``, an empty cell is allowed."""
-    with CsvFile(path) as f:
-        features = _features(f.columns, target, drop, path)
-        hint = IMPUTE_HINT if text and impute is None else ""
-        table = f.read(features, target, text=text, empty=impute is not None, empty_hint=hint)
-    decided = table.target_task(task)
+#: the note for a training file with missing cells, by --impute
+_IMPUTED = {
+    "auto": "missing cells are imputed (numbers: the training mean, with a 0/1 "
+    "missing-indicator input; text: the most frequent value); --impute none refuses them",
+    "mean": "missing cells are imputed (numbers: the training mean; text: the most frequent)",
+    "most_frequent": "missing cells are imputed with the column's most frequent value",
+}
+
+
+@dataclass
+class CsvOptions:
+    """How a CSV file becomes training rows (train's and sweep's column options).
+
+    ``impute``: "auto" (the mean, a text column's most frequent value, and a
+    missing-indicator input for a numeric column with gaps), "mean", "most_frequent" or
+    "none" (a missing cell is an error). ``ids``: columns left out of the features and
+    carried to the predictions. ``categorical``: columns one-hot encoded even when they
+    hold numbers. ``sep`` and ``na_values``: as :class:`~cartoonbrain.data.csvdata.CsvFile`.
+    """
+
+    target: str
+    task: str = "auto"
+    drop: Sequence[str] = ()
+    impute: str = "auto"
+    categorical: Sequence[str] = ()
+    ids: Sequence[str] = ()
+    sep: str | None = None
+    na_values: Sequence[str] | None = None
+
+    def preprocessor_options(self) -> dict[str, Any]:
+        """The Preprocessor's ``impute`` and ``indicator`` for :attr:`impute`."""
+        impute = {"auto": "mean", "none": None}.get(self.impute, self.impute)
+        return {"impute": impute, "indicator": self.impute == "auto"}
+
+    def open(self, path: str) -> CsvFile:
+        return CsvFile(path, sep=self.sep, na_values=self.na_values)
+
+
+def read_training_csv(path: str, options: CsvOptions) -> Data:
+    """The training rows of a CSV file (the one preparation of train, sweep, and their
+    --validation-data and --test-data): every column but the target, the dropped ones, the
+    IDs and the columns that look like IDs (:mod:`._columns`) as features, text columns
+    found, missing cells allowed unless ``impute`` is "none"; rows whose target is missing
+    left out (a note says how many); the task decided from the target, with its reason."""
+    target = options.target
+    with options.open(path) as f:
+        _check_target(f, target, path)
+        _check_named(f.columns, options.categorical, "--categorical", target)
+        _check_named(f.columns, options.ids, "--id", target)
+        features = _features(f.columns, target, [*options.drop, *options.ids], path)
+        table = f.read(
+            features,
+            target,
+            text=list(options.categorical),
+            detect=True,
+            empty=options.impute != "none",
+            empty_hint=IMPUTE_HINT,
+            target_missing=True,
+        )
+    table, n_missing = table.without_missing_target()
+    notes = []
+    if n_missing:
+        notes.append(f"left out {n_missing} rows whose target {target!r} is missing")
+    if not len(table.X):
+        raise DataFileError(f"{path}: every row's target {target!r} is missing")
+    table, left_out = _leave_out(table, options)
+    decided = table.target_task(options.task)
     if decided.classes is not None and len(decided.classes) < 2:
         raise DataFileError(
             f"{path}: the target column {target!r} has only one class ({decided.classes[0]!r}); "
             "a classifier needs at least two"
         )
-    for name, column in table.text.items():
-        if len(column.texts) > MAX_CATEGORIES:
-            raise DataFileError(
-                f"{path}: column {name!r} holds text ({column.first_text()!r}) with "
-                f"{len(column.texts):,} distinct values, too many to one-hot encode (at most "
-                f"{MAX_CATEGORIES}); --drop {name}, or fix the cells if it holds numbers"
-            )
+    summary = column_summary(table, left_out)
+    if any("missing cells" in line for line in summary):
+        notes.append(_IMPUTED[options.impute])
     return Data(
         path,
         table.frame(),
@@ -127,6 +178,10 @@ def read_training_csv(
         target=target,
         reason=decided.reason,
         text_columns=list(table.text),
+        notes=notes,
+        summary=summary,
+        ids=[*options.ids, *(n for n, why in left_out.items() if why.startswith("looks like"))],
+        options=options,
     )
 
 
@@ -136,11 +191,102 @@ def _features(columns: list[str], target: str, drop: Sequence[str], path: str) -
     if unknown:
         raise CommandError(
             f"--drop {', '.join(unknown)}: no such column in {path} "
-            f"(the columns are {', '.join(columns)})"
+            f"(the columns are {few(columns)})"
         )
     if target in drop:
         raise CommandError(f"--drop {target}: that is the --target column")
     return [c for c in columns if c != target and c not in drop]
+
+
+def _check_target(f: CsvFile, target: str, path: str) -> None:
+    """The target must be a column; a header of one column holding ; or a tab hints --sep."""
+    if target in f.columns:
+        return
+    hint = ""
+    if len(f.columns) == 1 and any(c in f.columns[0] for c in ";\t|,"):
+        hint = "; the header is one column: give the separator with --sep"
+    raise CommandError(
+        f"{path}: no column {target!r} for --target; the columns are {few(f.columns)}{hint}"
+    )
+
+
+def _check_named(columns: list[str], names: Sequence[str], flag: str, target: str) -> None:
+    unknown = [name for name in names if name not in columns]
+    if unknown:
+        raise CommandError(
+            f"{flag} {', '.join(unknown)}: no such column (the columns are {few(columns)})"
+        )
+    if target in names:
+        raise CommandError(f"{flag} {target}: that is the --target column")
+
+
+def _leave_out(table: Table, options: CsvOptions) -> tuple[Table, dict[str, str]]:
+    """The table without the columns that look like IDs or hold too many texts to one-hot
+    encode (not those given with --categorical), and why each went."""
+    left_out: dict[str, str] = {}
+    for name in table.features:
+        if name in options.categorical:
+            continue
+        why = id_like(table, name)
+        if why:
+            left_out[name] = f"looks like an ID: {why}; --id {name} copies it to predictions"
+        elif name in table.text and len(table.text[name].texts) > MAX_CATEGORIES:
+            count = len(table.text[name].texts)
+            left_out[name] = f"text with {count:,} distinct values, too many to one-hot encode"
+    if not left_out:
+        return table, left_out
+    if len(left_out) == len(table.features):
+        raise DataFileError(
+            f"{table.path}: every feature column is left out ({few(list(left_out))}); "
+            "expected some columns of numbers or categories"
+        )
+    keep = [j for j, name in enumerate(table.features) if name not in left_out]
+    kept = Table(
+        table.path,
+        table.columns,
+        [table.features[j] for j in keep],
+        table.X[:, keep],
+        table.lines,
+        table.target,
+    )
+    kept.text = {name: c for name, c in table.text.items() if name not in left_out}
+    return kept, left_out
+
+
+def read_rows_like(path: str, data: Data, flag: str) -> tuple[Any, np.ndarray]:
+    """The rows and targets of another CSV file (--validation-data, --test-data) read as
+    the training file was: its feature columns by name, the same text columns, the
+    targets as the training classes (a label not among them is an error)."""
+    options = data.options
+    assert options is not None and data.feature_names is not None
+    with options.open(path) as f:
+        _check_target(f, options.target, path)
+        missing = [n for n in data.feature_names if n not in f.columns]
+        if missing:
+            raise CommandError(f"{flag} {path}: no column {few(missing)} of the training file")
+        table = f.read(
+            data.feature_names,
+            options.target,
+            text=data.text_columns,
+            empty=options.impute != "none",
+            empty_hint=IMPUTE_HINT,
+            target_missing=True,
+        )
+    table, _ = table.without_missing_target()
+    if data.task == "regression":
+        return table.frame(), table.target_task("regression").y
+    assert data.classes is not None and table.target is not None
+    numeric = all(isinstance(c, (int, float)) for c in data.classes)
+    labels, codes = table.target.labels(prefer_text=not numeric)
+    index = {str(c): i for i, c in enumerate(data.classes)}
+    ids = np.array([index.get(str(label), -1) for label in labels], dtype=np.int64)[codes]
+    if (ids < 0).any():
+        i = int(np.flatnonzero(ids < 0)[0])
+        raise DataFileError(
+            f"{table.where(i, options.target)}: label {labels[codes[i]]!r} is not one of the "
+            f"training file's classes ({few(list(map(str, data.classes)))})"
+        )
+    return table.frame(), ids
 
 
 def split_rows(n: int, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -169,13 +315,14 @@ def _take(X: Any, rows: np.ndarray) -> Any:
 
 
 # ---------------------------------------------------------------- preprocessing in the model
-def model_codecs(data: Data, impute: str | None, loss: Any) -> tuple[Any, Any]:
+def model_codecs(data: Data, loss: Any) -> tuple[Any, Any]:
     """The Preprocessor (fitted on the training rows) and TargetEncoder of a CSV's model:
     class labels, or a regression target standardised when the loss predicts the target
     itself (y = t: not poisson, whose outputs are rates)."""
     from ..data.preprocessing import Preprocessor, TargetEncoder
 
-    pre = Preprocessor(impute=impute, categorical=data.text_columns)
+    options = data.options.preprocessor_options() if data.options else {"impute": None}
+    pre = Preprocessor(categorical=data.text_columns, **options)
     pre.fit(data.X, feature_names=data.feature_names)
     if data.task == "classification":
         assert data.classes is not None
@@ -243,3 +390,12 @@ def model_inputs(net: Any, X: Any) -> Any:
     if shape is not None and len(shape) > 1 and getattr(X, "ndim", 0) == 2:
         return X.reshape(len(X), *shape)
     return X
+
+
+def concat_rows(first: Any, second: Any) -> Any:
+    """The rows of ``first`` then those of ``second`` (arrays, or Columns by name)."""
+    if isinstance(first, Columns):
+        return Columns(
+            {n: np.concatenate([first[n].to_numpy(), second[n].to_numpy()]) for n in first.columns}
+        )
+    return np.concatenate([first, second])

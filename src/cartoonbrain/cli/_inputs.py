@@ -49,6 +49,8 @@ def features_for(
     seed: int,
     target: str | None = None,
     need_target: bool = False,
+    sep: str | None = None,
+    na_values: Any = None,
 ) -> Inputs:
     """X as the model takes it and, when asked, the targets as its ``evaluate`` takes
     them, from the CSV file ``data`` or the test split of the built-in ``dataset``."""
@@ -62,8 +64,16 @@ def features_for(
     target = (target or net.metadata.get("target")) if need_target else None
     if need_target and target is None:
         raise CommandError("--target COLUMN is needed to evaluate")
-    with CsvFile(data) as f:
-        table = f.read(feature_names(net, model, f.columns, data), target, **read_options(net))
+    with CsvFile(data, sep=sep, na_values=na_values) as f:
+        names = feature_names(net, model, f.columns, data)
+        if target is not None and target not in f.columns:
+            raise CommandError(
+                f"{data}: no target column {target!r} (give it with --target COLUMN)"
+            )
+        table = f.read(names, target, target_missing=True, **read_options(net))
+    table, n_missing = table.without_missing_target()
+    if n_missing:
+        print(f"note: left out {n_missing} rows whose target {target!r} is missing")
     y = None if table.target is None else fit_targets(net, _targets(net, table, data))
     return Inputs(table_inputs(net, table), y, lambda i: f"{data}: row {table.lines[i]}")
 
@@ -94,47 +104,66 @@ def read_options(net: Any) -> dict[str, Any]:
     return {"text": text, "empty": empty, "empty_hint": hint}
 
 
-def table_inputs(net: Any, table: Table) -> Any:
+def table_inputs(net: Any, table: Table, errors: dict[int, str] | None = None) -> Any:
     """The rows of ``table`` as the model takes them: raw columns for a model with a
-    Preprocessor (checked first: see :func:`_check_for_model`), else scaled as 0.1.0 did."""
+    Preprocessor (checked first: see :func:`_check_for_model`; with ``errors``, a row that
+    fails a check is recorded there, not raised), else scaled as 0.1.0 did."""
     if net.preprocessor is None:
         X = scaled(net, table.X, lambda i, j: table.where(i, table.features[j]))
         return model_inputs(net, X)
-    _check_for_model(net, table)
+    _check_for_model(net, table, errors)
     return table.frame()
 
 
-def _check_for_model(net: Any, table: Table) -> None:
+def _check_for_model(net: Any, table: Table, errors: dict[int, str] | None = None) -> None:
     """Each number must standardise into the network's dtype, and each text must be a
-    category seen in training; the first that does not is named by row and column."""
+    category seen in training; the first that does not is named by row and column (with
+    ``errors``: every such row's first problem goes there instead)."""
     limit = float(np.finfo(net.dtype).max)
     pre = net.preprocessor
+
+    def wrong(rows: np.ndarray, name: str, problem: Callable[[int], str]) -> None:
+        shown = rows[:1] if errors is None else rows
+        for i in shown.tolist():
+            message = f"{table.where(i, name)}: {problem(i)}"
+            if errors is None:
+                raise DataFileError(message)
+            errors.setdefault(i, message)
+
     for j, spec in enumerate(pre.columns_):
         name = spec["name"]
         if spec["kind"] == "text":
             if pre.handle_unknown == "ignore":
                 continue
-            known = set(spec["categories"])
-            column = table.text[name]
-            unseen = [k for k, t in enumerate(column.texts) if t and t not in known]
-            if unseen:
-                i = int(np.flatnonzero(np.isin(column.codes, unseen))[0])
-                shown = ", ".join(spec["categories"][:10])
-                raise DataFileError(
-                    f"{table.where(i, name)}: {column.texts[column.codes[i]]!r} was not seen in "
-                    f"training (categories: {shown}{', ...' if len(known) > 10 else ''})"
-                )
+            wrong(*_unseen(table.text[name], spec))
             continue
         x = table.X[:, j]
         with np.errstate(over="ignore", invalid="ignore"):
             far = np.abs((x - spec["mean"]) / spec["scale"]) > limit  # NaN: imputed later
         if far.any():
-            i = int(np.flatnonzero(far)[0])
-            raise DataFileError(
-                f"{table.where(i, name)}: {x[i]:g} cannot be standardised into {net.dtype} "
-                f"(training mean {spec['mean']:g}, standard deviation {spec['scale']:g}); "
-                "rescale this column"
-            )
+            wrong(np.flatnonzero(far), name, _too_far(x, spec, net.dtype))
+
+
+def _too_far(x: np.ndarray, spec: dict[str, Any], dtype: Any) -> Callable[[int], str]:
+    stats = f"training mean {spec['mean']:g}, standard deviation {spec['scale']:g}"
+
+    def problem(i: int) -> str:
+        return f"{x[i]:g} cannot be standardised into {dtype} ({stats}); rescale this column"
+
+    return problem
+
+
+def _unseen(column: Any, spec: dict[str, Any]) -> tuple[np.ndarray, str, Callable[[int], str]]:
+    """The rows of a text column whose category the model has not seen, and the problem."""
+    known = set(spec["categories"])
+    unseen = [k for k, t in enumerate(column.texts) if t and t not in known]
+    rows = np.flatnonzero(np.isin(column.codes, unseen)) if unseen else np.empty(0, np.int64)
+    shown = ", ".join(spec["categories"][:10]) + (", ..." if len(known) > 10 else "")
+
+    def problem(i: int) -> str:
+        return f"{column.texts[column.codes[i]]!r} was not seen in training (categories: {shown})"
+
+    return rows, spec["name"], problem
 
 
 def predict_rows(net: Any, X: Any, row: Callable[[int], str]) -> np.ndarray:

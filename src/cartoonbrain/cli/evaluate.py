@@ -2,7 +2,9 @@
 
     cartoonbrain evaluate --model PATH (--dataset NAME | --data FILE.csv [--target COLUMN])
 
-Classifiers also get a confusion matrix (rows: true class, columns: predicted class).
+Classifiers also get a per-class report (precision, recall, F1 and support of each class)
+and a confusion matrix (rows: true class, columns: predicted class). Rows whose target is
+missing are left out, with a note; the features are read as ``predict`` reads them.
 """
 
 from __future__ import annotations
@@ -32,6 +34,19 @@ def add_parser(sub: Any) -> None:
     source.add_argument("--data", metavar="FILE.csv", help="a CSV file with the target column")
     p.add_argument("--target", metavar="COLUMN", help="the target column (default: as trained)")
     p.add_argument("--seed", type=int, default=0, help="dataset seed (default 0)")
+    p.add_argument(
+        "--metrics",
+        type=lambda text: [m.strip() for m in text.split(",") if m.strip()],
+        metavar="M1,M2",
+        help="metrics by the library's names (f1, f1_macro, auc, precision, recall, r2, ...)",
+    )
+    p.add_argument("--sep", metavar="CHAR", help="the field separator (default: sniffed)")
+    p.add_argument(
+        "--na-values",
+        type=lambda text: [v.strip() for v in text.split(",")],
+        metavar="A,B",
+        help="the cells that mean 'missing' (default: as train)",
+    )
     p.set_defaults(handler=run, files=Files(inputs=("model", "data")))
 
 
@@ -40,22 +55,35 @@ def run(args: argparse.Namespace) -> int:
 
     net = cb.load(args.model)
     inputs = features_for(
-        net, args.model, args.data, args.dataset, args.seed, args.target, need_target=True
+        net,
+        args.model,
+        args.data,
+        args.dataset,
+        args.seed,
+        args.target,
+        need_target=True,
+        sep=args.sep,
+        na_values=args.na_values,
     )
     outputs = predict_rows(net, inputs.X, inputs.row)  # names a row whose prediction overflows
-    result = net.evaluate(inputs.X, inputs.y)
+    if args.metrics:
+        from ..metrics import get_metric
+
+        for name in args.metrics:
+            get_metric(name)
+    result = net.evaluate(inputs.X, inputs.y, metrics=args.metrics)
     for key, value in result.items():
         print(f"{key}: {value:.6f}")
     if net.loss.classification:
         encoder = net.target_encoder
         truth = inputs.y if encoder is None else encoder.encode(inputs.y)
+        print_class_report(net, outputs, truth)
         print_confusion_matrix(net, outputs, truth)
     return 0
 
 
-def print_confusion_matrix(net: Any, outputs: np.ndarray, y: Any) -> None:
-    """The confusion matrix of ``net``'s ``outputs`` (what predict gives) against the
-    targets ``y``, labelled with the model's class names."""
+def _matrix(net: Any, outputs: np.ndarray, y: Any) -> tuple[list[Any], np.ndarray]:
+    """The class names and the confusion matrix of ``outputs`` against ``y``."""
     from ..metrics import confusion_matrix, predicted_classes
 
     classes = net.metadata.get("classes") or list(range(max(net.output_shape[0], 2)))
@@ -64,6 +92,33 @@ def print_confusion_matrix(net: Any, outputs: np.ndarray, y: Any) -> None:
     if truth.ndim == 2:
         truth = truth.argmax(axis=1)
     matrix = confusion_matrix(truth.astype(np.int64), predicted.reshape(-1), len(classes))
+    return classes, matrix
+
+
+def print_class_report(net: Any, outputs: np.ndarray, y: Any) -> None:
+    """Per class (as scikit-learn's classification_report): precision = TP / predicted,
+    recall = TP / true, F1 = 2PR / (P + R), support = true count; then the macro average."""
+    classes, matrix = _matrix(net, outputs, y)
+    tp = np.diag(matrix).astype(np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        precision = np.nan_to_num(tp / matrix.sum(axis=0))
+        recall = np.nan_to_num(tp / matrix.sum(axis=1))
+        f1 = np.nan_to_num(2 * precision * recall / (precision + recall))
+    support = matrix.sum(axis=1)
+    width = max(9, *(len(str(c)) for c in classes))
+    print(f"{'class':>{width}}  precision  recall      f1  support")
+    for c, p, r, f, n in zip(classes, precision, recall, f1, support):
+        print(f"{c!s:>{width}}  {p:9.4f}  {r:6.4f}  {f:6.4f}  {n:7d}")
+    print(
+        f"{'macro avg':>{width}}  {precision.mean():9.4f}  {recall.mean():6.4f}  "
+        f"{f1.mean():6.4f}  {support.sum():7d}"
+    )
+
+
+def print_confusion_matrix(net: Any, outputs: np.ndarray, y: Any) -> None:
+    """The confusion matrix of ``net``'s ``outputs`` (what predict gives) against the
+    targets ``y``, labelled with the model's class names."""
+    classes, matrix = _matrix(net, outputs, y)
     width = max(5, *(len(str(c)) for c in classes))
     print("confusion matrix (rows: true, columns: predicted)")
     print(" " * width + "".join(f"{c!s:>{width + 1}}" for c in classes))

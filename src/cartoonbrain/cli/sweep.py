@@ -6,12 +6,18 @@ each fit a task on a Dask cluster.
                        [--scheduler ADDRESS | --workers N] [--out results.csv]
 
 Every combination of the ``--grid`` values (or ``--random N`` of them, drawn with
-``--seed``) is trained on K seeded folds of the training rows and scored on the fold left
-out: accuracy for classifiers, r2 for regressors (the loss too). Each (combination, fold)
-is one task: the network is built here exactly as ``train`` builds it (same builder, same
-optimizer and schedule, same seed), travels pickled to a worker with the fold's rows,
-is trained there by ``Network.fit``, and comes back. With ``--workers 0`` the tasks run
-in this process, one after another; the scores are the same (docs/scaling.md).
+``--seed`` without listing the grid) is trained on K seeded folds of the training rows and
+scored on the fold left out: accuracy for classifiers, r2 for regressors (the loss too).
+The file is read and prepared by the code ``train`` uses (``_source.training_data``: the
+same column options, imputation, IDs, task), and each (combination, fold) is one task
+whose network is built as ``train`` builds it: the preprocessing (and a regression
+target's scaling) learned from the fold's training rows, the same optimizer, schedule,
+early stopping on a validation split and seed. It travels pickled to a worker with the
+fold's rows, is trained there by ``Network.fit`` and scored, and only the scores come
+back: the network is dropped. A combination that fails or diverges is recorded with its
+reason (ranked last) while the others go on, and ``--out`` is written even when the sweep
+is interrupted. With ``--workers 0`` the tasks run in this process, one after another;
+the scores are the same (docs/scaling.md).
 
 A value of ``--hidden`` or ``--conv`` in a grid writes its layer sizes with ``x``:
 ``--grid hidden=64,128x64,none`` tries one layer of 64, two of 128 and 64, and none.
@@ -21,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -28,11 +35,13 @@ from typing import Any
 
 import numpy as np
 
-from ._data import Data, fit_scaler, model_inputs, scaled
+from ..data.csvdata import Columns
+from ._data import Data, fit_targets, model_inputs
 from ._errors import CommandError
 from ._files import CSV, Files, naming
-from ._network import build_network
-from .train import _add_architecture, _add_optimization, _data, _optimizer
+from ._fitting import _network, fit_settings
+from ._source import add_columns
+from .train import _add_architecture, _add_optimization, _data
 
 __all__ = ["SWEEPABLE", "FoldTask", "add_parser", "fit_fold", "grid_configs", "run", "sweep"]
 
@@ -63,6 +72,7 @@ def add_parser(sub: Any) -> None:
     source.add_argument("--dataset", metavar="NAME", help="a built-in dataset (default digits)")
     source.add_argument("--data", metavar="FILE.csv", help="a CSV file with a header row")
     p.add_argument("--target", metavar="COLUMN", help="the target column of --data")
+    add_columns(p)
     _add_architecture(p)
     _add_optimization(p)
     p.add_argument("--dtype", choices=("float32", "float64"), default="float32")
@@ -121,13 +131,38 @@ def grid_configs(
         if dest in grid:
             raise CommandError(f"--grid {name.strip()} is given twice; list its values once")
         grid[dest] = [_parse(parser, dest, text.strip()) for text in values.split(",")]
-    combos = [dict(zip(grid, values)) for values in itertools.product(*grid.values())]
+    sizes = [len(values) for values in grid.values()]
+    total = math.prod(sizes)
     if random is None:
-        return combos
-    if random <= 0:
+        picked: Any = range(total)
+    elif random <= 0:
         raise CommandError(f"--random {random}: expected a positive number of combinations")
-    picked = np.random.default_rng(seed).permutation(len(combos))[:random]
-    return [combos[i] for i in picked]
+    else:
+        picked = _draw(total, random, seed)
+    names = list(grid)
+    return [{name: grid[name][k] for name, k in zip(names, _digits(i, sizes))} for i in picked]
+
+
+def _draw(total: int, n: int, seed: int) -> list[int]:
+    """``n`` distinct numbers of ``range(total)`` (all of them if fewer), drawn with
+    ``seed`` without listing the range: a grid of 10⁸ combinations costs nothing."""
+    rng = np.random.default_rng(seed)
+    if n >= total:
+        return [int(i) for i in rng.permutation(total)]
+    drawn: dict[int, None] = {}
+    while len(drawn) < n:
+        drawn.setdefault(int(rng.integers(total)), None)
+    return list(drawn)
+
+
+def _digits(i: int, sizes: list[int]) -> list[int]:
+    """Combination number ``i`` as one index per option (the last option varies fastest,
+    as itertools.product orders them)."""
+    digits = []
+    for size in reversed(sizes):
+        i, k = divmod(i, size)
+        digits.append(k)
+    return digits[::-1]
 
 
 def _parse(parser: argparse.ArgumentParser, dest: str, text: str) -> Any:
@@ -158,118 +193,149 @@ def fold_rows(n: int, k: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
 # ---------------------------------------------------------------- one task
 @dataclass
 class FoldTask:
-    """One fit: the network and optimizer as ``train`` builds them, the fold's rows."""
+    """One fit: the network as ``train`` builds it for the fold's training rows (its
+    preprocessing learned from them), ``fit``'s settings, the fold's rows."""
 
     config: dict[str, Any]
     fold: int
     net: Any
-    optimizer: Any
-    epochs: int
-    batch_size: int
+    settings: dict[str, Any]
     train_rows: np.ndarray
     held_out: np.ndarray
-    scale: bool
 
 
-def fit_fold(task: FoldTask, X: np.ndarray, y: np.ndarray) -> dict[str, Any]:
-    """Train ``task.net`` on the fold's training rows (standardised with their own
-    statistics for CSV data, as ``train`` does) and score it on the held-out rows."""
+def _take(X: Any, rows: np.ndarray) -> Any:
+    return X.take(rows) if isinstance(X, Columns) else X[rows]
+
+
+def fit_fold(task: FoldTask, X: Any, y: np.ndarray) -> dict[str, Any]:
+    """Train ``task.net`` on the fold's training rows as ``train`` does and score it on the
+    held-out rows; the scores only (the network is dropped), or the reason it failed."""
+    import cartoonbrain as cb
+
     net = task.net
-    X_fit, X_out = X[task.train_rows], X[task.held_out]
-    if task.scale:
-        net.metadata["scaler"] = fit_scaler(X_fit)
-    X_fit, X_out = model_inputs(net, scaled(net, X_fit)), model_inputs(net, scaled(net, X_out))
     start = time.perf_counter()
-    y_fit = y[task.train_rows]
-    net.fit(X_fit, y_fit, epochs=task.epochs, batch_size=task.batch_size, optimizer=task.optimizer)
-    scores = net.evaluate(X_out, y[task.held_out])
-    return {"fold": task.fold, "seconds": time.perf_counter() - start, **scores, "network": net}
-
-
-def fold_tasks(
-    args: argparse.Namespace, data: Data, configs: list[dict[str, Any]]
-) -> list[FoldTask]:
-    """Every (combination, fold) task, its network and optimizer built here: a bad value
-    fails now, not on a worker."""
-    folds = fold_rows(len(data.X), args.folds, args.seed)
-    tasks = []
-    for config in configs:
-        options = argparse.Namespace(**{**vars(args), **config, "validation_split": 0.0})
-        for fold, rows in enumerate(folds):
-            net = build_network(
-                data,
-                loss=options.loss,
-                hidden=options.hidden,
-                conv=options.conv,
-                activation=options.activation,
-                dropout=options.dropout,
-                seed=options.seed,
-                dtype=options.dtype,
+    X_fit, X_out = (
+        model_inputs(net, _take(X, task.train_rows)),
+        model_inputs(net, _take(X, task.held_out)),
+    )
+    settings = dict(task.settings)
+    stopper = settings.pop("stopper")
+    try:
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            net.fit(
+                X_fit,
+                fit_targets(net, y[task.train_rows]),
+                callbacks=[c for c in [stopper] if c],
+                **settings,
             )
-            optimizer = _optimizer(options, len(rows[0]))
-            batches = (options.epochs, options.batch_size)
-            scale = args.data is not None
-            tasks.append(FoldTask(config, fold, net, optimizer, *batches, *rows, scale))
-    return tasks
+            scores = net.evaluate(X_out, fit_targets(net, y[task.held_out]))
+    except (cb.TrainingDiverged, ValueError, FloatingPointError) as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        return {"fold": task.fold, "seconds": time.perf_counter() - start, "error": reason}
+    if not all(np.isfinite(v) for v in scores.values()):
+        reason = "the scores are not finite (diverged)"
+        return {"fold": task.fold, "seconds": time.perf_counter() - start, "error": reason}
+    return {"fold": task.fold, "seconds": time.perf_counter() - start, **scores}
+
+
+def fold_tasks(args: argparse.Namespace, data: Data, configs: Any) -> Any:
+    """Every (combination, fold) task, built when it is needed (a generator): its network
+    and settings built as train builds them; a bad value of the first fails at once."""
+    folds = fold_rows(len(data.X), args.folds, args.seed)
+    assert data.y is not None
+    for config in configs:
+        options = argparse.Namespace(**{**vars(args), **config})
+        for fold, (train_rows, held_out) in enumerate(folds):
+            part = Data(**{**vars(data)})
+            part.X, part.y = _take(data.X, train_rows), data.y[train_rows]
+            part.X_test = part.y_test = None
+            net = _network(options, part)
+            settings = fit_settings(options, net, part, len(train_rows))
+            yield FoldTask(config, fold, net, settings, train_rows, held_out)
 
 
 # ---------------------------------------------------------------- running them
 def sweep(
-    tasks: list[FoldTask],
-    X: np.ndarray,
+    tasks: Any,
+    X: Any,
     y: np.ndarray,
     client: Any = None,
     done: Callable[[FoldTask, dict[str, Any]], None] | None = None,
+    window: int = 8,
 ) -> list[dict[str, Any]]:
-    """Every task's result (in the tasks' order): on ``client``'s cluster, X and y sent
-    once to every worker and each task (its network with it) pickled to a worker and back;
-    or, with ``client=None``, here one after another. ``done`` hears of each finished task."""
-    results: list[dict[str, Any]] = [{} for _ in tasks]
+    """Every task's result (in the tasks' order), each with its ``config``: on
+    ``client``'s cluster, X and y sent once to every worker and at most ``window`` tasks
+    (each with its network) out at a time; or, with ``client=None``, here one after
+    another. ``done`` hears of each finished task. No network is kept once scored."""
+    results: list[dict[str, Any]] = []
     if client is None:
-        for i, task in enumerate(tasks):
-            results[i] = fit_fold(task, X, y)
+        for task in tasks:
+            result = {**fit_fold(task, X, y), "config": task.config}
+            results.append(result)
             if done is not None:
-                done(task, results[i])
+                done(task, result)
         return results
     from distributed import as_completed
 
     X_future, y_future = client.scatter([X, y], broadcast=True)
-    futures = [client.submit(fit_fold, task, X_future, y_future, pure=False) for task in tasks]
-    where = {future.key: i for i, future in enumerate(futures)}
-    for future in as_completed(futures):
-        i = where[future.key]
-        results[i] = future.result()
+    queue = iter(enumerate(tasks))
+    pending: dict[str, tuple[int, FoldTask]] = {}
+    finished: dict[int, dict[str, Any]] = {}
+
+    def submit() -> Any:
+        for i, task in queue:
+            future = client.submit(fit_fold, task, X_future, y_future, pure=False)
+            pending[future.key] = (i, task)
+            return future
+        return None
+
+    first = [f for f in (submit() for _ in range(window)) if f is not None]
+    running = as_completed(first)
+    for future in running:
+        i, task = pending.pop(future.key)
+        finished[i] = {**future.result(), "config": task.config}
         if done is not None:
-            done(tasks[i], results[i])
-    return results
+            done(task, finished[i])
+        more = submit()
+        if more is not None:
+            running.add(more)
+    return [finished[i] for i in sorted(finished)]
 
 
-def summarize(
-    tasks: list[FoldTask], results: list[dict[str, Any]], metric: str
-) -> list[dict[str, Any]]:
+def summarize(results: list[dict[str, Any]], metric: str) -> list[dict[str, Any]]:
     """One row per combination: its values, the metric's and the loss's mean and standard
-    deviation over the folds, each fold's metric, the seconds of fitting; best first."""
+    deviation over the folds, each fold's metric, the seconds of fitting, and ``error``
+    (the first failed fold's reason: such a combination ranks last); best first."""
     rows: dict[int, dict[str, Any]] = {}
-    for task, result in zip(tasks, results):
-        row = rows.setdefault(id(task.config), {"config": task.config, "scores": [], "loss": []})
-        row["scores"].append(result[metric])
-        row["loss"].append(result["loss"])
+    for result in results:
+        config = result["config"]
+        row = rows.setdefault(id(config), {"config": config, "scores": [], "loss": [], "error": ""})
+        if "error" in result:
+            row["error"] = row["error"] or f"fold {result['fold'] + 1}: {result['error']}"
+            row["scores"].append(np.nan)
+            row["loss"].append(np.nan)
+        else:
+            row["scores"].append(result[metric])
+            row["loss"].append(result["loss"])
         row["seconds"] = row.get("seconds", 0.0) + result["seconds"]
     table = []
     for row in rows.values():
         scores, losses = np.array(row["scores"]), np.array(row["loss"])
+        failed = bool(row["error"])
         table.append(
             {
                 **{name: _text(value) for name, value in row["config"].items()},
-                f"mean_{metric}": scores.mean(),
-                f"std_{metric}": scores.std(),
-                "mean_loss": losses.mean(),
-                "std_loss": losses.std(),
+                f"mean_{metric}": np.nan if failed else scores.mean(),
+                f"std_{metric}": np.nan if failed else scores.std(),
+                "mean_loss": np.nan if failed else losses.mean(),
+                "std_loss": np.nan if failed else losses.std(),
                 **{f"{metric}_fold{k + 1}": v for k, v in enumerate(scores)},
                 "seconds": row["seconds"],
+                "error": row["error"],
             }
         )
-    table.sort(key=lambda r: -r[f"mean_{metric}"])
+    table.sort(key=lambda r: (bool(r["error"]), -np.nan_to_num(r[f"mean_{metric}"], nan=-np.inf)))
     return [{"rank": i + 1, **r} for i, r in enumerate(table)]
 
 
@@ -296,10 +362,28 @@ def run(args: argparse.Namespace) -> int:
         raise CommandError(f"--workers {args.workers}: expected 0 (this process) or more")
     where = "this process" if local else args.scheduler or f"{args.workers} local workers"
     print(f"sweep on {data.name}: {len(configs)} combinations × {args.folds} folds on {where}")
-    done = None if args.quiet else _progress(len(tasks), metric)
-    with contextlib.nullcontext() if local else connect(args.scheduler, args.workers) as client:
-        results = sweep(tasks, data.X, data.y, client, done)
-    table = summarize(tasks, results, metric)
+    n_tasks = len(configs) * args.folds
+    results: list[dict[str, Any]] = []
+    done = _progress(n_tasks, metric, results, args.quiet)
+    try:
+        with contextlib.nullcontext() if local else connect(args.scheduler, args.workers) as client:
+            sweep(tasks, data.X, data.y, client, done)
+    finally:  # interrupted or failed: the finished combinations are written all the same
+        _write(args, results, configs, metric, partial=len(results) < n_tasks)
+    return 0
+
+
+def _write(
+    args: argparse.Namespace,
+    results: list[dict[str, Any]],
+    configs: list[dict[str, Any]],
+    metric: str,
+    partial: bool,
+) -> None:
+    """The table, printed and written to --out (the finished tasks, when ``partial``)."""
+    if not results:
+        return
+    table = summarize(results, metric)
     print(format_table(table, list(configs[0]), metric))
     if args.out:
         from ..data.csvdata import write_csv_atomic
@@ -307,8 +391,8 @@ def run(args: argparse.Namespace) -> int:
         header = list(table[0])
         with naming(args.out):
             write_csv_atomic(args.out, header, [[_cell(row[k]) for k in header] for row in table])
-        print(f"wrote {len(table)} rows to {args.out}")
-    return 0
+        what = "the finished tasks' " if partial else ""
+        print(f"wrote {what}{len(table)} rows to {args.out}", flush=True)
 
 
 def _options_parser() -> argparse.ArgumentParser:
@@ -319,14 +403,24 @@ def _options_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _progress(n_tasks: int, metric: str) -> Callable[[FoldTask, dict[str, Any]], None]:
+def _progress(
+    n_tasks: int, metric: str, results: list[dict[str, Any]], quiet: bool
+) -> Callable[[FoldTask, dict[str, Any]], None]:
     finished = itertools.count(1)
 
     def done(task: FoldTask, result: dict[str, Any]) -> None:
+        results.append(result)
+        if quiet:
+            return
         values = " ".join(f"{k}={_text(v)}" for k, v in task.config.items()) or "(train's)"
+        how = (
+            f"failed: {result['error']}"
+            if "error" in result
+            else f"{metric} {result[metric]:.4f}, loss {result['loss']:.4f}"
+        )
         print(
-            f"[{next(finished)}/{n_tasks}] {values} fold {task.fold + 1}: {metric} "
-            f"{result[metric]:.4f}, loss {result['loss']:.4f} ({result['seconds']:.1f} s)",
+            f"[{next(finished)}/{n_tasks}] {values} fold {task.fold + 1}: {how} "
+            f"({result['seconds']:.1f} s)",
             flush=True,
         )
 
@@ -340,6 +434,8 @@ def format_table(table: list[dict[str, Any]], names: list[str], metric: str) -> 
     for row in table:
         score = f"{row[f'mean_{metric}']:.4f} ± {row[f'std_{metric}']:.4f}"
         loss = f"{row['mean_loss']:.4f} ± {row['std_loss']:.4f}"
+        if row.get("error"):
+            score, loss = "failed", row["error"][:60]
         lines.append(
             [str(row["rank"]), *(row[n] for n in names), score, loss, f"{row['seconds']:.1f}"]
         )

@@ -5,13 +5,17 @@
 With no arguments: a 64-128-10 ReLU network with dropout on the built-in digits dataset.
 
 From a CSV file the model learns its preprocessing from the training rows and keeps it in
-its file (``_data.py``): numbers standardised, text columns one-hot encoded, empty cells
-imputed with ``--impute``, class labels encoded and a regression target standardised. So
+its file (``_data.py``): numbers standardised, text columns one-hot encoded, missing cells
+imputed (``--impute``), class labels encoded and a regression target standardised. So
 ``cb.load(path).predict(rows)`` in Python, ``evaluate``, ``predict`` and the ONNX export
 all give what the model gave here. The task (classification or regression) is decided
-from the target (``--task auto``) and printed with its reason; a regression target trains
-by default with more dropout and more epochs (0.5 and 60: the targets are noisy numbers,
-not labels).
+from the target (``--task auto``) and printed with its reason, even with ``--quiet``.
+
+Training stops early on the validation split (``--patience`` epochs without a better
+validation loss; the best epoch's weights kept), the test rows score that model, and the
+model saved is then refit on every row of the file (training, validation and test) for the
+epochs the validation chose: the printed score is from rows the scored model never saw,
+and the saved model has learned from all of them (``--no-refit`` saves the scored one).
 
 What could lose a file or waste a run is refused before training: an output that is the
 input (checked with the other commands' in ``_files.py``), a network too large for the
@@ -40,16 +44,22 @@ from ._args import (
     positive_float,
     positive_int,
 )
-from ._cache import CachedData, evaluate_test, refuse_options
+from ._cache import CachedData, refuse_options
 from ._cache import targets as cache_targets
-from ._data import Data, fit_targets, model_codecs, model_inputs
+from ._data import Data, fit_targets, model_inputs
 from ._errors import CommandError
 from ._files import CHECKPOINT, MODEL, REPORT, REPORT_NAME, Files, beside, naming
-from ._network import build_network, resolve_loss
+from ._fitting import (
+    RUN_SETTINGS,
+    _epochs_chosen,
+    _fit_inputs,
+    _network,
+    _refit,
+    _refits,
+    _score,
+    fit_settings,
+)
 from ._source import add_columns, training_data
-
-#: the settings that decide which rows train, validate and test: a resumed run keeps them
-RUN_SETTINGS = ("seed", "test_split", "validation_split")
 
 __all__ = ["add_parser", "run"]
 
@@ -108,7 +118,17 @@ def _add_outputs(p: Any) -> None:
         action="store_true",
         help="continue from --checkpoint if it exists; the result is bit-identical",
     )
-    p.add_argument("--quiet", action="store_true", help="no progress bar or epoch lines")
+    p.add_argument(
+        "--quiet",
+        action="store_true",
+        help="no progress bar, epoch lines or column summary (the task line is still printed)",
+    )
+    p.add_argument(
+        "--no-refit",
+        action="store_true",
+        help="save the model that was scored, trained on the training rows only, instead of "
+        "one refit on every row of --data for the epochs early stopping chose",
+    )
     p.add_argument(
         "--report",
         metavar="DIR",
@@ -162,7 +182,7 @@ def _add_architecture(p: Any) -> None:
         "--dropout",
         type=fraction,
         default=None,
-        help="dropout rate after each hidden layer (default 0.2; 0.5 for a regression target)",
+        help="dropout rate after each hidden layer (default 0.2; 0 for a regression target)",
     )
     p.add_argument(
         "--loss",
@@ -194,7 +214,37 @@ def _add_optimization(p: Any) -> None:
         "--epochs",
         type=positive_int,
         default=None,
-        help="epochs (default 30; 60 for a regression target)",
+        help="the most epochs (default 200; early stopping usually ends sooner)",
+    )
+    p.add_argument(
+        "--patience",
+        type=int,
+        default=10,
+        metavar="N",
+        help="stop when the validation loss has not improved for N epochs and keep the best "
+        "epoch's weights (default 10; 0: train every epoch)",
+    )
+    p.add_argument(
+        "--class-weight",
+        choices=("balanced",),
+        help="balanced: weigh each class inversely to its frequency (rare classes count more)",
+    )
+    p.add_argument(
+        "--metrics",
+        type=lambda text: [m.strip() for m in text.split(",") if m.strip()],
+        metavar="M1,M2",
+        help="metrics to report, by the library's names (accuracy, f1, f1_macro, auc, "
+        "precision, recall, mse, mae, r2, top_5_accuracy, ...); default accuracy or mse/mae/r2",
+    )
+    p.add_argument(
+        "--validation-data",
+        metavar="FILE.csv",
+        help="validate (and stop early) on this file instead of a split of --data",
+    )
+    p.add_argument(
+        "--test-data",
+        metavar="FILE.csv",
+        help="score on this file instead of a --test-split of --data",
     )
     p.add_argument("--batch-size", type=positive_int, default=32, help="batch size (default 32)")
     p.add_argument(
@@ -222,7 +272,7 @@ def run(args: argparse.Namespace) -> int:
     net = _network(args, data)
     cached = isinstance(data, CachedData)  # --cache: memmapped rows, already preprocessed
     X, y = (data.X, cache_targets(net, data.y)) if cached else _fit_inputs(net, data)
-    optimizer = _optimizer(args, len(X))
+    settings = fit_settings(args, net, data, len(X))
     monitor = _train_monitor(args, net, y)
     if not args.quiet:
         print(
@@ -230,6 +280,8 @@ def run(args: argparse.Namespace) -> int:
             f"{data.task}; network {net.n_parameters:,} parameters, loss {net.loss.name}",
             flush=True,
         )
+    stopper = settings.pop("stopper")
+    callbacks = [c for c in (monitor, stopper) if c is not None]
     # a diverging run overflows: fit reports it as TrainingDiverged, one line, not warnings
     quiet_overflow = np.errstate(over="ignore", invalid="ignore", divide="ignore")
     try:
@@ -240,49 +292,20 @@ def run(args: argparse.Namespace) -> int:
             history = net.fit(
                 X,
                 y,
-                epochs=args.epochs,
-                batch_size=args.batch_size,
-                optimizer=optimizer,
-                validation_split=args.validation_split,
                 verbose=0 if args.quiet else 1,
                 checkpoint=args.checkpoint,
                 resume=args.resume,
                 preprocessed=cached,  # a cache holds the preprocessed rows already
-                callbacks=[] if monitor is None else [monitor],
+                callbacks=callbacks,
+                **settings,
             )
     except cb.TrainingDiverged as exc:
         _diverged(args, net, data, monitor, exc)
-    _finish(args, net, data, history, monitor)
+    epochs = _epochs_chosen(args, history, stopper)
+    _score(args, net, data)
+    saved = _refit(args, data, epochs) if _refits(args, data) else net
+    _finish(args, saved, net, data, history, monitor)
     return 0
-
-
-def _network(args: argparse.Namespace, data: Data) -> Any:
-    """The network the options ask for, with the run's settings and, for a CSV file, the
-    preprocessing learned from its training rows."""
-    pre = encoder = None
-    if args.data is not None:
-        from ..losses import LOSSES
-
-        loss = LOSSES[resolve_loss(args.loss, data)]
-        if isinstance(data, CachedData):
-            pre, encoder = data.codecs(loss)
-        else:
-            pre, encoder = model_codecs(data, args.impute, loss)
-    net = build_network(
-        data,
-        loss=args.loss,
-        hidden=args.hidden,
-        conv=args.conv,
-        rnn=_rnn(args),
-        activation=args.activation,
-        dropout=args.dropout,
-        seed=args.seed,
-        dtype=args.dtype,
-        preprocessor=pre,
-        target_encoder=encoder,
-    )
-    net.metadata["run"] = {key: getattr(args, key) for key in RUN_SETTINGS}
-    return net
 
 
 def _check_resume(args: argparse.Namespace) -> None:
@@ -329,11 +352,6 @@ def _diverged(
     raise CommandError(f"{exc}; the last finite model was saved to {path}{kept}") from None
 
 
-def _fit_inputs(net: Any, data: Data) -> tuple[Any, Any]:
-    """The rows and targets as ``fit`` takes them: raw rows, the user's labels."""
-    return model_inputs(net, data.X), fit_targets(net, data.y)
-
-
 def _n_features(data: Data) -> int:
     """The columns of the file (or dataset) the network reads, before preprocessing."""
     if isinstance(data, CachedData):
@@ -346,56 +364,22 @@ def _data(args: argparse.Namespace) -> Data:
     return training_data(args)
 
 
-def _optimizer(args: argparse.Namespace, n_rows: int) -> Any:
-    """--optimizer with --learning-rate, decayed by --schedule over the run's steps."""
+def _finish(
+    args: argparse.Namespace, saved: Any, scored: Any, data: Data, history: Any, monitor: Any
+) -> None:
+    """The saved model, the report (of the scored one)."""
     import cartoonbrain as cb
 
-    optimizer = cb.get_optimizer(args.optimizer)
-    rate = args.learning_rate or (0.05 if args.optimizer == "sgd" else 0.003)
-    if args.schedule == "cosine":
-        n_train = n_rows - round(n_rows * args.validation_split)
-        steps = args.epochs * -(-n_train // args.batch_size)
-        optimizer.learning_rate = cb.CosineDecay(rate, steps)
-    else:
-        optimizer.learning_rate = rate
-    return optimizer
-
-
-def _finish(args: argparse.Namespace, net: Any, data: Data, history: Any, monitor: Any) -> None:
-    """The test score (or the final loss), the saved model, the report."""
-    import cartoonbrain as cb
-
-    if isinstance(data, CachedData) and data.X_test is not None:
-        result = evaluate_test(net, data)
-        print("test " + "  ".join(f"{k} {v:.4f}" for k, v in result.items()), flush=True)
-    elif data.X_test is not None and data.y_test is not None:
-        X_test, y_test = model_inputs(net, data.X_test), fit_targets(net, data.y_test)
-        result = net.evaluate(X_test, y_test)
-        print("test " + "  ".join(f"{k} {v:.4f}" for k, v in result.items()), flush=True)
-    elif not args.quiet:
+    if data.X_test is None and not args.quiet:
         print(f"final loss {history['loss'][-1]:.4f}")
     with naming(args.out):
-        cb.save(net, args.out)
+        cb.save(saved, args.out)
     print(f"saved the model to {args.out}", flush=True)
     if monitor is not None:
-        _write_report(args, net, data, history, monitor)
+        _write_report(args, scored, data, history, monitor)
 
 
 # ---------------------------------------------------------------- --report
-def _rnn(args: argparse.Namespace) -> Any:
-    """--rnn and its options as one record, or None (and --conv with --rnn refused)."""
-    if getattr(args, "rnn", None) is None:
-        return None
-    if args.conv:
-        raise CommandError("--rnn and --conv build different networks; give one of them")
-    return argparse.Namespace(
-        kind=args.rnn,
-        units=args.rnn_units,
-        bidirectional=args.bidirectional,
-        all_steps=args.all_steps,
-    )
-
-
 def _train_monitor(args: argparse.Namespace, net: Any, y: Any) -> Any:
     """A TrainingMonitor for --report (matplotlib is checked now, not after training),
     given a regression's targets as the network trains on them, so that the diagnostics
@@ -429,6 +413,9 @@ def _write_report(
     config.update(
         dataset=data.name, task=data.task, n_train_rows=len(data.X), n_features=data.X.shape[1]
     )
+    config["task_reason"] = data.reason
+    if data.summary or data.notes:
+        config["columns"] = "\n".join([*data.summary, *data.notes])
     config["optimizer"] = net.optimizer.get_config()
     X_test = y_test = None
     if error is None and data.X_test is not None and data.y_test is not None:
@@ -458,9 +445,11 @@ def command_line(args: argparse.Namespace) -> str:
         option = "--" + key.replace("_", "-")
         if value is True:
             parts.append(option)
-        elif isinstance(value, list):  # --drop, given once per list
+        elif isinstance(value, list) and value and isinstance(value[0], list):  # --drop ...
             for names in value:
                 parts += [option, shlex.quote(",".join(names))]
+        elif isinstance(value, list):  # --metrics, --na-values: one comma-separated list
+            parts += [option, shlex.quote(",".join(value))]
         else:
             text = ",".join(map(str, value)) if isinstance(value, tuple) else str(value)
             parts += [option, shlex.quote(text)]

@@ -33,8 +33,12 @@ __all__ = [
     "target_task",
 ]
 
-#: integer targets with more distinct values than this are taken as continuous
+#: integer targets with more distinct values than this are never taken as classes
 MAX_CLASSES = 100
+#: ``task="auto"``: an integer target with at most this many distinct values is classes ...
+AUTO_CLASSES = 10
+#: ... and one with more than this many a quantity; in between, the task must be given
+AUTO_QUANTITY = 30
 #: a numeric target keeps its distinct texts up to this many, in case text follows
 _TEXTS_KEPT = 1000
 
@@ -58,6 +62,17 @@ class TargetColumn:
     numbers: NDArray[np.float64] | None
     texts: list[str] | None
     codes: NDArray[np.int64] | None
+    #: per row, whether its cell is missing (None: no cell is)
+    missing: NDArray[np.bool_] | None = None
+    #: whether a number was written as a decimal (``4650.0``, ``1e3``): a measured quantity
+    decimal: bool = False
+
+    def take(self, rows: NDArray[np.int64]) -> TargetColumn:
+        """The column at the given rows, in that order."""
+        numbers = None if self.numbers is None else self.numbers[rows]
+        codes = None if self.codes is None else self.codes[rows]
+        missing = None if self.missing is None else self.missing[rows]
+        return TargetColumn(self.name, numbers, self.texts, codes, missing, self.decimal)
 
     def labels(self, prefer_text: bool = False) -> tuple[list[Any], NDArray[np.int64]]:
         """The distinct values and, per row, the index of its value among them.
@@ -87,17 +102,31 @@ class TargetColumn:
 class _Target:
     """The target column as it is read, row by row (see :class:`TargetColumn`)."""
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, allow_missing: bool = False) -> None:
         self.name = name
         self.numbers: array[float] | None = array("d")
         self.codes: array[int] | None = array("q")
         self.index: dict[str, int] | None = {}
+        self.allow_missing = allow_missing  # a missing cell is recorded, not an error
+        self.missing: list[int] = []  # the rows whose cell is missing
+        self.decimal = False
+        self.n_rows = 0
 
-    def add(self, text: str, where: str) -> None:
+    def add(self, text: str, where: str, missing: bool = False) -> None:
         text = text.strip()
+        row, self.n_rows = self.n_rows, self.n_rows + 1
+        if self.allow_missing and (missing or not text):
+            self.missing.append(row)
+            if self.numbers is not None:
+                self.numbers.append(np.nan)
+            if self.codes is not None:
+                self.codes.append(-1)
+            return
         if not text:
             raise DataFileError(f"{where}: empty target cell; every row needs a target value")
         if self.numbers is not None:
+            if not self.decimal and ("." in text or "e" in text or "E" in text):
+                self.decimal = True
             try:
                 self.numbers.append(float(text))
             except ValueError:
@@ -117,7 +146,11 @@ class _Target:
         numbers = None if self.numbers is None else np.frombuffer(self.numbers, dtype=np.float64)
         texts = None if self.index is None else list(self.index)
         codes = None if self.codes is None else np.frombuffer(self.codes, dtype=np.int64)
-        return TargetColumn(self.name, numbers, texts, codes)
+        missing = None
+        if self.missing:
+            missing = np.zeros(self.n_rows, dtype=bool)
+            missing[self.missing] = True
+        return TargetColumn(self.name, numbers, texts, codes, missing, self.decimal)
 
 
 @dataclass
@@ -134,8 +167,14 @@ class TargetTask:
 
 def target_task(target: TargetColumn, task: str, where: Callable[[int], str]) -> TargetTask:
     """The task the target makes, as asked (``task`` "classification" or "regression") or
-    decided ("auto"): text labels, and integers with at most :data:`MAX_CLASSES` distinct
-    values, are classes; other numbers a continuous target. ``where(i)`` names row i."""
+    decided ("auto"), with the reason in words. ``where(i)`` names row i.
+
+    Decided: text labels are classes; numbers written as decimals (``4650.0``) or not all
+    integers are a quantity (regression); integers with at most :data:`AUTO_CLASSES`
+    distinct values are classes, with more than :data:`AUTO_QUANTITY` a quantity, and in
+    between the task is ambiguous: an error asking for it. Rows whose target is missing
+    must have been taken out first (:meth:`Table.without_missing_target`).
+    """
     if task not in ("auto", "classification", "regression"):
         raise ValueError(f"task must be auto, classification or regression; got {task!r}")
     name = target.name
@@ -159,13 +198,8 @@ def target_task(target: TargetColumn, task: str, where: Callable[[int], str]) ->
             f"{where(i)}: {y[i]} is not a finite number; remove or impute missing values"
         )
     values = np.unique(y)
-    integers = bool(np.all(values == np.round(values)))
-    kind = f"integer target with {len(values)} distinct values" if integers else ""
     if task == "auto":
-        task = "classification" if integers and len(values) <= MAX_CLASSES else "regression"
-        reason = kind or "target holds numbers that are not all integers"
-        if integers and task == "regression":
-            reason += f", more than {MAX_CLASSES}"
+        task, reason = _auto_task(target, values)
     else:
         reason = "as asked"
     if task == "classification":
@@ -173,6 +207,25 @@ def target_task(target: TargetColumn, task: str, where: Callable[[int], str]) ->
         labels: list[Any] = [int(v) if v.is_integer() else v for v in values.tolist()]
         return TargetTask(task, labels, ids, reason)
     return TargetTask(task, None, y.reshape(-1, 1), reason)
+
+
+def _auto_task(target: TargetColumn, values: NDArray[np.float64]) -> tuple[str, str]:
+    """("classification" or "regression", why) for a target of numbers (``values``: its
+    distinct ones); an ambiguous one is an error asking for the task."""
+    name, k = target.name, len(values)
+    if not np.all(values == np.round(values)):
+        return "regression", f"target {name!r} holds numbers that are not all integers"
+    if target.decimal:
+        shown = f"{values[0]:.1f}"
+        return "regression", f"target {name!r} is written as decimals ({shown}, ...): a quantity"
+    if k <= AUTO_CLASSES:
+        return "classification", f"target {name!r}: integers with {k} distinct values"
+    if k > AUTO_QUANTITY:
+        return "regression", f"target {name!r}: integers with {k} distinct values, many"
+    raise DataFileError(
+        f"the target column {name!r} holds integers with {k} distinct values: classes or a "
+        "quantity? say which with --task classification or --task regression"
+    )
 
 
 # ---------------------------------------------------------------- text feature columns
@@ -282,6 +335,9 @@ class Table:
     lines: NDArray[np.int64]  # (n_rows,): the line each row starts on
     target: TargetColumn | None = None
     text: dict[str, TextColumn] = field(default_factory=dict)
+    #: rows that could not be read as they are (read with ``on_error="collect"``): row
+    #: index → what is wrong, in one line; their bad cells hold NaN (or "")
+    errors: dict[int, str] = field(default_factory=dict)
 
     def where(self, i: int, column: str) -> str:
         """``"PATH: row LINE, column 'NAME'"`` for row ``i`` of the table."""
@@ -298,6 +354,21 @@ class Table:
                 for j, name in enumerate(self.features)
             }
         )
+
+    def without_missing_target(self) -> tuple[Table, int]:
+        """The table without the rows whose target is missing, and how many those were."""
+        target = self.target
+        if target is None or target.missing is None or not target.missing.any():
+            return self, 0
+        keep = np.flatnonzero(~target.missing)
+        table = Table(self.path, self.columns, self.features, self.X[keep], self.lines[keep])
+        table.target = target.take(keep)
+        table.target.missing = None
+        table.text = {
+            name: TextColumn(c.name, c.texts, c.codes[keep]) for name, c in self.text.items()
+        }
+        table.errors = {}
+        return table, len(self.X) - len(keep)
 
     def target_task(self, task: str = "auto") -> TargetTask:
         """The task the target makes, and why: see :func:`target_task`."""

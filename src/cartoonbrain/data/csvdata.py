@@ -1,9 +1,13 @@
 """Reading users' CSV files, as a stream, with errors that name the row and column.
 
-A CSV file here has a header row and one sample per row. Feature columns hold finite
-numbers, and, when the reader is asked for them, text (a *text column*, kept as codes
-into its distinct texts) or empty cells (NaN in a number column, "" in a text column).
-The target column may hold numbers or text, and no empty cell. Every problem raises
+A CSV file here has a header row and one sample per row, its fields separated by ``,``
+``;``, a tab or ``|`` (sniffed from the first lines unless ``sep`` is given; a UTF-8 BOM
+is skipped). Feature columns hold finite numbers, and, when the reader is asked for them,
+text (a *text column*, kept as codes into its distinct texts) or missing cells (NaN in a
+number column, "" in a text column). A cell is missing when it is empty or one of the
+markers real tools write (:data:`NA_VALUES`: R's ``NA``, a spreadsheet's ``N/A`` or
+``null``, a UCI file's ``?``, ...), so a column's kind is decided by its other cells.
+The target column may hold numbers or text. Every problem raises
 :class:`DataFileError` with one line naming the file, the row (the file's line number
 where the row starts) and the column where it can, and what was expected.
 
@@ -42,10 +46,21 @@ from .csvcolumns import (
     _Target,
     _Texts,
 )
-from .readable import file_type, open_regular
+from .readable import (
+    _SNIFF_CHARS,
+    NA_VALUES,
+    SEPARATORS,
+    _is_number,
+    _separator,
+    file_type,
+    open_regular,
+    sniff_separator,
+)
 
 __all__ = [
     "MAX_CLASSES",
+    "NA_VALUES",
+    "SEPARATORS",
     "Columns",
     "CsvFile",
     "DataFileError",
@@ -55,6 +70,7 @@ __all__ = [
     "file_type",
     "open_regular",
     "read_table",
+    "sniff_separator",
     "write_csv_atomic",
 ]
 
@@ -77,6 +93,8 @@ class _Cells:
     empty: list[bool]
     detect: bool
     hint: str
+    collect: bool = False
+    blank_rows: bool = False  # a row of empty cells is a row (else skipped as a blank line)
 
 
 class CsvFile:
@@ -84,14 +102,30 @@ class CsvFile:
 
     >>> with CsvFile("pets.csv") as f:            # doctest: +SKIP
     ...     table = f.read(features=["width", "height"], target="animal")
+
+    ``sep``: the field separator (default: sniffed, see :func:`sniff_separator`);
+    ``na_values``: the cells read as missing (default :data:`NA_VALUES`; compared after
+    stripping; the empty cell always is).
     """
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        sep: str | None = None,
+        na_values: Collection[str] | None = None,
+    ) -> None:
         self.path = Path(path)
+        self.na_values = frozenset(
+            text.strip() for text in (NA_VALUES if na_values is None else {*na_values, ""})
+        )
+        self._numeric_na = any(_is_number(text) for text in self.na_values)
+        given = _separator(sep)
         binary = open_regular(path, "CSV file")
         self._file = io.TextIOWrapper(binary, encoding="utf-8-sig", newline="")
         try:
-            self._reader = csv.reader(self._lines(self._file), strict=True)
+            self.sep = given or sniff_separator(self._sample())
+            self._reader = self._csv_reader()
             self._line = 0  # the last line of the last row read
             self.columns = self._header()
         except BaseException:
@@ -106,6 +140,23 @@ class CsvFile:
 
     def close(self) -> None:
         self._file.close()
+
+    def _sample(self) -> str:
+        """The file's first characters, to sniff the separator from; then back to the top."""
+        self._line = 0
+        try:
+            sample = self._file.read(_SNIFF_CHARS)
+        except UnicodeDecodeError:
+            sample = ""  # the reading proper names the byte
+        self._file.seek(0)
+        return sample
+
+    def _csv_reader(self) -> Any:
+        return csv.reader(self._lines(self._file), delimiter=self.sep, strict=True)
+
+    def missing(self, text: str) -> bool:
+        """Whether a cell is missing: empty, or one of :attr:`na_values`."""
+        return text.strip() in self.na_values
 
     def _lines(self, text: io.TextIOWrapper) -> Iterator[str]:
         try:
@@ -154,6 +205,8 @@ class CsvFile:
             raise DataFileError(
                 f"{self.path}: the file {what}; expected a header row and data rows"
             )
+        if len(header) > 1 and not header[0] and all(header[1:]):
+            header[0] = "rownames"  # R's write.csv: the row names' column has no name
         if any(not name for name in header):
             raise DataFileError(f"{self.path}: the header row has an empty column name: {row!r}")
         duplicates = sorted({name for name in header if header.count(name) > 1})
@@ -165,9 +218,8 @@ class CsvFile:
 
     def index(self, name: str) -> int:
         if name not in self.columns:
-            raise DataFileError(
-                f"{self.path}: no column {name!r}; the columns are {', '.join(self.columns)}"
-            )
+            shown = ", ".join(self.columns[:8]) + (", ..." if len(self.columns) > 8 else "")
+            raise DataFileError(f"{self.path}: no column {name!r}; the columns are {shown}")
         return self.columns.index(name)
 
     def read(
@@ -178,24 +230,39 @@ class CsvFile:
         text: Collection[str] | bool = (),
         empty: Collection[str] | bool = (),
         empty_hint: str = "",
+        detect: bool = False,
+        target_missing: bool = False,
+        on_error: str = "raise",
     ) -> Table:
         """Stream the rows: ``features`` (default: every column but ``target``) as float64
-        numbers, ``target`` (if given) as a :class:`TargetColumn`. Blank rows are skipped.
+        numbers, ``target`` (if given) as a :class:`TargetColumn`. Blank lines are skipped;
+        a row of empty cells is a row (every cell missing).
 
         ``text``: the feature columns to keep as text (a :class:`TextColumn` each), or
-        True: every column with a cell that is not a number. ``empty``: the feature
-        columns where an empty cell (or NaN) is allowed, or True for all of them; any
-        other empty cell is an error, ending with ``empty_hint``.
+        True: every column with a cell that is not a number (``detect``: these and the
+        others found so). ``empty``: the feature columns where a missing cell (empty, a
+        marker of :attr:`na_values`, or NaN) is allowed, or True for all of them; any other
+        is an error, ending with ``empty_hint``. ``target_missing``: a missing target cell
+        is recorded (:attr:`TargetColumn.missing`), not an error. ``on_error="collect"``:
+        a row that cannot be read is kept, what is wrong in :attr:`Table.errors`.
         """
         if features is None:
             features = [c for c in self.columns if c != target]
         if not features and target is not None:
             raise DataFileError(f"{self.path}: no feature columns besides the target {target!r}")
         names: set[str] = set() if isinstance(text, bool) else set(text)
+        column = None if target is None else _Target(target, allow_missing=target_missing)
         while True:
-            cells = self._cells(features, names, empty, empty_hint, detect=text is True)
+            cells = self._cells(features, names, empty, empty_hint, detect=detect or text is True)
+            # a row of empty cells is a row when its target may be missing (or there is none)
+            cells.collect, cells.blank_rows = _collect(on_error), target is None or target_missing
             try:
-                return next(self._tables(features, cells, target=target))
+                if column is None:
+                    return next(self._tables(features, cells))
+                column = _Target(column.name, allow_missing=target_missing)
+                table = next(self._tables(features, cells, target=column))
+                table.target = column.column()
+                return table
             except _NewText as found:  # read again, with these columns as text
                 names |= found.names
                 self._rewind()
@@ -208,12 +275,15 @@ class CsvFile:
         text: Collection[str] = (),
         empty: Collection[str] | bool = (),
         empty_hint: str = "",
+        on_error: str = "raise",
     ) -> Iterator[Table]:
         """The rows after the header, ``rows`` at a time, as :meth:`read` reads them (no
         target): memory holds one chunk, whatever the file's length."""
         if rows <= 0:
             raise ValueError(f"rows must be a positive integer; got {rows!r}")
-        yield from self._tables(features, self._cells(features, set(text), empty, empty_hint), rows)
+        cells = self._cells(features, set(text), empty, empty_hint)
+        cells.collect, cells.blank_rows = _collect(on_error), True
+        yield from self._tables(features, cells, rows)
 
     def _cells(
         self,
@@ -233,7 +303,7 @@ class CsvFile:
     def _rewind(self) -> None:
         """Back to the first data row, to read the file again."""
         self._file.seek(0)
-        self._reader = csv.reader(self._lines(self._file), strict=True)
+        self._reader = self._csv_reader()
         self._line = 0
         self._header()
 
@@ -256,62 +326,88 @@ class CsvFile:
         target_at = None if column is None else self.index(column.name)
         flat, lines, seen = array("d"), array("q"), False
         texts = {k: _Texts(features[k]) for k in cells.text}
+        errors: dict[int, str] = {}
+        careful = bool(texts) or self._numeric_na
         for start, row in self._rows():
-            if len(row) != len(self.columns):
-                if not any(field.strip() for field in row):
+            if not any(field.strip() for field in row):
+                if len(row) != len(self.columns) or not cells.blank_rows:
                     continue
-                raise self._ragged(start, row)
+            if len(row) != len(self.columns):
+                if not cells.collect:
+                    raise self._ragged(start, row)
+                errors[len(lines)] = str(self._ragged(start, row))
+                row = [""] * len(self.columns)
             try:
-                if texts:
-                    raise ValueError("a text column: cell by cell")
+                if careful:
+                    raise ValueError("text or numeric missing markers: cell by cell")
                 values = [float(row[j]) for j in at]
             except ValueError:
-                if not any(field.strip() for field in row):
-                    continue
-                values = self._row(start, row, at, cells, texts)
+                values = self._row(start, row, at, cells, texts, errors, len(lines))
             if column is not None and target_at is not None:
-                column.add(row[target_at], f"{self.path}: row {start}, column {column.name!r}")
+                cell = row[target_at]
+                where = f"{self.path}: row {start}, column {column.name!r}"
+                column.add(cell, where, self.missing(cell))
             flat.extend(values)
             lines.append(start)
             if rows is not None and len(lines) == rows:
-                yield self._table(features, flat, lines, None if kept else column, texts, cells)
-                flat, lines, seen = array("d"), array("q"), True
+                table = self._table(features, flat, lines, None if kept else column, texts, cells)
+                table.errors.update(errors)
+                yield table
+                flat, lines, seen, errors = array("d"), array("q"), True, {}
                 texts = {k: _Texts(features[k]) for k in cells.text}
         if lines:
-            yield self._table(features, flat, lines, None if kept else column, texts, cells)
+            table = self._table(features, flat, lines, None if kept else column, texts, cells)
+            table.errors.update(errors)
+            yield table
         elif not seen:
             raise DataFileError(f"{self.path}: the file has a header but no data rows")
 
     def _row(
-        self, start: int, row: list[str], at: list[int], cells: _Cells, texts: dict[int, _Texts]
+        self,
+        start: int,
+        row: list[str],
+        at: list[int],
+        cells: _Cells,
+        texts: dict[int, _Texts],
+        errors: dict[int, str],
+        i: int,
     ) -> list[float]:
-        """One row's feature values cell by cell: NaN for a text or an allowed empty cell."""
+        """One row's feature values cell by cell: NaN for a text or an allowed missing
+        cell. A cell that is wrong raises, or (``cells.collect``) is NaN, and the row's first
+        such error goes into ``errors[i]``."""
+
+        def wrong(error: DataFileError) -> None:
+            if not cells.collect:
+                raise error
+            errors.setdefault(i, str(error))
+
         values: list[float] = []
         for k, j in enumerate(at):
+            cell = row[j]
+            missing = cell.strip() in self.na_values
+            if missing and not cells.empty[k]:
+                wrong(self._empty(start, j, cells.hint, k in texts, cell))
             if k in texts:
-                text = row[j].strip()
-                if not text and not cells.empty[k]:
-                    raise self._empty(start, j, cells.hint)
-                texts[k].add(text)
+                texts[k].add("" if missing else cell.strip())
+                values.append(np.nan)
+                continue
+            if missing:
                 values.append(np.nan)
                 continue
             try:
-                values.append(float(row[j]))
+                values.append(float(cell))
             except ValueError:
-                if row[j].strip():
-                    if cells.detect:
-                        raise _NewText(self._texts_in(row, at, texts)) from None
-                    raise self._not_a_number(start, row, [j]) from None
-                if not cells.empty[k]:
-                    raise self._empty(start, j, cells.hint) from None
+                if cells.detect:
+                    raise _NewText(self._texts_in(row, at, texts)) from None
+                wrong(self._not_a_number(start, row, [j]))
                 values.append(np.nan)
         return values
 
     def _texts_in(self, row: list[str], at: list[int], texts: dict[int, _Texts]) -> set[str]:
-        """The number columns whose cell in ``row`` is text."""
+        """The number columns whose cell in ``row`` is text (not a missing marker)."""
         found = set()
         for k, j in enumerate(at):
-            if k not in texts and row[j].strip():
+            if k not in texts and not self.missing(row[j]):
                 try:
                     float(row[j])
                 except ValueError:
@@ -332,7 +428,10 @@ class CsvFile:
         table.target = None if column is None else column.column()
         table.text = {features[k]: t.column() for k, t in texts.items()}
         nan_ok = [k for k, ok in enumerate(cells.empty) if ok or k in texts]
-        _check_finite(table, nan_ok)
+        if cells.collect:
+            _collect_infinite(table)
+        else:
+            _check_finite(table, nan_ok)
         return table
 
     def _open_quote(self, start: int) -> str:
@@ -347,9 +446,13 @@ class CsvFile:
             f"{len(self.columns)}{self._open_quote(start)}"
         )
 
-    def _empty(self, start: int, j: int, hint: str = "") -> DataFileError:
+    def _empty(
+        self, start: int, j: int, hint: str = "", text: bool = False, cell: str = ""
+    ) -> DataFileError:
         where = f"{self.path}: row {start}, column {self.columns[j]!r}"
-        return DataFileError(f"{where}: empty cell; expected a number{hint}")
+        what = f"missing cell ({_shown(cell.strip())})" if cell.strip() else "empty cell"
+        expected = "a value" if text else "a number"
+        return DataFileError(f"{where}: {what}; expected {expected}{hint}")
 
     def _not_a_number(self, start: int, row: list[str], at: list[int]) -> DataFileError:
         for j in at:
@@ -363,6 +466,26 @@ class CsvFile:
                 hint = self._open_quote(start)
                 return DataFileError(f"{where}: {_shown(text)} is not a number{hint}")
         raise AssertionError("no field failed to parse")  # pragma: no cover
+
+
+def _collect_infinite(table: Table) -> None:
+    """An infinite value becomes NaN, and an error of its row (``on_error="collect"``)."""
+    X = table.X
+    if not X.size or np.isfinite(np.add.reduce(np.nan_to_num(X, nan=0.0), axis=None)):
+        return
+    for i, j in np.argwhere(np.isinf(X)):
+        table.errors.setdefault(
+            int(i), f"{table.where(int(i), table.features[int(j)])}: {X[i, j]} is not finite"
+        )
+    if not X.flags.writeable:
+        X = table.X = X.copy()
+    X[np.isinf(X)] = np.nan
+
+
+def _collect(on_error: str) -> bool:
+    if on_error not in ("raise", "collect"):
+        raise ValueError(f"on_error must be 'raise' or 'collect'; got {on_error!r}")
+    return on_error == "collect"
 
 
 def read_table(

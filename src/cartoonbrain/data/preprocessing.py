@@ -6,7 +6,9 @@ scikit-learn's ``ColumnTransformer`` with ``feature_names_in_``).
 :class:`Preprocessor`, for the inputs, column by column::
 
     numeric column j   x̃_j = (x_j − μ_j) / σ_j      a missing cell first becomes the
-                                                   column's mean or most frequent value
+                                                   column's mean or most frequent value;
+                       m_j = [x_j missing]         with ``indicator``, one more 0/1 column
+                                                   for a column with gaps in training
     text column j      one 0/1 column per category seen in training (an unknown one:
                        an error, or all zeros with ``handle_unknown="ignore"``)
 
@@ -36,19 +38,17 @@ _IMPUTE = (None, "mean", "most_frequent")
 
 def columns_of(X: Any, names: list[str] | None = None) -> tuple[list[Array], list[str] | None]:
     """The columns of X as 1-D arrays, and their names when X has them (a pandas
-    DataFrame); with ``names``, a DataFrame's columns are taken by name, in that order."""
+    DataFrame); with ``names``, a DataFrame's columns are taken by name, in that order,
+    and any other column is left out (as ``cartoonbrain predict`` leaves out a file's
+    other columns): only a missing one is an error."""
     if hasattr(X, "columns") and hasattr(X, "to_numpy"):  # a DataFrame, without pandas
         given = [str(c) for c in X.columns]
         if names is not None:
             missing = [n for n in names if n not in given]
-            extra = [n for n in given if n not in names]
-            if missing or extra:
+            if missing:
                 raise ValueError(
-                    "X's columns do not match the model's features: "
-                    + (f"missing {missing}" if missing else "")
-                    + ("; " if missing and extra else "")
-                    + (f"unexpected {extra}" if extra else "")
-                    + f" (expected {names})"
+                    f"X's columns do not match the model's features: missing {missing[:10]} "
+                    f"(expected {names[:10]}{', ...' if len(names) > 10 else ''})"
                 )
             return [X[c].to_numpy() for c in names], list(names)
         return [X[c].to_numpy() for c in X.columns], given
@@ -116,6 +116,10 @@ class Preprocessor:
     categorical : list of column names or indices, optional
         Columns to one-hot encode; by default every column with a cell that is not a
         number.
+    indicator : bool, default False
+        With ``impute``: a numeric column with missing cells in training gets one more
+        input, 1 where the cell was missing and 0 elsewhere (scikit-learn's
+        ``SimpleImputer(add_indicator=True)``), so the network can tell a gap from the mean.
     """
 
     def __init__(
@@ -124,6 +128,7 @@ class Preprocessor:
         handle_unknown: str = "error",
         standardize: bool = True,
         categorical: list[Any] | None = None,
+        indicator: bool = False,
     ) -> None:
         if impute not in _IMPUTE:
             raise ValueError(f"impute must be None, 'mean' or 'most_frequent'; got {impute!r}")
@@ -131,6 +136,7 @@ class Preprocessor:
             raise ValueError(f"handle_unknown must be 'error' or 'ignore'; got {handle_unknown!r}")
         self.impute, self.handle_unknown = impute, handle_unknown
         self.standardize, self.categorical = bool(standardize), categorical
+        self.indicator = bool(indicator)
         self.feature_names_in_: list[str] = []
         self.columns_: list[dict[str, Any]] = []  # per input column: kind and statistics
 
@@ -144,7 +150,10 @@ class Preprocessor:
 
     @property
     def n_features_out(self) -> int:
-        return sum(len(c["categories"]) if c["kind"] == "text" else 1 for c in self.columns_)
+        return sum(
+            len(c["categories"]) if c["kind"] == "text" else 1 + c.get("indicator", False)
+            for c in self.columns_
+        )
 
     @property
     def has_text(self) -> bool:
@@ -182,7 +191,10 @@ class Preprocessor:
         if self.impute == "most_frequent":
             uniques, counts = np.unique(values, return_counts=True)
             fill = float(uniques[np.argmax(counts)])
-        return {"name": name, "kind": "number", "mean": mean, "scale": scale, "fill": fill}
+        spec = {"name": name, "kind": "number", "mean": mean, "scale": scale, "fill": fill}
+        if self.indicator and fill is not None and missing.any():
+            spec["indicator"] = True
+        return spec
 
     def transform(self, X: Any) -> NDArray[np.float64]:
         """Raw rows (an array in training column order, or a DataFrame with the training
@@ -217,7 +229,10 @@ class Preprocessor:
                 )
                 raise ValueError(f"column {name!r} holds {bad!r}; expected numbers")
             numbers = np.where(missing, spec["fill"] if spec["fill"] is not None else 0.0, numbers)
-            return (numbers - spec["mean"]) / spec["scale"]
+            standard = (numbers - spec["mean"]) / spec["scale"]
+            if spec.get("indicator"):
+                return np.column_stack([standard, missing.astype(np.float64)])
+            return standard
         text = np.array([spec["fill"] if m else str(v) for v, m in zip(column, missing)])
         categories = np.asarray(spec["categories"])
         hot = text[:, None] == categories[None, :]
@@ -286,13 +301,20 @@ def _checked_column(spec: Any) -> dict[str, Any]:
         fill = spec.get("fill")
         if fill is not None and (isinstance(fill, bool) or not isinstance(fill, (int, float))):
             raise ValueError(f"preprocessor column {spec['name']!r}: fill must be a number")
-        return {
+        checked = {
             "name": spec["name"],
             "kind": kind,
             "mean": float(spec["mean"]),
             "scale": float(spec["scale"]),
             "fill": None if fill is None else float(fill),
         }
+        if spec.get("indicator", False) is not False:
+            if spec["indicator"] is not True or fill is None:
+                raise ValueError(
+                    f"preprocessor column {spec['name']!r}: indicator must be true, with a fill"
+                )
+            checked["indicator"] = True
+        return checked
     if kind == "text":
         categories = spec.get("categories")
         if (

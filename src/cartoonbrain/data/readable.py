@@ -1,15 +1,18 @@
 """Opening a user's file for reading: a regular file only, refused before anything is
-read when it is a folder, a FIFO or a device (so nothing ever blocks or reads forever)."""
+read when it is a folder, a FIFO or a device (so nothing ever blocks or reads forever);
+and what real CSV files hold besides their values: the separator (sniffed) and the
+markers of missing cells."""
 
 from __future__ import annotations
 
+import csv
 import os
 import stat
 from typing import BinaryIO
 
 from .csvcolumns import DataFileError
 
-__all__ = ["file_type", "open_regular"]
+__all__ = ["NA_VALUES", "SEPARATORS", "file_type", "open_regular", "sniff_separator"]
 
 #: bytes read from the file at a time
 _CHUNK = 1 << 20
@@ -46,3 +49,50 @@ def open_regular(path: str | os.PathLike[str], what: str = "file") -> BinaryIO:
         os.close(fd)
         raise DataFileError(f"{path}: is {file_type(mode)}, not a {what}")
     return open(fd, "rb", buffering=_CHUNK)  # the caller closes it
+
+
+#: cells read as missing by default (after stripping): what R, spreadsheets, pandas and UCI
+#: files write for a gap
+NA_VALUES = frozenset(["", "NA", "N/A", "NaN", "nan", "null", "NULL", "None", "?", "."])
+#: the field separators :func:`sniff_separator` chooses from, most usual first
+SEPARATORS = (",", ";", "\t", "|")
+#: characters of the file's start read to sniff the separator
+_SNIFF_CHARS = 1 << 16
+
+
+def sniff_separator(sample: str) -> str:
+    """The separator of the CSV text ``sample`` (its first lines): the one of
+    :data:`SEPARATORS` that splits the header into the most fields while the rows after it
+    have as many (quotes respected); ``,`` when none splits the header."""
+    lines = sample.splitlines()
+    if len(sample) >= _SNIFF_CHARS and len(lines) > 1:
+        lines = lines[:-1]  # the last line may be cut short
+    best, most = ",", 1
+    for sep in SEPARATORS:
+        try:
+            rows = [r for r in csv.reader(lines[:50], delimiter=sep) if any(f.strip() for f in r)]
+        except csv.Error:
+            continue
+        if not rows or len(rows[0]) <= most:
+            continue
+        if all(len(r) == len(rows[0]) for r in rows[1:]) or len(rows) == 1:
+            best, most = sep, len(rows[0])
+    return best
+
+
+def _separator(sep: str | None) -> str | None:
+    """``sep`` as csv takes it: ``"tab"`` or ``"\\t"`` for a tab; one character."""
+    if sep is None:
+        return None
+    sep = {"tab": "\t", "\\t": "\t", "comma": ",", "semicolon": ";", "pipe": "|"}.get(sep, sep)
+    if len(sep) != 1 or sep in '"\r\n':
+        raise ValueError(f"sep must be one character such as , ; | or tab; got {sep!r}")
+    return sep
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return text.strip().lower() not in ("nan", "+nan", "-nan")

@@ -160,6 +160,12 @@ def _preprocessing(g: Graph, net: Network) -> str:
             "graph takes numeric features only: encode it before export, or predict with "
             "cartoonbrain"
         )
+    flagged = [c["name"] for c in pre.columns_ if c.get("indicator")]
+    if flagged:
+        raise ValueError(
+            f"column {flagged[0]!r} has a missing-indicator input; the ONNX graph does not "
+            "make one: train with --impute mean (no indicator) to export"
+        )
     fills = [c["fill"] for c in pre.columns_]
     x = "input"
     if any(f is not None for f in fills):
