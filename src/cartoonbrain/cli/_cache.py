@@ -14,16 +14,21 @@ at a time, the operating system's page cache deciding what stays in memory. The 
 learns its Preprocessor from the training rows as ``train`` does in memory, with the same
 split, order and statistics, so it is the model that training without ``--cache`` gives.
 
-The key is the CSV file's size, modification time and inode, and every option that
-changes the files (target, drop, impute, task, seed, test split, dtype). A cache whose key
-differs is rebuilt, never used; the folder is replaced only by a complete one (built in
-``.FILE.csv.cache.PID.tmp``, then renamed), so an interrupted build leaves the old cache or
-none.
+The key is the CSV file's identity (:func:`._cachefolder.identity`: size, times, inode and
+a hash of its content) and every option that changes the files (target, drop, impute,
+task, seed, test split, dtype). A cache whose key differs is rebuilt, never used; the
+folder is replaced only by a complete one (built in ``.FILE.csv.cache.PID.tmp``, then
+renamed), so an interrupted build leaves the old cache or none, and only the files its
+own manifest lists are removed (:func:`._cachefolder.removable`): a folder holding
+anything else is refused, untouched. A manifest that cannot be read means "rebuild".
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import errno
+import glob
 import json
 import os
 import shutil
@@ -34,6 +39,7 @@ from typing import Any
 
 import numpy as np
 
+from ._cachefolder import FILES, MARK, identity, read_manifest, removable, replace_folder
 from ._data import Data
 from ._errors import CommandError
 
@@ -47,7 +53,7 @@ __all__ = [
 ]
 
 #: the version of the files' layout: a cache of another version is rebuilt
-FORMAT = 1
+FORMAT = 2
 #: options that the cache cannot honour, and why
 REFUSED = {
     "dataset": "the built-in datasets are in memory already",
@@ -130,10 +136,9 @@ def _key(
     args: argparse.Namespace, task: str, drop: list[str], impute: str | None
 ) -> dict[str, Any]:
     """What the cache's files depend on: the CSV file as it is, and the options."""
-    status = os.stat(args.data)
     return {
         "format": FORMAT,
-        "file": {"size": status.st_size, "mtime_ns": status.st_mtime_ns, "inode": status.st_ino},
+        "file": identity(args.data),
         "target": args.target,
         "drop": sorted(set(drop)),
         "impute": impute,
@@ -146,53 +151,98 @@ def _key(
 
 def _load(folder: Path, key: dict[str, Any], name: str) -> tuple[CachedData | None, str]:
     """The cache in ``folder`` if it was made for ``key``, else None and why not."""
-    try:
-        manifest = json.loads((folder / "manifest.json").read_text())
-    except FileNotFoundError:
-        return None, "no cache yet"
-    except (OSError, ValueError):
-        return None, "its manifest cannot be read"
-    if not isinstance(manifest, dict) or manifest.get("key") != key:
-        return None, _stale(manifest.get("key") if isinstance(manifest, dict) else None, key)
+    manifest, why = read_manifest(folder)
+    if why:
+        return None, why
+    if not isinstance(manifest, dict) or manifest.get("written_by") != MARK:
+        return None, "its manifest is not one this version writes"
+    if manifest.get("key") != key:
+        return None, _stale(manifest.get("key"), key)
     try:
         return _data(folder, manifest, name), ""
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        return None, f"its files do not match its manifest: {exc}"
+    except Exception as exc:  # whatever a crafted manifest makes go wrong: rebuild
+        return None, f"its files do not match its manifest: {_shown(exc)}"
+
+
+def _shown(value: Any, limit: int = 60) -> str:
+    """A value from a manifest in a message: one line, cut at ``limit`` characters."""
+    text = " ".join(str(value).split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _data(folder: Path, manifest: dict[str, Any], name: str) -> CachedData:
-    """The cache's arrays (features as memmaps) and what the manifest says of them."""
+    """The cache's arrays (features as memmaps) and what the manifest says of them, every
+    field checked against the others and the files (ValueError: rebuild)."""
     from ..data.preprocessing import Preprocessor
 
     key, rows = manifest["key"], manifest["rows"]
+    task, classes, features = manifest["task"], manifest["classes"], manifest["features"]
+    pre = Preprocessor.from_config(manifest["preprocessor"])
+    _check_fields(manifest, pre)
     (X, y), (X_test, y_test) = (
-        _arrays(folder, part, rows[part], manifest["inputs"], key["dtype"])
+        _arrays(folder, part, rows[part], pre.n_features_out, key["dtype"], classes)
         for part in ("train", "test")
     )
     return CachedData(
         name,
         X,
         y,
-        manifest["task"],
-        manifest["classes"],
-        manifest["features"],
+        task,
+        classes,
+        features,
         X_test if rows["test"] else None,
         y_test if rows["test"] else None,
         target=key["target"],
         reason=manifest["reason"],
         text_columns=manifest["text_columns"],
-        preprocessor=Preprocessor.from_config(manifest["preprocessor"]),
+        preprocessor=pre,
     )
 
 
-def _arrays(folder: Path, part: str, n: int, inputs: int, dtype: str) -> tuple[Any, Any]:
-    """``part``-X.npy as a memmap and ``part``-y.npy in memory, checked against the manifest."""
+def _check_fields(manifest: dict[str, Any], pre: Any) -> None:
+    """The manifest's fields of the types and sizes a build writes, agreeing with its
+    Preprocessor; ValueError naming the first that does not."""
+    task, classes, features = manifest["task"], manifest["classes"], manifest["features"]
+    rows, texts = manifest["rows"], manifest["text_columns"]
+    labels = isinstance(classes, list) and len(classes) >= 2
+    checks = {
+        "task": task in ("classification", "regression"),
+        "classes": (labels and all(type(c) in (str, int, float) for c in classes))
+        if task == "classification"
+        else classes is None,
+        "features": features == pre.feature_names_in_ and bool(features),
+        "text_columns": texts
+        == [c["name"] for c in pre.columns_ if c["kind"] == "text" and c["name"] in texts]
+        and all(c["name"] in texts for c in pre.columns_ if c["kind"] == "text"),
+        "reason": isinstance(manifest["reason"], str),
+        "rows": isinstance(rows, dict)
+        and all(type(rows.get(part)) is int and rows[part] >= 0 for part in ("train", "test"))
+        and rows["train"] > 0,
+        "inputs": manifest["inputs"] == pre.n_features_out,
+    }
+    wrong = [field for field, ok in checks.items() if not ok]
+    if wrong:
+        raise ValueError(f"its {wrong[0]} is not what the build writes")
+
+
+def _arrays(
+    folder: Path, part: str, n: int, inputs: int, dtype: str, classes: list[Any] | None
+) -> tuple[Any, Any]:
+    """``part``-X.npy as a memmap and ``part``-y.npy in memory, checked against the manifest:
+    the shape and dtype, and class ids among the classes (or finite numbers)."""
     X = np.load(folder / f"{part}-X.npy", mmap_mode="r", allow_pickle=False)
     y = np.load(folder / f"{part}-y.npy", allow_pickle=False)
     if X.shape != (n, inputs) or X.dtype != np.dtype(dtype) or len(y) != n:
         raise ValueError(
             f"{part}-X.npy has shape {X.shape} of {X.dtype}, {part}-y.npy {len(y)} rows"
         )
+    if classes is not None:
+        ok = y.dtype.kind in "iu" and y.ndim == 1
+        ok = ok and (n == 0 or 0 <= int(y.min()) <= int(y.max()) < len(classes))
+    else:
+        ok = y.dtype.kind == "f" and bool(np.isfinite(y).all())
+    if not ok:
+        raise ValueError(f"{part}-y.npy does not hold what the manifest says")
     return X, y
 
 
@@ -200,11 +250,14 @@ def _stale(old: Any, key: dict[str, Any]) -> str:
     """Why a cache made for ``old`` does not serve ``key``, in words."""
     if not isinstance(old, dict):
         return "its manifest is not one this version writes"
+    if old.get("format") != key["format"]:
+        return "its manifest is not one this version writes"
     if old.get("file") != key["file"]:
         return "the CSV file changed since it was written"
     changed = [name for name in key if old.get(name) != key[name]]
     return "made with other options: " + ", ".join(
-        f"{name.replace('_', '-')} {old.get(name)} then, {key[name]} now" for name in changed
+        f"{name.replace('_', '-')} {_shown(old.get(name))} then, {key[name]} now"
+        for name in changed
     )
 
 
@@ -212,31 +265,45 @@ def _build(path: str, folder: Path, key: dict[str, Any]) -> None:
     """Convert ``path`` into a new cache folder, swapped in whole when complete."""
     from ._cachebuild import convert
 
-    if folder.exists() and not (folder / "manifest.json").is_file():
-        raise CommandError(f"{folder} exists and is not a cache folder; move it away")
+    remove = removable(folder)  # before any work: a folder not ours is refused, untouched
     _remove_stale(folder)
     tmp = folder.with_name(f".{folder.name}.{os.getpid()}.tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir()
     try:
-        manifest = {"key": key, **convert(path, tmp, key)}
-        if _key_of_file(path) != key["file"]:
+        try:
+            manifest = {"written_by": MARK, "key": key, **convert(path, tmp, key)}
+            manifest["files"] = sorted(p.name for p in tmp.iterdir())
+            (tmp / "manifest.json").write_text(json.dumps(manifest, indent=1))
+            _sync(tmp)
+        except OSError as exc:
+            if not _failed_write(exc):
+                raise
+            raise _write_error(exc, tmp, folder) from None
+        if identity(path) != key["file"]:
             raise CommandError(f"{path} changed while it was being cached; run again")
-        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=1))
-        _sync(tmp)
-        old = folder.with_name(f".{folder.name}.{os.getpid()}.old")
-        if folder.exists():
-            os.replace(folder, old)
-        os.replace(tmp, folder)
-        shutil.rmtree(old, ignore_errors=True)
+        replace_folder(tmp, folder, remove)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
 
 
-def _key_of_file(path: str) -> dict[str, int]:
-    status = os.stat(path)
-    return {"size": status.st_size, "mtime_ns": status.st_mtime_ns, "inode": status.st_ino}
+def _failed_write(exc: OSError) -> bool:
+    """A write that the disk refused: no room, a quota, a file too large, read-only."""
+    full = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS)
+    return exc.errno in full or (exc.errno is None and "requested and" in str(exc))
+
+
+def _write_error(exc: OSError, tmp: Path, folder: Path) -> CommandError:
+    """A failed write during a build (a full disk: NumPy's "N requested and M written"),
+    naming the cache folder, the disk it is on and the room left there."""
+    reason = exc.strerror or str(exc) or type(exc).__name__
+    try:
+        free = shutil.disk_usage(tmp.parent).free
+        room = f"; {free:,} bytes free on the disk holding {tmp.parent}"
+    except OSError:
+        room = ""
+    return CommandError(f"{folder}: cannot write the cache ({reason}){room}")
 
 
 def _sync(folder: Path) -> None:
@@ -253,10 +320,18 @@ def _remove_stale(folder: Path) -> None:
     """Folders left by builds that were killed (``.NAME.PID.tmp`` and ``.old``)."""
     from ..io.atomic import _pid_alive
 
-    for leftover in folder.parent.glob(f".{folder.name}.*.*"):
-        pid = leftover.name[len(folder.name) + 2 :].split(".")[0]
-        if pid.isdigit() and not _pid_alive(int(pid)):
+    for leftover in folder.parent.glob(f".{glob.escape(folder.name)}.*.*"):
+        pid, _, kind = leftover.name[len(folder.name) + 2 :].partition(".")
+        if not pid.isdigit() or _pid_alive(int(pid)):
+            continue
+        if kind == "tmp":  # a build's own folder
             shutil.rmtree(leftover, ignore_errors=True)
+        elif kind == "old":  # an old cache: its files only, anything else stays
+            for name in FILES:
+                with contextlib.suppress(OSError):
+                    (leftover / name).unlink()
+            with contextlib.suppress(OSError):
+                leftover.rmdir()
 
 
 # ---------------------------------------------------------------- training from it

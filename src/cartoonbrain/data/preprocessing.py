@@ -268,6 +268,8 @@ class Preprocessor:
         )
         pre.columns_ = [_checked_column(c) for c in config["columns"]]
         pre.feature_names_in_ = [c["name"] for c in pre.columns_]
+        if len(set(pre.feature_names_in_)) != len(pre.feature_names_in_):
+            raise ValueError("preprocessor columns must have distinct names")
         return pre
 
     def __repr__(self) -> str:
@@ -324,8 +326,11 @@ def _checked_column(spec: Any) -> dict[str, Any]:
         ):
             raise ValueError(f"preprocessor column {spec['name']!r}: categories must be strings")
         fill = spec.get("fill")
-        if fill is not None and not isinstance(fill, str):
-            raise ValueError(f"preprocessor column {spec['name']!r}: fill must be a string")
+        if (fill is not None and fill not in categories) or len(set(categories)) < len(categories):
+            raise ValueError(
+                f"preprocessor column {spec['name']!r}: its categories must be distinct and "
+                "its fill one of them"
+            )
         return {"name": spec["name"], "kind": kind, "categories": list(categories), "fill": fill}
     raise ValueError(f"preprocessor column kind must be 'number' or 'text'; got {kind!r}")
 
@@ -417,6 +422,23 @@ class TargetEncoder:
             [float(v) for v in scale],
         )
         return enc
+
+    def check_width(self, n_out: int, independent: bool = False) -> None:
+        """ValueError unless this encoder decodes ``n_out`` outputs: k classes for k
+        softmax outputs or 2 for one sigmoid output (``independent``), one (μ, σ) per
+        regression output; a class listed twice is refused too."""
+        if self.kind == "scale":
+            if self.mean and len(self.mean) != n_out:
+                raise ValueError(
+                    f"the target encoder scales {len(self.mean)} targets but the network has "
+                    f"{n_out} outputs"
+                )
+            return
+        k, wanted = len(self.classes), 2 if independent and n_out == 1 else n_out
+        if len({str(c) for c in self.classes}) != k:
+            raise ValueError(f"the class list names a class twice: {self.classes[:10]}")
+        if k and not (independent and n_out > 1) and k != wanted:
+            raise ValueError(f"{k} classes for {n_out} output(s), which predict {wanted}")
 
     def __repr__(self) -> str:
         return f"TargetEncoder({self.kind!r}, {len(self.classes) or len(self.mean)} entries)"

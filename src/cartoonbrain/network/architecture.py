@@ -21,7 +21,12 @@ if TYPE_CHECKING:
 
 Shape = tuple[int, ...]
 
-__all__ = ["check_chain", "check_codecs", "check_loss_pairing", "infer_input_shape"]
+__all__ = [
+    "check_chain",
+    "check_codecs",
+    "check_loss_pairing",
+    "infer_input_shape",
+]
 
 
 def check_chain(
@@ -90,7 +95,8 @@ def check_codecs(
     net: Network, preprocessor: Preprocessor | None, target_encoder: TargetEncoder | None
 ) -> None:
     """The preprocessing (fitted) must give what the first layer takes, and the target
-    encoder must suit the loss (classes for classifiers, scaling otherwise)."""
+    encoder must suit the loss (classes for classifiers, scaling otherwise) and the last
+    layer's width (:meth:`TargetEncoder.check_width`)."""
     if preprocessor is not None:
         if not isinstance(preprocessor, Preprocessor) or not preprocessor.fitted:
             raise ValueError("preprocessor must be a fitted cartoonbrain Preprocessor")
@@ -106,3 +112,5 @@ def check_codecs(
             raise ValueError(
                 f"loss {net.loss.name!r} needs a TargetEncoder({wanted!r}); got {target_encoder!r}"
             )
+        n_out = net.output_shape[-1] if net.output_shape else 1
+        target_encoder.check_width(n_out, net.independent_outputs)

@@ -46,6 +46,7 @@ Array = NDArray[Any]
 
 __all__ = [
     "build_network",
+    "check_agreement",
     "check_saveable",
     "check_state",
     "network_arguments",
@@ -291,6 +292,46 @@ def stored_rng_state(config: dict[str, Any]) -> Any:
     return rng_state
 
 
+def check_agreement(net: Network) -> None:
+    """What the metadata says (what ``cartoonbrain predict`` and ``evaluate`` write and
+    read by) must agree with the network and its codecs, before anything is predicted:
+    the class list with the target encoder's and with the outputs' width, the task with
+    the loss, the feature names with the preprocessor's. ValueError naming the first
+    disagreement (``cb.load`` makes it a ModelFileError naming the file)."""
+    meta, encoder, pre = net.metadata, net.target_encoder, net.preprocessor
+    classes, task = meta.get("classes"), meta.get("task")
+    if task is not None and task != ("classification" if net.loss.classification else "regression"):
+        raise ValueError(
+            f"metadata task {str(task)[:40]!r} disagrees with the loss {net.loss.name!r}"
+        )
+    if classes is not None:
+        if not isinstance(classes, list) or not all(type(c) in (str, int, float) for c in classes):
+            raise ValueError("metadata classes must be a list of labels (strings or numbers)")
+        if not net.loss.classification:
+            raise ValueError(
+                f"metadata lists classes but the loss {net.loss.name!r} is a regression's"
+            )
+        if encoder is not None and encoder.classes and classes != encoder.classes:
+            raise ValueError(
+                f"metadata classes {_cut(classes)} disagree with the target encoder's "
+                f"{_cut(encoder.classes)}"
+            )
+        listed = TargetEncoder("classes")
+        listed.classes = list(classes)
+        listed.check_width(net.output_shape[-1], net.independent_outputs)
+    names = meta.get("feature_names")
+    if pre is not None and names is not None and list(names) != pre.feature_names_in_:
+        raise ValueError(
+            f"metadata feature_names {_cut(names)} disagree with the preprocessor's "
+            f"{_cut(pre.feature_names_in_)}"
+        )
+
+
+def _cut(values: Any, n: int = 6) -> str:
+    shown = ", ".join(repr(v)[:30] for v in list(values)[:n])
+    return f"[{shown}{', ...' if len(values) > n else ''}]"
+
+
 def build_network(
     cls: type[Network],
     config: Any,
@@ -309,6 +350,7 @@ def build_network(
     network = check_state(config, stored)
     rng_state = stored_rng_state(config)
     net = cls.from_config(network, initialize=rng_state is None)
+    check_agreement(net)
     for i, p in enumerate(net.parameters()):
         read(f"param.{i}", p)
     states = {name: read(name, None) for name in stored if name.startswith("state.")}
