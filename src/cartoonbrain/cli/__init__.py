@@ -6,6 +6,7 @@
     cartoonbrain export --model PATH --out FILE.onnx [--input-shape C,H,W]
     cartoonbrain datasets
     cartoonbrain blog [--epochs N] [--samples N] [--learning-rate F] [--seed S] [--report DIR]
+    cartoonbrain playground [--port N] [--host 127.0.0.1] [--no-browser]
 
 ``train --report DIR`` and ``blog --report DIR`` also write ``DIR/report.html`` (curves,
 per-layer gradients, diagnostics) and print the diagnostics.
@@ -34,14 +35,14 @@ import sys
 from collections.abc import Sequence
 
 from .._version import __version__
-from . import blog, datasets, evaluate, export, predict, sweep, train
+from . import blog, datasets, evaluate, export, playground, predict, sweep, train
 from ._errors import CommandError
 from ._files import check_files, user_path
 
 __all__ = ["COMMANDS", "CommandError", "build_parser", "main"]
 
 #: the subcommands, in the order ``--help`` lists them
-COMMANDS = (train, evaluate, predict, export, datasets, blog, sweep)
+COMMANDS = (train, evaluate, predict, export, datasets, blog, sweep, playground)
 
 
 def build_parser() -> argparse.ArgumentParser:
