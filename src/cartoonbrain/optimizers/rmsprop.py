@@ -68,7 +68,7 @@ class RMSprop(Optimizer):
         self, i: int, w: Array, g: Array, learning_rate: float, keep: Array | None = None
     ) -> bool:
         """The same update as one compiled pass (the accelerator's), if it can take it."""
-        kernel = _kernels.get("rmsprop")
+        kernel = _kernels.get("rmsprop", w.size)
         s = self._state["square_average"][i]
         b = self._state["momentum_buffer"][i] if self.momentum else s
         into = w if keep is None else keep

@@ -61,7 +61,7 @@ class SGD(Optimizer):
         self, i: int, w: Array, g: Array, learning_rate: float, keep: Array | None = None
     ) -> bool:
         """The same update as one compiled pass (the accelerator's), if it can take it."""
-        kernel = _kernels.get("sgd")
+        kernel = _kernels.get("sgd", w.size)
         velocity = self._state["velocity"][i] if self.momentum else w
         into = w if keep is None else keep
         if kernel is None or not _kernels.fits(w, g, velocity, into):
