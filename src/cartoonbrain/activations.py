@@ -128,7 +128,7 @@ def softmax(a: Array, out: Array | None = None) -> Array:
     ``out`` may be ``a`` itself (the inference path computes it in place).
     """
     a = np.asarray(a)
-    kernel = _kernels.get("softmax_rows")
+    kernel = _kernels.get("softmax_rows", a.size)
     if kernel is not None and few_classes(a) and _kernels.fits(a, a if out is None else out):
         return kernel(a, np.empty_like(a) if out is None else out)  # one compiled pass
     if a.ndim == 2 and a.dtype.kind == "f":  # rows of logits: the fast row reductions
@@ -187,7 +187,7 @@ def _elementwise(df: Derivative, name: str = "") -> Callable[[Array, Array, Arra
     code = _KERNEL_CODES.get(name)
 
     def backward(g: Array, a: Array, o: Array) -> Array:
-        kernel = None if code is None else _kernels.get("activation_backward")
+        kernel = None if code is None else _kernels.get("activation_backward", g.size)
         if kernel is not None and g.shape == a.shape == o.shape and _kernels.fits(g, a, o):
             return kernel(g, a, o, code, LEAKY_SLOPE)
         return g * df(a, o)
@@ -233,7 +233,7 @@ def _kernel_arguments(activation: Activation, a: Array, b: Array | None) -> tupl
 
 def _fused_forward(activation: Activation, a: Array, b: Array | None, name: str) -> Any:
     """The compiled bias-and-activation kernel ``name``, if it applies to these arrays."""
-    kernel = _kernels.get(name)
+    kernel = _kernels.get(name, a.size)
     if kernel is None or activation.name not in _KERNEL_FORWARD or a.ndim != 2 or not len(a):
         return None
     if ACTIVATIONS.get(activation.name) is not activation:  # a look-alike: its own f

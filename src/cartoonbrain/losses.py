@@ -185,7 +185,7 @@ class CrossEntropy(Loss):
         return np.einsum("ij,ij->i", t, log_total[:, None] - shifted)
 
     def mean(self, z: Array, t: Array) -> tuple[float, Array]:
-        kernel = _kernels.get("softmax_cross_entropy")
+        kernel = _kernels.get("softmax_cross_entropy", z.size)
         if (
             kernel is not None
             and few_classes(z, most=2048)
@@ -274,7 +274,7 @@ class BinaryCrossEntropy(Loss):
         return per_entry.mean(axis=1)
 
     def mean(self, z: Array, t: Array) -> tuple[float, Array]:
-        kernel = _kernels.get("binary_cross_entropy")
+        kernel = _kernels.get("binary_cross_entropy", z.size)
         if kernel is not None and z.size and z.shape == t.shape and _kernels.fits(z, t):
             value, g = kernel(z, t, z.dtype.type(1 / z.size))  # one compiled pass
             return float(value), g

@@ -15,13 +15,21 @@ the readable reference: every kernel is tested against it (tests/test_kernels.py
   from the C library instead of NumPy's own): within 1e-6 relative in float32 and 1e-12
   in float64.
 
-This module imports only NumPy. numba is imported, and the kernels compiled, on the first
-:func:`get` that needs them; compiled code is cached on disk (numba's ``cache=True``), so
-compiling is paid once per machine, not once per run. Each process still pays once for
-importing numba and loading the cached code (about 0.55 s on the 2-core machine of
-benchmarks/README.md: 0.25 s the import, 0.3 s the first call), on the first kernel it
-uses, or up front with :func:`warm_up`. A numba that is missing or fails to import is
-never an error: everything then runs on NumPy.
+This module imports only NumPy. numba is imported, and the kernels compiled, only where
+that pays: each process pays once for importing numba and loading the cached code
+(:data:`LOAD_COST`; about 80 MB of memory too), so a caller says how much work a kernel
+would do (``get(name, size)``) and, until numba is loaded, the time the kernels would
+have saved (:data:`SAVES`, measured) is added up instead; numba is loaded once that sum
+reaches LOAD_COST (the ski-rental rule: a process never spends more than twice what the
+better choice, in hindsight, would have cost it). Short jobs — a small fit, predicting or
+evaluating a CSV — never import numba. :func:`warm_up` loads everything up front.
+
+Compiled code is cached on disk in a folder of this user's that no one else can write to
+(:mod:`.cache`), so compiling is paid once per machine, not once per run. Nothing about
+the accelerator is ever an error: a numba that is missing runs everything on NumPy, and
+one that fails to import, a cache folder refused, a cache file that cannot be read or
+written (damaged, a full disk) put the process on NumPy with one
+:class:`AcceleratorWarning` naming the cause (:func:`give_up`).
 
     >>> from cartoonbrain import _kernels
     >>> _kernels.active() in ("numba", "numpy")
@@ -38,11 +46,27 @@ import importlib
 import importlib.util
 import os
 import time
+import warnings
 from typing import Any
 
 import numpy as np
 
-__all__ = ["ACCELERATORS", "KERNELS", "active", "available", "fits", "get", "use", "warm_up"]
+from .cache import CacheRefused, folder
+
+__all__ = [
+    "ACCELERATORS",
+    "KERNELS",
+    "LOAD_COST",
+    "SAVES",
+    "AcceleratorWarning",
+    "active",
+    "available",
+    "fits",
+    "get",
+    "give_up",
+    "use",
+    "warm_up",
+]
 
 #: the accelerators :func:`use` and ``CARTOONBRAIN_ACCELERATOR`` know
 ACCELERATORS = ("numba", "numpy")
@@ -62,8 +86,36 @@ KERNELS: dict[str, str] = {
     "dense_chain": "inference",
 }
 
+#: seconds a process pays to import numba and load its first kernels from the cache
+#: (0.67 s measured on the 2-core machine of benchmarks/README.md, at a load of 1.7)
+LOAD_COST = 0.6
+
+#: kernel name -> (seconds, seconds per element of ``size``) that its NumPy code takes
+#: beyond the kernel's, per call: what the kernel saves, fitted from two sizes (float32,
+#: ``python benchmarks/kernel_savings.py``, at a load of 1.7; blog_epoch's and
+#: dense_chain's from benchmarks/README.md's blog and job C figures)
+SAVES: dict[str, tuple[float, float]] = {
+    "adam": (15e-6, 1.4e-9),
+    "sgd": (0.0, 0.0),  # (within the noise: NumPy's two passes are as fast)
+    "rmsprop": (2e-6, 1.0e-9),
+    "activation_backward": (0.0, 0.23e-9),
+    "bias_activation": (0.4e-6, 0.36e-9),
+    "bias_activation_in_place": (0.4e-6, 0.36e-9),
+    "softmax_rows": (7e-6, 0.11e-9),
+    "softmax_cross_entropy": (23e-6, 0.36e-9),
+    "binary_cross_entropy": (15e-6, 2.2e-9),
+    "blog_epoch": (0.0, 40e-6),  # per sample step (blog.fused.COMPILED_FROM decides)
+    "dense_chain": (20e-6, 0.0),  # per call
+}
+
+
+class AcceleratorWarning(RuntimeWarning):
+    """The accelerator could not be used and NumPy does the work (the message says why)."""
+
+
 _compiled: dict[str, Any] = {}  # name -> numba dispatcher, filled on first use
 _broken: list[str] = []  # why numba could not be used, if it could not
+_forgone = 0.0  # seconds the kernels would have saved so far, while numba is not loaded
 
 
 def available() -> bool:
@@ -105,18 +157,39 @@ def use(accelerator: str) -> str:
     return previous
 
 
-def get(name: str) -> Any:
-    """The compiled kernel ``name`` (one of :data:`KERNELS`), or None on the NumPy path.
+def get(name: str, size: int | None = None) -> Any:
+    """The compiled kernel ``name`` (one of :data:`KERNELS`), or None: NumPy does the work.
 
-    The first call imports numba and the kernel's module; should that fail, the reason is
-    kept, the accelerator falls back to NumPy for good, and None is returned.
+    ``size``: the elements the caller would hand the kernel (each kernel's own measure,
+    as :data:`SAVES` counts it). While numba is not loaded, a call with a size only adds
+    what the kernel would save to the process's sum, and loads numba once that reaches
+    :data:`LOAD_COST`; without a size, the kernel is loaded now. Loading imports numba and
+    the kernel's module; should that fail, :func:`give_up` says why and None is returned.
     """
+    global _forgone
     if _active != "numba":
         return None
     kernel = _compiled.get(name)
-    if kernel is None:
-        kernel = _load(name)
-    return kernel
+    if kernel is not None:
+        return kernel
+    if size is not None and not _compiled:
+        per_call, per_element = SAVES[name]
+        _forgone += per_call + per_element * size
+        if _forgone < LOAD_COST:
+            return None
+    return _load(name)
+
+
+def give_up(reason: str) -> None:
+    """Put the rest of the process on NumPy because of ``reason`` (one line), warning once
+    (kernels running already finish their call)."""
+    global _active
+    _active = "numpy"
+    if not _broken:
+        warnings.warn(
+            f"the accelerator is off, NumPy does the work: {reason}", AcceleratorWarning, 3
+        )
+    _broken.append(reason)
 
 
 def loaded(name: str) -> bool:
@@ -141,12 +214,15 @@ def warm_up(dtypes: tuple[str, ...] = ("float32", "float64")) -> float:
 
 
 def _load(name: str) -> Any:
-    global _active
+    try:
+        folder()  # (checked before numba is imported: its cache files are pickles)
+    except CacheRefused as exc:
+        give_up(str(exc))
+        return None
     try:
         module = importlib.import_module(f"{__name__}.{KERNELS[name]}")
-    except ImportError as exc:  # a broken numba is never an error: NumPy does the work
-        _broken.append(f"numba could not be imported ({exc})")
-        _active = "numpy"
+    except Exception as exc:  # a broken numba is never an error: NumPy does the work
+        give_up(f"numba could not be imported ({type(exc).__name__}: {exc})")
         return None
     kernel = getattr(module, name)
     _compiled[name] = kernel

@@ -86,7 +86,7 @@ def predict_few(net: Network, X: object) -> Array | None:
         plan = _LAYOUTS[net] = (net.flat_parameters, net.loss, layout(net))
     if plan[2] is None:
         return None
-    kernel = _kernels.get("dense_chain")  # (the first one imports numba)
+    kernel = _kernels.get("dense_chain", len(X))  # (may import numba: _kernels says when)
     if kernel is None:
         return None
     X = net.check_inputs(X, check_finite=False)  # the kernel checks the numbers

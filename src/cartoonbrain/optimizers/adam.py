@@ -86,7 +86,7 @@ class Adam(Optimizer):
         d = g (+ λ w), then, for AdamW (:meth:`_shrink` = 1 − lr λ), w ← shrink · w, then
         Adam."""
         shrink = self._shrink(learning_rate)
-        kernel = _kernels.get("adam")
+        kernel = _kernels.get("adam", w.size)
         m, v = self._state["m"][i], self._state["v"][i]
         if kernel is None or not _kernels.fits(w, g, m, v):
             return False

@@ -66,7 +66,7 @@ class RMSprop(Optimizer):
 
     def _fused(self, i: int, w: Array, g: Array, learning_rate: float) -> bool:
         """The same update as one compiled pass (the accelerator's), if it can take it."""
-        kernel = _kernels.get("rmsprop")
+        kernel = _kernels.get("rmsprop", w.size)
         s = self._state["square_average"][i]
         b = self._state["momentum_buffer"][i] if self.momentum else s
         if kernel is None or not _kernels.fits(w, g, s, b):

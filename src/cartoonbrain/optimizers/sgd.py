@@ -59,7 +59,7 @@ class SGD(Optimizer):
 
     def _fused(self, i: int, w: Array, g: Array, learning_rate: float) -> bool:
         """The same update as one compiled pass (the accelerator's), if it can take it."""
-        kernel = _kernels.get("sgd")
+        kernel = _kernels.get("sgd", w.size)
         velocity = self._state["velocity"][i] if self.momentum else w
         if kernel is None or not _kernels.fits(w, g, velocity):
             return False
