@@ -83,6 +83,20 @@ def test_include_optimizer_saves_its_state(tmp_path, optimizer):
     assert loaded.optimizer.iterations == net.optimizer.iterations == 10
 
 
+@pytest.mark.parametrize("name", ["sgd", "rmsprop"])
+def test_a_model_saved_before_formula_loads_with_the_rule_that_wrote_it(tmp_path, name):
+    """SGD and RMSprop follow Keras's rule now; a file whose optimizer config has no
+    ``formula`` was written by PyTorch's rule, and loads with it."""
+    net, _ = trained(optimizer=name)
+    members = members_of(net, net.optimizer)
+    config = config_of(members)
+    assert config["optimizer"].pop("formula") == "keras"
+    write_raw(tmp_path / "old.npz", {**members, "config.json": encode(config)})
+    assert cb.load(tmp_path / "old.npz").optimizer.formula == "pytorch"
+    write_raw(tmp_path / "new.npz", members)
+    assert cb.load(tmp_path / "new.npz").optimizer.formula == "keras"
+
+
 def test_a_loaded_model_with_its_optimizer_continues_training_as_the_original(tmp_path):
     net, X = trained(optimizer="adam")
     y = np.arange(40) % 3

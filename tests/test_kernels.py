@@ -199,8 +199,11 @@ OPTIMIZERS = [
     (cb.SGD, {"learning_rate": 0.1, "weight_decay": 0.01}),
     (cb.SGD, {"learning_rate": 0.1, "momentum": 0.9}),
     (cb.SGD, {"learning_rate": 0.1, "momentum": 0.9, "nesterov": True, "weight_decay": 0.1}),
-    (cb.RMSprop, {"learning_rate": 0.01}),
-    (cb.RMSprop, {"learning_rate": 0.01, "momentum": 0.5, "weight_decay": 0.01}),
+    (cb.RMSprop, {"learning_rate": 0.01, "formula": "pytorch"}),
+    (
+        cb.RMSprop,
+        {"learning_rate": 0.01, "momentum": 0.5, "weight_decay": 0.01, "formula": "pytorch"},
+    ),
     (cb.Adam, {"learning_rate": 0.01}),
     (cb.Adam, {"learning_rate": 0.01, "weight_decay": 0.1}),
     (cb.AdamW, {"learning_rate": 0.01}),

@@ -54,7 +54,9 @@ def reference_rate(learning_rate, t):
     return learning_rate(t) if callable(learning_rate) else learning_rate
 
 
-def reference_clip(grads, clip_norm):
+def reference_clip(grads, clip_norm, clip_value=None):
+    if clip_value is not None:
+        return [np.clip(g, -clip_value, clip_value) for g in grads]
     if clip_norm is None:
         return grads
     norm = math.sqrt(sum(float(np.sum(g**2)) for g in grads))
@@ -69,17 +71,25 @@ def reference_sgd(
     nesterov=False,
     weight_decay=0.0,
     clip_norm=None,
+    clip_value=None,
+    formula="keras",
 ):
+    """Keras's m ← μ m − lr d, w ← w + m (nesterov w ← w + μ m − lr d), or PyTorch's."""
     params = list(params)
-    velocity = [None] * len(params)
+    velocity = [np.zeros_like(w) for w in params]
     for t, grads in enumerate(grad_sequence):
         lr = reference_rate(learning_rate, t)
-        for i, (w, g) in enumerate(zip(params, reference_clip(grads, clip_norm), strict=True)):
+        clipped = reference_clip(grads, clip_norm, clip_value)
+        for i, (w, g) in enumerate(zip(params, clipped, strict=True)):
             d = g + weight_decay * w
-            if momentum:
-                velocity[i] = d if velocity[i] is None else momentum * velocity[i] + d
-                d = d + momentum * velocity[i] if nesterov else velocity[i]
-            params[i] = w - lr * d
+            if not momentum:
+                params[i] = w - lr * d
+            elif formula == "keras":
+                velocity[i] = momentum * velocity[i] - lr * d
+                params[i] = w + (momentum * velocity[i] - lr * d if nesterov else velocity[i])
+            else:
+                velocity[i] = momentum * velocity[i] + d
+                params[i] = w - lr * (d + momentum * velocity[i] if nesterov else velocity[i])
     return params
 
 
@@ -92,20 +102,33 @@ def reference_rmsprop(
     momentum=0.0,
     weight_decay=0.0,
     clip_norm=None,
+    clip_value=None,
+    centered=False,
+    formula="keras",
 ):
+    """Keras's u = lr d / √(s' + ε), b ← μ b + u, w ← w − b; or PyTorch's d / (√s' + ε)."""
     params = list(params)
     s = [np.zeros_like(w) for w in params]
+    mean = [np.zeros_like(w) for w in params]
     buffer = [np.zeros_like(w) for w in params]
     for t, grads in enumerate(grad_sequence):
         lr = reference_rate(learning_rate, t)
-        for i, (w, g) in enumerate(zip(params, reference_clip(grads, clip_norm), strict=True)):
+        clipped = reference_clip(grads, clip_norm, clip_value)
+        for i, (w, g) in enumerate(zip(params, clipped, strict=True)):
             d = g + weight_decay * w
             s[i] = rho * s[i] + (1 - rho) * d**2
-            if momentum:
-                buffer[i] = momentum * buffer[i] + d / (np.sqrt(s[i]) + epsilon)
-                params[i] = w - lr * buffer[i]
+            spread = s[i]
+            if centered:
+                mean[i] = rho * mean[i] + (1 - rho) * d
+                spread = s[i] - mean[i] ** 2
+            if formula == "keras":
+                increment = lr * d / np.sqrt(spread + epsilon)
+                buffer[i] = momentum * buffer[i] + increment
+                params[i] = w - (buffer[i] if momentum else increment)
             else:
-                params[i] = w - lr * d / (np.sqrt(s[i]) + epsilon)
+                u = d / (np.sqrt(spread) + epsilon)
+                buffer[i] = momentum * buffer[i] + u
+                params[i] = w - lr * (buffer[i] if momentum else u)
     return params
 
 
@@ -118,15 +141,20 @@ def reference_adam(
     epsilon=1e-8,
     weight_decay=0.0,
     clip_norm=None,
+    clip_value=None,
+    amsgrad=False,
+    formula="pytorch",
     decoupled=False,
 ):
     params = list(params)
     m = [np.zeros_like(w) for w in params]
     v = [np.zeros_like(w) for w in params]
+    v_max = [np.zeros_like(w) for w in params]
     for step, grads in enumerate(grad_sequence):
         lr = reference_rate(learning_rate, step)
         t = step + 1
-        for i, (w, g) in enumerate(zip(params, reference_clip(grads, clip_norm), strict=True)):
+        clipped = reference_clip(grads, clip_norm, clip_value)
+        for i, (w, g) in enumerate(zip(params, clipped, strict=True)):
             if decoupled:
                 w = w * (1 - lr * weight_decay)
                 d = g
@@ -134,9 +162,15 @@ def reference_adam(
                 d = g + weight_decay * w
             m[i] = beta_1 * m[i] + (1 - beta_1) * d
             v[i] = beta_2 * v[i] + (1 - beta_2) * d**2
-            m_hat = m[i] / (1 - beta_1**t)
-            v_hat = v[i] / (1 - beta_2**t)
-            params[i] = w - lr * m_hat / (np.sqrt(v_hat) + epsilon)
+            v_max[i] = np.maximum(v_max[i], v[i])
+            second = v_max[i] if amsgrad else v[i]
+            if formula == "pytorch":
+                m_hat = m[i] / (1 - beta_1**t)
+                v_hat = second / (1 - beta_2**t)
+                params[i] = w - lr * m_hat / (np.sqrt(v_hat) + epsilon)
+            else:  # Keras: alpha = lr √(1 − β₂ᵗ) / (1 − β₁ᵗ), ε on the uncorrected √v
+                alpha = lr * math.sqrt(1 - beta_2**t) / (1 - beta_1**t)
+                params[i] = w - alpha * m[i] / (np.sqrt(second) + epsilon)
     return params
 
 
@@ -175,6 +209,23 @@ CASES = [
     ("adamw", {"learning_rate": 0.01, "weight_decay": 0.1, "clip_norm": 2.0, "beta_2": 0.9}),
     ("sgd", {"learning_rate": StepDecay(0.1, step_size=2, gamma=0.5), "momentum": 0.9}),
     ("adam", {"learning_rate": CosineDecay(0.01, decay_steps=3, warmup_steps=2)}),
+    # the other library's rule, and where the two differ: a changing rate with momentum
+    ("sgd", {"learning_rate": 0.1, "momentum": 0.9, "formula": "pytorch"}),
+    ("sgd", {"learning_rate": StepDecay(0.1, 2, 0.5), "momentum": 0.9, "formula": "pytorch"}),
+    ("sgd", {"learning_rate": StepDecay(0.1, 1, 0.5), "momentum": 0.9, "nesterov": True}),
+    ("sgd", {"learning_rate": 0.1, "momentum": 0.5, "clip_value": 0.5}),
+    ("rmsprop", {"learning_rate": 0.01, "momentum": 0.5, "formula": "pytorch"}),
+    ("rmsprop", {"learning_rate": StepDecay(0.01, 1, 0.5), "momentum": 0.5}),
+    ("rmsprop", {"learning_rate": StepDecay(0.01, 1, 0.5), "momentum": 0.5, "formula": "pytorch"}),
+    ("rmsprop", {"learning_rate": 0.01, "centered": True, "epsilon": 1e-3}),
+    ("rmsprop", {"learning_rate": 0.01, "centered": True, "momentum": 0.5, "formula": "pytorch"}),
+    ("rmsprop", {"learning_rate": 0.01, "clip_value": 0.3}),
+    ("adam", {"learning_rate": 0.1, "epsilon": 1e-3, "formula": "keras"}),
+    ("adam", {"learning_rate": 0.1, "amsgrad": True, "beta_2": 0.5}),
+    ("adam", {"learning_rate": 0.1, "amsgrad": True, "beta_2": 0.5, "formula": "keras"}),
+    ("adam", {"learning_rate": 0.01, "clip_value": 0.5}),
+    ("adamw", {"learning_rate": 0.1, "amsgrad": True, "beta_2": 0.5, "weight_decay": 0.1}),
+    ("adamw", {"learning_rate": 0.1, "epsilon": 1e-3, "formula": "keras"}),
 ]
 CASE_IDS = [f"{name}-{'-'.join(config) or 'defaults'}" for name, config in CASES]
 
@@ -250,32 +301,69 @@ def test_step_allocates_no_full_size_temporaries(name, config):
     assert w.dtype == np.float32
 
 
-@pytest.mark.parametrize(
-    ("name", "config", "torch_name", "torch_config"),
-    [
-        ("sgd", {"learning_rate": 0.1, "momentum": 0.9, "nesterov": True, "weight_decay": 0.01},
-         "SGD", {"lr": 0.1, "momentum": 0.9, "nesterov": True, "weight_decay": 0.01}),
-        ("rmsprop", {"learning_rate": 0.01, "rho": 0.9, "epsilon": 1e-7, "momentum": 0.5,
-                     "weight_decay": 0.01},
-         "RMSprop", {"lr": 0.01, "alpha": 0.9, "eps": 1e-7, "momentum": 0.5, "weight_decay": 0.01}),
-        ("adam", {"learning_rate": 0.01, "weight_decay": 0.1},
-         "Adam", {"lr": 0.01, "betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 0.1}),
-        ("adamw", {"learning_rate": 0.01, "weight_decay": 0.1},
-         "AdamW", {"lr": 0.01, "betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 0.1}),
-    ],
-)  # fmt: skip
+TORCH_CASES = [
+    ("sgd", {"learning_rate": 0.1, "momentum": 0.9, "nesterov": True, "weight_decay": 0.01},
+     "SGD", {"lr": 0.1, "momentum": 0.9, "nesterov": True, "weight_decay": 0.01}),
+    ("sgd", {"learning_rate": StepDecay(0.1, 1, 0.5), "momentum": 0.9, "formula": "pytorch"},
+     "SGD", {"lr": 0.1, "momentum": 0.9}),
+    ("rmsprop", {"learning_rate": 0.01, "rho": 0.9, "epsilon": 1e-7, "momentum": 0.5,
+                 "weight_decay": 0.01, "formula": "pytorch"},
+     "RMSprop", {"lr": 0.01, "alpha": 0.9, "eps": 1e-7, "momentum": 0.5, "weight_decay": 0.01}),
+    ("rmsprop", {"learning_rate": 0.01, "rho": 0.99, "epsilon": 1e-8, "formula": "pytorch"},
+     "RMSprop", {}),  # torch.optim.RMSprop's defaults
+    ("rmsprop", {"learning_rate": StepDecay(0.01, 1, 0.5), "rho": 0.99, "epsilon": 1e-3,
+                 "momentum": 0.5, "centered": True, "formula": "pytorch"},
+     "RMSprop", {"lr": 0.01, "eps": 1e-3, "momentum": 0.5, "centered": True}),
+    ("adam", {}, "Adam", {}),  # the defaults on both sides
+    ("adam", {"learning_rate": 0.01, "weight_decay": 0.1},
+     "Adam", {"lr": 0.01, "betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 0.1}),
+    ("adam", {"learning_rate": 0.1, "beta_2": 0.5, "amsgrad": True},
+     "Adam", {"lr": 0.1, "betas": (0.9, 0.5), "amsgrad": True}),
+    ("adamw", {}, "AdamW", {}),
+    ("adamw", {"learning_rate": 0.01, "weight_decay": 0.1},
+     "AdamW", {"lr": 0.01, "betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 0.1}),
+    ("adamw", {"learning_rate": 0.1, "beta_2": 0.5, "amsgrad": True},
+     "AdamW", {"lr": 0.1, "betas": (0.9, 0.5), "amsgrad": True}),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("name", "config", "torch_name", "torch_config"), TORCH_CASES)
 def test_matches_torch(name, config, torch_name, torch_config):
+    """The named library's numbers: PyTorch's optimizer, its rate set step by step where
+    ours follows a schedule."""
     torch = pytest.importorskip("torch")
-    params, grad_sequence = make_problem(n_steps=3)
-    result = run(OPTIMIZERS[name](**config), params, grad_sequence)
+    params, grad_sequence = make_problem(n_steps=4)
+    optimizer = OPTIMIZERS[name](**config)
+    result = run(optimizer, params, grad_sequence)
     tensors = [torch.tensor(w, requires_grad=True) for w in params]
     torch_optimizer = getattr(torch.optim, torch_name)(tensors, **torch_config)
-    for grads in grad_sequence:
+    for t, grads in enumerate(grad_sequence):
         for tensor, g in zip(tensors, grads, strict=True):
             tensor.grad = torch.tensor(g)
+        if callable(optimizer.learning_rate):
+            torch_optimizer.param_groups[0]["lr"] = optimizer.learning_rate(t)
         torch_optimizer.step()
     for w, tensor in zip(result, tensors, strict=True):
         np.testing.assert_allclose(w, tensor.detach().numpy(), rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("name", "config", "torch_name", "torch_config"),
+    [
+        ("sgd", {"learning_rate": StepDecay(0.1, 1, 0.5), "momentum": 0.9},
+         "SGD", {"lr": 0.1, "momentum": 0.9}),
+        ("rmsprop", {"learning_rate": 0.01, "rho": 0.99, "epsilon": 1e-8},
+         "RMSprop", {}),
+        ("adam", {"learning_rate": 0.1, "epsilon": 1e-3, "formula": "keras"},
+         "Adam", {"lr": 0.1, "eps": 1e-3}),
+    ],
+)  # fmt: skip
+def test_the_keras_formulas_are_not_torchs(name, config, torch_name, torch_config):
+    """Where the libraries' rules differ (the rate inside the momentum under a schedule,
+    ε inside the root, ε before the bias correction), the Keras formula is not PyTorch's:
+    test_matches_torch would fail without formula="pytorch"."""
+    with pytest.raises(AssertionError, match="Not equal to tolerance"):
+        test_matches_torch(name, config, torch_name, torch_config)
 
 
 # ---------------------------------------------------------------- state
@@ -286,6 +374,8 @@ STATE_NAMES = [
     ("rmsprop", {"momentum": 0.9}, {"square_average", "momentum_buffer"}),
     ("adam", {}, {"m", "v"}),
     ("adamw", {}, {"m", "v"}),
+    ("rmsprop", {"centered": True}, {"square_average", "average_gradient"}),
+    ("adam", {"amsgrad": True}, {"m", "v", "v_max"}),
 ]
 
 
@@ -580,13 +670,15 @@ def test_get_optimizer_names_and_overrides():
 
 
 def test_defaults_follow_the_contract():
-    common = {"weight_decay": 0.0, "clip_norm": None}
+    """SGD and RMSprop are Keras's (defaults and formula), Adam and AdamW PyTorch's."""
+    common = {"weight_decay": 0.0, "clip_norm": None, "clip_value": None}
     assert SGD().get_config() == {
         "name": "sgd",
         "learning_rate": 0.01,
         "momentum": 0.0,
         "nesterov": False,
         **common,
+        "formula": "keras",
     }
     assert RMSprop().get_config() == {
         "name": "rmsprop",
@@ -595,6 +687,8 @@ def test_defaults_follow_the_contract():
         "epsilon": 1e-7,
         "momentum": 0.0,
         **common,
+        "centered": False,
+        "formula": "keras",
     }
     assert Adam().get_config() == {
         "name": "adam",
@@ -603,6 +697,8 @@ def test_defaults_follow_the_contract():
         "beta_2": 0.999,
         "epsilon": 1e-8,
         **common,
+        "amsgrad": False,
+        "formula": "pytorch",
     }
     assert AdamW().get_config() == {**Adam().get_config(), "name": "adamw", "weight_decay": 0.01}
 

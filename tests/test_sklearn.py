@@ -679,3 +679,29 @@ def test_multi_output_regression_steps_as_mlp_and_reports_what_it_steps_on():
     assert (ours.loss_curve_[-1] - penalty) == pytest.approx(
         3 * (theirs.loss_curve_[-1] - penalty), rel=0.05
     )
+
+
+def test_early_stopping_split_names_the_users_class():
+    """A deliberate difference (README, "Differences from scikit-learn"): MLPClassifier
+    stratifies on its private label-binarized target and names the class ``'True'``; the
+    early-stopping split here names the user's own class."""
+    X, y = [[1, 2], [2, 3], [3, 4], [4, 5]], ["a", "a", "a", "b"]
+    with pytest.raises(ValueError, match=r"Classes with too few members are: \['b'\]"):
+        NeuralNetClassifier(early_stopping=True).fit(X, y)
+    with pytest.raises(ValueError, match=r"Classes with too few members are: \['True'\]"):
+        MLPClassifier(early_stopping=True).fit(X, y)
+
+
+def test_a_diverging_fit_with_early_stopping_finishes_with_a_nan_score():
+    """As MLP (scikit-learn#29504): weights that overflow score NaN on the validation set,
+    the fit finishes and keeps the best weights, instead of raising NonFinitePrediction."""
+    X, y = make_regression(n_samples=150, n_features=4, noise=1.0, random_state=0)
+    options = {
+        "hidden_layer_sizes": 100, "activation": "identity", "solver": "sgd",
+        "learning_rate_init": 1.0, "max_iter": 20, "early_stopping": True, "random_state": 0,
+    }  # fmt: skip
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        model = NeuralNetRegressor(**options).fit(X, y)
+    assert np.isnan(model.validation_scores_[-1])
+    assert all(np.isfinite(c).all() for c in model.coefs_)  # the best weights, kept

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import NDArray
 
+from .._validation import is_number
 from ..data.preprocessing import Preprocessor, TargetEncoder
 from ..layers import Layer
 from ..losses import Loss, get_loss
@@ -120,7 +121,7 @@ class Network(Predictor, Trainer, Saveable):
                 raise ValueError(f"layer {i} is {layer!r}, not a cartoonbrain layer")
         self.loss = get_loss(loss)
         self.dtype = as_dtype(dtype)
-        if isinstance(l2, bool) or not isinstance(l2, (int, float)) or not 0 <= l2 < math.inf:
+        if not is_number(l2) or not 0 <= l2 < math.inf:
             raise ValueError(f"l2 must be a non-negative number; got {l2!r}")
         self.l2 = float(l2)
         self.l2_per_sample = bool(l2_per_sample)

@@ -53,12 +53,16 @@ class Optimizer:
         learning_rate: float | Schedule,
         weight_decay: float = 0.0,
         clip_norm: float | None = None,
+        clip_value: float | None = None,
     ) -> None:
         if not isinstance(learning_rate, Schedule):
             learning_rate = _positive("learning_rate", learning_rate)
         self.learning_rate: float | Schedule = learning_rate
         self.weight_decay = _non_negative("weight_decay", weight_decay)
         self.clip_norm = None if clip_norm is None else _positive("clip_norm", clip_norm)
+        self.clip_value = None if clip_value is None else _positive("clip_value", clip_value)
+        if clip_norm is not None and clip_value is not None:  # as Keras: one or the other
+            raise ValueError("give clip_norm or clip_value, not both")
         self.iterations = 0
         self._state: dict[str, list[Array]] = {}  # buffer name -> one array per parameter
         self._work: list[Array] = []  # scratch space, not part of the state
@@ -74,8 +78,9 @@ class Optimizer:
         """Update every ``params[i]`` in place from ``grads[i]``.
 
         When ``clip_norm`` is set, the gradients are first clipped by their global norm
-        (see :func:`clip_by_global_norm`): ``grads`` is then scaled in place. Otherwise
-        ``grads`` is left untouched.
+        (see :func:`clip_by_global_norm`): ``grads`` is then scaled in place. With
+        ``clip_value`` c, each entry is clipped to [−c, c] in place instead (Keras's
+        ``clipvalue``, PyTorch's ``clip_grad_value_``). Otherwise ``grads`` is left untouched.
 
         Parameters
         ----------
@@ -87,6 +92,9 @@ class Optimizer:
         self._check(params, grads)
         if self.clip_norm is not None:
             clip_by_global_norm(grads, self.clip_norm)
+        if self.clip_value is not None:
+            for g in grads:
+                np.clip(g, -self.clip_value, self.clip_value, out=g)
         if len(self._work) != len(params):
             self._allocate(params)
         learning_rate = self.current_learning_rate()

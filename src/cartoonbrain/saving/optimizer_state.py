@@ -73,6 +73,8 @@ def stored_optimizer(
     state of :func:`optimizer_state` (its buffers kept, not copied)."""
     if not isinstance(config, dict):
         raise ValueError("the optimizer's config must be a dict")
+    if config.get("name") in ("sgd", "rmsprop") and "formula" not in config:
+        config = {**config, "formula": "pytorch"}  # written before `formula`: PyTorch's rule
     optimizer = get_optimizer(config)
     optimizer.load_state_dict(optimizer_state(stored, read, net), copy=False)
     return optimizer

@@ -308,7 +308,8 @@ class _NeuralNet(BaseEstimator):
             return (X, t, w), None
         stratify = None
         if is_classifier(self) and (t.ndim == 1 or t.shape[1] == 1):
-            stratify = t.reshape(len(t))
+            # the user's labels (sorted as the ids, so the same split): a message names them
+            stratify = self.classes_[t.reshape(len(t)).astype(np.intp)]
         arrays = [X, t] if w is None else [X, t, w]
         parts = train_test_split(
             *arrays,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any
 
+from ..network.prediction import NonFinitePrediction
 from ..train.monitor import Monitor
 
 if TYPE_CHECKING:
@@ -61,7 +62,10 @@ class _MLPRule(Monitor):
     def _validate(self, logs: dict[str, float]) -> bool:
         est, net = self.estimator, self.estimator.network_
         X_val, t_val, w_val = self.validation
-        score = est._validation_score(net.predict(X_val), t_val, w_val)
+        try:
+            score = est._validation_score(net.predict(X_val), t_val, w_val)
+        except NonFinitePrediction:  # diverged weights: MLP scores a non-finite output NaN
+            score = math.nan
         logs["val_score"] = score
         assert est.validation_scores_ is not None and est.best_validation_score_ is not None
         est.validation_scores_.append(score)
