@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -40,6 +40,7 @@ from .summary import summary_table
 if TYPE_CHECKING:
     from ..optimizers import Optimizer
     from ..train import History
+    from ..train.callbacks import Callback
 
 Array = NDArray[Any]
 
@@ -352,7 +353,9 @@ class Network:
         return value, [g.copy() for g in self._grads]
 
     # ------------------------------------------------------------------ using it
-    def predict(self, X: Any, batch_size: int | None = None) -> Array:
+    def predict(
+        self, X: Any, batch_size: int | None = None, callbacks: Iterable[Callback] = ()
+    ) -> Array:
         """Probabilities for the cross-entropy losses, the outputs for regression (in the
         target's units, when the model has a target encoder).
 
@@ -360,13 +363,15 @@ class Network:
         preprocessor (an array in training column order, or a DataFrame). With the
         accelerator, a few rows through Dense layers go in one compiled call
         (:mod:`cartoonbrain.network.fused_predict`); ``batch_size`` splits X into batches instead.
+        ``callbacks`` get Keras's ``on_predict_*`` hooks (the regular way, batch by batch).
         """
         X = self.preprocess(X)
-        few = fused_predict.predict_few(self, X) if batch_size is None else None
+        callbacks = list(callbacks)
+        few = fused_predict.predict_few(self, X) if batch_size is None and not callbacks else None
         if few is not None:  # the accelerator, for a few rows
             return self.decode_outputs(few)
         # the regular way, batch by batch; NonFinitePrediction for an overflow
-        return self.decode_outputs(prediction.predict_arrays(self, X, batch_size))
+        return self.decode_outputs(prediction.predict_arrays(self, X, batch_size, callbacks))
 
     # the rest of using it, and raw data in and out: plain functions of prediction.py
     preprocess = prediction.preprocess

@@ -13,7 +13,7 @@ Nothing here caches a layer's affines or transforms: every layer's ``infer`` run
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -21,6 +21,7 @@ from numpy.typing import NDArray
 
 from ..data import checks
 from ..metrics import default_metrics, get_metric, predicted_classes
+from ..train.callbacks import Callback, attach, call_hooks
 
 if TYPE_CHECKING:
     from .network import Network
@@ -83,17 +84,24 @@ def decode_outputs(net: Network, outputs: Array) -> Array:
 
 
 # ------------------------------------------------------------------ predictions
-def predict_arrays(net: Network, X: Any, batch_size: int | None = None) -> Array:
+def predict_arrays(
+    net: Network, X: Any, batch_size: int | None = None, callbacks: Iterable[Callback] = ()
+) -> Array:
     """predict's regular way on preprocessed rows X: checked, then :func:`infer` batch by
     batch; a ValueError for a NaN or inf in X, :class:`NonFinitePrediction` for a
-    prediction that overflows from finite inputs. Shape (n_samples, *output_shape)."""
+    prediction that overflows from finite inputs. Shape (n_samples, *output_shape).
+    ``callbacks`` get Keras's ``on_predict_*`` hooks (a batch's end with its
+    ``{"outputs": ...}``)."""
+    hooks = attach(net, callbacks)
     large = isinstance(X, np.ndarray) and X.size > LARGE
     X = net.check_inputs(X, check_finite=not large)  # a large X: through its outputs
+    call_hooks(hooks, "on_predict_begin", {})
     with np.errstate(over="ignore", invalid="ignore"):
-        out = _predict_batches(net, X, batch_size)
+        out = _predict_batches(net, X, batch_size, hooks)
         finite = np.isfinite(np.add.reduce(out, axis=None))  # one cheap sum
     if not finite:
         _refuse_non_finite(net, X, out)
+    call_hooks(hooks, "on_predict_end", {})
     return out
 
 
@@ -116,17 +124,22 @@ def _refuse_non_finite(net: Network, X: Array, out: Array) -> None:
     )
 
 
-def _predict_batches(net: Network, X: Array, batch_size: int | None) -> Array:
+def _predict_batches(
+    net: Network, X: Array, batch_size: int | None, hooks: Sequence[Callback] = ()
+) -> Array:
     if checks.is_sparse(X):  # densified a batch of rows at a time, never as a whole
         batch_size = batch_size or SPARSE_ROWS
-    if batch_size is None or batch_size >= X.shape[0]:
-        return infer(net, checks.dense_rows(X, slice(None)))
-    if batch_size <= 0:
+    if batch_size is not None and batch_size <= 0:
         raise ValueError(f"batch_size must be a positive integer; got {batch_size!r}")
-    starts = range(0, X.shape[0], batch_size)
-    return np.concatenate(
-        [infer(net, checks.dense_rows(X, slice(i, i + batch_size))) for i in starts]
-    )
+    if not hooks and (batch_size is None or batch_size >= X.shape[0]):
+        return infer(net, checks.dense_rows(X, slice(None)))
+    size = X.shape[0] if batch_size is None else batch_size
+    batches = []
+    for b, i in enumerate(range(0, X.shape[0], max(size, 1))):
+        call_hooks(hooks, "on_predict_batch_begin", b, {})
+        batches.append(infer(net, checks.dense_rows(X, slice(i, i + size))))
+        call_hooks(hooks, "on_predict_batch_end", b, {"outputs": batches[-1]})
+    return np.concatenate(batches) if batches else infer(net, checks.dense_rows(X, slice(None)))
 
 
 def infer(net: Network, X: Array) -> Array:
@@ -163,16 +176,18 @@ def evaluate(
     metrics: Iterable[str] | None = None,
     batch_size: int = 4096,
     sample_weight: Any = None,
+    callbacks: Iterable[Callback] = (),
 ) -> dict[str, float]:
     """The loss and metrics on (X, y): accuracy for classifiers; mse, mae, r2 otherwise.
 
     With ``sample_weight``, the loss is the weighted mean of the samples' losses. X and
     y are raw when the model has a preprocessor or target encoder; metrics are in the
-    target's units, the loss in the units the network was trained in."""
+    target's units, the loss in the units the network was trained in. ``callbacks`` get
+    Keras's ``on_test_*`` hooks."""
     X = net.inputs(X)
     t = net.targets(y, X.shape[0])
     w = net.check_sample_weight(sample_weight, X.shape[0])
-    return net.evaluate_arrays(X, t, metrics, batch_size, w)
+    return net.evaluate_arrays(X, t, metrics, batch_size, w, attach(net, callbacks))
 
 
 def evaluate_arrays(
@@ -182,25 +197,31 @@ def evaluate_arrays(
     metrics: Iterable[str] | None = None,
     batch_size: int = 4096,
     sample_weight: Array | None = None,
+    callbacks: Sequence[Callback] = (),
 ) -> dict[str, float]:
     """:meth:`evaluate` on arrays already checked (the training loop's validation): the
-    loss, the (weighted) mean of the samples' losses plus the penalty, batch by batch."""
+    loss, the (weighted) mean of the samples' losses plus the penalty, batch by batch;
+    ``callbacks`` (already attached) get the ``on_test_*`` hooks, a batch's end with its
+    loss."""
     names = list(default_metrics(net.loss.classification) if metrics is None else metrics)
     for name in names:
         get_metric(name)  # a ValueError naming an unknown one, before any work
-    starts = range(0, X.shape[0], batch_size)
-    outs = [outputs(net, checks.dense_rows(X, slice(i, i + batch_size))) for i in starts]
-    total = 0.0
-    for i, out in zip(starts, outs):
+    call_hooks(callbacks, "on_test_begin", {})
+    outs, total = [], 0.0
+    for b, i in enumerate(range(0, X.shape[0], batch_size)):
+        call_hooks(callbacks, "on_test_batch_begin", b, {})
+        outs.append(outputs(net, checks.dense_rows(X, slice(i, i + batch_size))))
         w = None if sample_weight is None else sample_weight[i : i + batch_size]
-        weight = len(out) if w is None else float(w.sum())
-        if weight > 0:
-            total += net.loss(out, t[i : i + batch_size], w) * weight
+        weight = len(outs[-1]) if w is None else float(w.sum())
+        loss = net.loss(outs[-1], t[i : i + batch_size], w) if weight > 0 else 0.0
+        total += loss * weight
+        call_hooks(callbacks, "on_test_batch_end", b, {"loss": loss})
     weight = len(X) if sample_weight is None else float(sample_weight.sum())
     result = {"loss": total / weight + net.penalty(weight)}
     if names:
         y = np.concatenate([net.loss.output(o) for o in outs])
         result.update(net.metric_values(y, t, names))
+    call_hooks(callbacks, "on_test_end", dict(result))
     return result
 
 

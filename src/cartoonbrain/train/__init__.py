@@ -1,10 +1,22 @@
 """Training: the loop (``fit``), its callbacks, and checkpoints that resume bit-identically."""
 
-from .callbacks import Callback, CSVLogger, History, LambdaCallback, ProgressBar, TerminateOnNaN
+from .callbacks import (
+    CALLBACKS,
+    Callback,
+    History,
+    LambdaCallback,
+    ProgressBar,
+    TerminateOnNaN,
+    get_callback,
+    register_callback,
+)
+from .csv_logger import CSVLogger
 from .loop import TrainingDiverged, fit
-from .monitor import EarlyStopping, ModelCheckpoint, Monitor, ReduceLROnPlateau
+from .model_checkpoint import ModelCheckpoint
+from .monitor import EarlyStopping, Monitor, ReduceLROnPlateau
 
 __all__ = [
+    "CALLBACKS",
     "CSVLogger",
     "Callback",
     "EarlyStopping",
@@ -17,4 +29,6 @@ __all__ = [
     "TerminateOnNaN",
     "TrainingDiverged",
     "fit",
+    "get_callback",
+    "register_callback",
 ]

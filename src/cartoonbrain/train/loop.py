@@ -143,7 +143,7 @@ def fit(
         history.stopped_early, start_epoch = True, epochs
     for epoch in range(start_epoch, epochs):
         logs = loop.run(epoch)
-        if checkpoint is not None and logs:
+        if checkpoint is not None and math.isfinite(logs["loss"]):
             save_checkpoint(net, opt, checkpoint, epoch + 1, history, user)
         if _stopping(everyone):
             history.stopped_early = True
@@ -247,17 +247,16 @@ class _Epochs:
         self.outputs = np.empty((n, *net.output_shape), dtype=net.dtype) if names else None
 
     def run(self, epoch: int) -> dict[str, float]:
-        """One epoch with its callbacks; returns its logs (empty if a callback stopped it
-        after a non-finite loss)."""
+        """One epoch with its callbacks; returns its logs (after a non-finite loss that a
+        callback stopped on, that loss and NaN metrics, as Keras records the epoch)."""
         for callback in self.callbacks:
             callback.on_epoch_begin(epoch, {})
         logs = self.train(epoch)
-        if not logs:
-            return logs
         data = self.data
         if data.X_val is not None and data.t_val is not None:
             scores = self.net.evaluate_arrays(
-                data.X_val, data.t_val, self.names, sample_weight=data.w_val
+                data.X_val, data.t_val, self.names, sample_weight=data.w_val,
+                callbacks=self.callbacks,
             )
             logs.update({f"val_{k}": v for k, v in scores.items()})
         for callback in self.callbacks:
@@ -307,7 +306,7 @@ class _Epochs:
         """One training step, with the batch's callbacks; keeps the weights it started
         from while its loss is finite."""
         for callback in self.callbacks:
-            callback.on_batch_begin(b, {})
+            callback.on_train_batch_begin(b, {})
         if not self.keeps:
             np.copyto(self.scratch, self.net.flat_parameters)
         # a diverging run overflows; it is caught by its non-finite loss
@@ -321,15 +320,16 @@ class _Epochs:
             if self.outputs is not None:
                 self.outputs[start : start + len(X)] = outputs
         for callback in self.callbacks:
-            callback.on_batch_end(b, {"loss": value})
+            callback.on_train_batch_end(b, {"loss": value})
         return value
 
     def diverged(self, value: float, epoch: int, batch: int) -> dict[str, float]:
-        """Put back the weights of the last finite step; stop quietly if a callback asks
-        to (TerminateOnNaN), else raise TrainingDiverged."""
+        """Put back the weights of the last finite step; if a callback asks to stop
+        (TerminateOnNaN), the epoch's logs: the loss and NaN metrics; else raise
+        TrainingDiverged."""
         self.net.flat_parameters[...] = self.backup
         if _stopping(self.callbacks):
-            return {}
+            return {"loss": value, **dict.fromkeys(self.names, math.nan)}
         raise TrainingDiverged(
             f"the loss became {value} at epoch {epoch + 1}, batch {batch + 1}; the weights of "
             f"the last finite step are kept. Try a lower learning rate (now "
