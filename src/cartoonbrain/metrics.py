@@ -52,6 +52,7 @@ __all__ = [
     "top_k_accuracy",
 ]
 
+
 class Metric(Protocol):
     """What :data:`METRICS` holds: ``metric(y, t, independent=False) -> float`` that says
     whether it is maximised, and, for a family, which names it answers to."""
@@ -163,17 +164,18 @@ def accuracy(y: Array, t: Array, independent: bool = False) -> float:
 
 @register_metric(greater_is_better=False)
 def mse(y: Array, t: Array, independent: bool = False) -> float:
-    return float(np.mean(np.square(y - t.reshape(y.shape)), dtype=np.float64))
+    d = np.asarray(y, dtype=np.float64) - t.reshape(y.shape)  # float64: no overflow of y²
+    return float(np.mean(np.square(d)))
 
 
 @register_metric(greater_is_better=False)
 def mae(y: Array, t: Array, independent: bool = False) -> float:
-    return float(np.mean(np.abs(y - t.reshape(y.shape)), dtype=np.float64))
+    return float(np.mean(np.abs(np.asarray(y, dtype=np.float64) - t.reshape(y.shape))))
 
 
 @register_metric(greater_is_better=True)
 def r2(y: Array, t: Array, independent: bool = False) -> float:
-    t = t.reshape(y.shape).astype(np.float64)
+    y, t = np.asarray(y, dtype=np.float64), t.reshape(y.shape).astype(np.float64)
     residual = np.sum(np.square(y - t), axis=0)
     total = np.sum(np.square(t - t.mean(axis=0)), axis=0)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -289,7 +291,8 @@ def get_metric(name: str) -> Metric:
         match = family.name_pattern.fullmatch(name) if family.name_pattern else None
         if match:
             arguments = {key: int(value) for key, value in match.groupdict().items()}
-            member = cast(Metric, functools.partial(family, **arguments))
+            score = cast(Callable[..., float], family)
+            member = cast(Metric, functools.partial(score, **arguments))
             member.greater_is_better, member.name_pattern = family.greater_is_better, None
             return member
     raise ValueError(

@@ -166,7 +166,8 @@ class CosineDecay(Schedule):
 
     After ``warmup_steps + decay_steps`` steps the rate stays at ``alpha · peak`` (which may
     be 0: those steps then leave the parameters unchanged). ``initial_learning_rate`` may
-    be 0 when a warm-up leads to a ``warmup_target`` (Keras's example, a warm-up from 0). ``minimum_learning_rate`` (the
+    be 0 when a warm-up leads to a ``warmup_target`` (Keras's example, a warm-up from 0).
+    ``minimum_learning_rate`` (the
     name of cartoonbrain 0.1, kept for its files) is ``alpha · initial_learning_rate``.
     """
 

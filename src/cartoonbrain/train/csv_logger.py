@@ -18,6 +18,7 @@ from .callbacks import Callback, register_callback
 
 __all__ = ["CSVLogger", "check_separator", "read_header"]
 
+
 def check_separator(separator: Any) -> str:
     """A separator the csv module writes and reads back: one character that is not a line
     break, the quote character or NUL."""

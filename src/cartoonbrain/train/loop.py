@@ -255,7 +255,10 @@ class _Epochs:
         data = self.data
         if data.X_val is not None and data.t_val is not None:
             scores = self.net.evaluate_arrays(
-                data.X_val, data.t_val, self.names, sample_weight=data.w_val,
+                data.X_val,
+                data.t_val,
+                self.names,
+                sample_weight=data.w_val,
                 callbacks=self.callbacks,
             )
             logs.update({f"val_{k}": v for k, v in scores.items()})

@@ -28,7 +28,8 @@ MAX_FORMAT_WIDTH = 64
 
 #: the standard format specification: [[fill]align][sign][z][#][0][width][,_][.precision][type]
 _SPEC = re.compile(
-    r"(?:.?[<>=^])?[-+ ]?z?#?0?(?P<width>[0-9]*)[,_]?(?:\.(?P<precision>[0-9]+))?[bcdeEfFgGnosxX%]?",
+    r"(?:.?[<>=^])?[-+ ]?z?#?0?(?P<width>[0-9]*)[,_]?"
+    r"(?:\.(?P<precision>[0-9]+))?[bcdeEfFgGnosxX%]?",
     re.S,
 )
 
@@ -72,7 +73,9 @@ def check_filepath(filepath: Any) -> str:
     try:
         fields = list(string.Formatter().parse(template))
     except ValueError as exc:
-        raise ValueError(f"ModelCheckpoint filepath {template!r} is not a template: {exc}") from None
+        raise ValueError(
+            f"ModelCheckpoint filepath {template!r} is not a template: {exc}"
+        ) from None
     for _, field, spec, conversion in fields:
         if field is not None:
             _check_field(template, field, spec or "", conversion)
@@ -143,12 +146,18 @@ class ModelCheckpoint(Monitor):
         ):
             raise ValueError(f"save_freq must be 'epoch' or a positive integer; got {save_freq!r}")
         if save_weights_only and include_optimizer:
-            raise ValueError("ModelCheckpoint: save_weights_only leaves the optimizer out; "
-                             "include_optimizer=True asks for it: give one of them")
+            raise ValueError(
+                "ModelCheckpoint: save_weights_only leaves the optimizer out; "
+                "include_optimizer=True asks for it: give one of them"
+            )
         if verbose not in (0, 1) or isinstance(verbose, bool):
             raise ValueError(f"verbose must be 0 or 1; got {verbose!r}")
         self.save_best_only, self.include_optimizer = bool(save_best_only), include_optimizer
-        self.verbose, self.save_weights_only, self.save_freq = int(verbose), save_weights_only, save_freq
+        self.verbose, self.save_weights_only, self.save_freq = (
+            int(verbose),
+            save_weights_only,
+            save_freq,
+        )
         self.initial_value_threshold = _number("initial_value_threshold", initial_value_threshold)
         self.epoch = self.batches_since_saving = 0
 
@@ -161,7 +170,7 @@ class ModelCheckpoint(Monitor):
         self.epoch = epoch
 
     def on_train_batch_end(self, batch: int, logs: dict[str, float]) -> None:
-        if self.save_freq == "epoch":
+        if not isinstance(self.save_freq, int):  # "epoch"
             return
         self.batches_since_saving += 1
         if self.batches_since_saving >= self.save_freq:
@@ -195,4 +204,3 @@ class ModelCheckpoint(Monitor):
         self.network.save(path, include_optimizer=self.include_optimizer)
         if self.verbose:
             print(f"Epoch {epoch + 1}: saving model to {path}", flush=True)
-

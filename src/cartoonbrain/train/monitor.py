@@ -96,10 +96,9 @@ class Monitor(Callback):
             )
         return self.oriented(logs[key])
 
-    def is_improvement(self, score: float, reference: float | None = None) -> bool:
-        """score < reference − min_delta, the reference being the best so far by default
-        (NaN never improves)."""
-        return score < (self.best if reference is None else reference) - self.min_delta
+    def is_improvement(self, score: float) -> bool:
+        """score < best − min_delta (NaN never improves)."""
+        return score < self.best - self.min_delta
 
 
 @register_callback
@@ -166,7 +165,7 @@ class EarlyStopping(Monitor):
             self.best, self.best_epoch = score, epoch
             if self.restore_best_weights:
                 self.best_weights = self.network.flat_parameters.copy()
-            if self.baseline is None or self.is_improvement(score, self.oriented(self.baseline)):
+            if self.baseline is None or score < self.oriented(self.baseline) - self.min_delta:
                 self.wait = 0
             return
         if self.wait >= self.patience and epoch > 0:
