@@ -13,19 +13,29 @@
     top_k_accuracy   the fraction of samples whose class is among the k most probable
                (k = 5 as Keras; "top_3_accuracy" for k = 3)
 
+Each metric is registered beside its definition (:func:`register_metric`, into
+:data:`METRICS`, by the one rule of ``_registry.claim``) and declares its direction,
+``greater_is_better`` (Keras's ``_direction``, scikit-learn's ``greater_is_better``):
+what the callbacks' ``mode="auto"`` reads (:func:`greater_is_better`).
+
 ``y`` is what ``predict`` returns (probabilities for the classification losses). A score
 whose denominator is 0 counts 0 (scikit-learn's ``zero_division``'s value, unwarned).
 """
 
 from __future__ import annotations
 
+import functools
 import re
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Protocol, TypeVar, cast
 
 import numpy as np
 from numpy.typing import NDArray
 
+from ._registry import claim
+
 Array = NDArray[Any]
+F = TypeVar("F", bound=Callable[..., float])
 
 __all__ = [
     "METRICS",
@@ -34,11 +44,69 @@ __all__ = [
     "confusion_matrix",
     "default_metrics",
     "get_metric",
+    "greater_is_better",
     "mae",
     "mse",
     "r2",
+    "register_metric",
     "top_k_accuracy",
 ]
+
+
+class Metric(Protocol):
+    """What :data:`METRICS` holds: ``metric(y, t, independent=False) -> float`` that says
+    whether it is maximised, and, for a family, which names it answers to."""
+
+    greater_is_better: bool
+    name_pattern: re.Pattern[str] | None
+
+    def __call__(self, y: Array, t: Array, independent: bool = False) -> float: ...
+
+
+#: every metric by name, filled by :func:`register_metric` beside each definition
+METRICS: dict[str, Metric] = {}
+
+#: names a log may use for a metric (Keras's short names)
+ALIASES = {"acc": "accuracy"}
+
+
+def register_metric(
+    name: str | None = None, *, greater_is_better: bool, pattern: str | None = None
+) -> Callable[[F], F]:
+    """Decorator: register a metric under ``name`` (default: the function's name), with
+    its direction. ``pattern`` (a regular expression whose named groups are integer
+    keyword arguments of the function) makes a family: :func:`get_metric` then builds
+    ``"top_3_accuracy"`` as ``top_k_accuracy(..., k=3)``, of the same direction.
+
+    A name held by another metric raises ValueError (``_registry.claim``), as do a
+    direction that is not a bool and a name that is not an identifier.
+    """
+    if not isinstance(greater_is_better, bool):
+        raise ValueError(f"greater_is_better must be True or False; got {greater_is_better!r}")
+    compiled = None if pattern is None else re.compile(pattern)
+
+    def decorate(function: F) -> F:
+        key = function.__name__ if name is None else name
+        if not (isinstance(key, str) and key.isidentifier()):
+            raise ValueError(f"a metric's name must be an identifier; got {key!r}")
+        held = METRICS.get(key)
+        if held is function and held.greater_is_better != greater_is_better:
+            raise ValueError(f"metric {key!r} is registered already with the other direction")
+        claim(METRICS, key, function, "metric")  # refuses a name held by another metric
+        metric = cast(Metric, function)
+        metric.greater_is_better, metric.name_pattern = greater_is_better, compiled
+        return function
+
+    return decorate
+
+
+def _family_names() -> list[str]:
+    """The families' names as a person reads them: ``top_<k>_accuracy``."""
+    return [
+        re.sub(r"\(\?P<(\w+)>[^)]*\)", r"<\1>", m.name_pattern.pattern)
+        for m in METRICS.values()
+        if m.name_pattern is not None
+    ]
 
 
 def predicted_classes(y: Array, independent: bool = False) -> Array:
@@ -81,6 +149,7 @@ def confusion_matrix(true_ids: Any, predicted_ids: Any, n_classes: int) -> NDArr
     return flat.reshape(n_classes, n_classes).astype(np.int64, copy=False)
 
 
+@register_metric(greater_is_better=True)
 def accuracy(y: Array, t: Array, independent: bool = False) -> float:
     """Fraction of predictions equal to the targets (class ids or one-hot rows).
 
@@ -93,16 +162,20 @@ def accuracy(y: Array, t: Array, independent: bool = False) -> float:
     return float(np.mean(y.argmax(axis=1) == target))
 
 
+@register_metric(greater_is_better=False)
 def mse(y: Array, t: Array, independent: bool = False) -> float:
-    return float(np.mean(np.square(y - t.reshape(y.shape)), dtype=np.float64))
+    d = np.asarray(y, dtype=np.float64) - t.reshape(y.shape)  # float64: no overflow of y²
+    return float(np.mean(np.square(d)))
 
 
+@register_metric(greater_is_better=False)
 def mae(y: Array, t: Array, independent: bool = False) -> float:
-    return float(np.mean(np.abs(y - t.reshape(y.shape)), dtype=np.float64))
+    return float(np.mean(np.abs(np.asarray(y, dtype=np.float64) - t.reshape(y.shape))))
 
 
+@register_metric(greater_is_better=True)
 def r2(y: Array, t: Array, independent: bool = False) -> float:
-    t = t.reshape(y.shape).astype(np.float64)
+    y, t = np.asarray(y, dtype=np.float64), t.reshape(y.shape).astype(np.float64)
     residual = np.sum(np.square(y - t), axis=0)
     total = np.sum(np.square(t - t.mean(axis=0)), axis=0)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -140,7 +213,9 @@ def _ratio(num: Array, den: Array) -> Array:
     return np.divide(num, den, out=np.zeros_like(num), where=den > 0)
 
 
-def _score(kind: str, average: str) -> Any:
+def _register_score(kind: str, average: str) -> None:
+    """precision, recall or f1 with one average, registered as "f1", "f1_macro", ..."""
+
     def score(y: Array, t: Array, independent: bool = False) -> float:
         binary = average == "binary"
         if binary and (y.shape[1] > 2 or (independent and y.shape[1] > 1)):
@@ -158,7 +233,12 @@ def _score(kind: str, average: str) -> Any:
         return float(per_class.mean()) if per_class.size else 0.0
 
     score.__name__ = kind if average == "binary" else f"{kind}_{average}"
-    return score
+    register_metric(greater_is_better=True)(score)
+
+
+for _kind in ("precision", "recall", "f1"):
+    for _average in ("binary", "macro", "micro"):
+        _register_score(_kind, _average)
 
 
 def _binary_auc(scores: Array, positive: Array) -> float:
@@ -177,6 +257,7 @@ def _binary_auc(scores: Array, positive: Array) -> float:
     return float((ranks[positive].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
 
 
+@register_metric(greater_is_better=True)
 def auc(y: Array, t: Array, independent: bool = False) -> float:
     """ROC AUC; one-vs-rest and averaged over classes (labels) when there are more than 2."""
     y = np.asarray(y, dtype=np.float64)
@@ -190,6 +271,7 @@ def auc(y: Array, t: Array, independent: bool = False) -> float:
     return float(np.mean([_binary_auc(y[:, c], truth == c) for c in range(y.shape[1])]))
 
 
+@register_metric(greater_is_better=True, pattern=r"top_(?P<k>[1-9][0-9]*)_accuracy")
 def top_k_accuracy(y: Array, t: Array, independent: bool = False, k: int = 5) -> float:
     """Fraction of samples whose true class is among the k highest probabilities."""
     if independent or y.shape[1] < 2:
@@ -200,36 +282,45 @@ def top_k_accuracy(y: Array, t: Array, independent: bool = False, k: int = 5) ->
     return float(np.mean(np.any(top == truth[:, None], axis=1)))
 
 
-METRICS = {
-    "accuracy": accuracy,
-    "mse": mse,
-    "mae": mae,
-    "r2": r2,
-    "auc": auc,
-    "top_k_accuracy": top_k_accuracy,
-    **{
-        name: _score(kind, average)
-        for kind in ("precision", "recall", "f1")
-        for average, name in (
-            ("binary", kind),
-            ("macro", f"{kind}_macro"),
-            ("micro", f"{kind}_micro"),
-        )
-    },
-}
-
-
-def get_metric(name: str) -> Any:
-    """A metric by name: one of :data:`METRICS`, or ``"top_<k>_accuracy"`` for any k ≥ 1."""
-    if name in METRICS:
+def get_metric(name: str) -> Metric:
+    """A metric by name: one of :data:`METRICS`, or a member of a family registered with a
+    ``pattern`` (``"top_<k>_accuracy"`` for any k ≥ 1), of the family's direction."""
+    if isinstance(name, str) and name in METRICS:
         return METRICS[name]
-    match = re.fullmatch(r"top_([1-9][0-9]*)_accuracy", name) if isinstance(name, str) else None
-    if match:
-        k = int(match.group(1))
-        return lambda y, t, independent=False: top_k_accuracy(y, t, independent, k=k)
+    for family in METRICS.values() if isinstance(name, str) else ():
+        match = family.name_pattern.fullmatch(name) if family.name_pattern else None
+        if match:
+            arguments = {key: int(value) for key, value in match.groupdict().items()}
+            score = cast(Callable[..., float], family)
+            member = cast(Metric, functools.partial(score, **arguments))
+            member.greater_is_better, member.name_pattern = family.greater_is_better, None
+            return member
     raise ValueError(
-        f"unknown metric {name!r}; expected one of {', '.join(METRICS)} or top_<k>_accuracy"
+        f"unknown metric {name!r}; expected one of {', '.join(METRICS)} or "
+        f"{' or '.join(_family_names())}"
     )
+
+
+def greater_is_better(name: str) -> bool:
+    """Whether a logged quantity improves upwards: what ``mode="auto"`` reads.
+
+    ``name`` as ``fit`` logs it: ``"loss"`` (False), a metric's name or a family member
+    (``"top_3_accuracy"``), each also with the ``val_`` prefix and Keras's short names
+    (``"val_acc"``). ValueError for a name that is none of these.
+    """
+    base = name.removeprefix("val_") if isinstance(name, str) else name
+    base = ALIASES.get(base, base)
+    if base == "loss":
+        return False
+    try:
+        metric = get_metric(base)
+    except ValueError:
+        raise ValueError(
+            f"{name!r} is neither 'loss' nor a registered metric (with or without 'val_'), so "
+            f"its direction is unknown; expected one of loss, {', '.join(METRICS)}, "
+            f"{', '.join(_family_names())}"
+        ) from None
+    return metric.greater_is_better
 
 
 def default_metrics(classification: bool) -> list[str]:

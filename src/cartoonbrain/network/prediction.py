@@ -12,7 +12,7 @@ Nothing here caches a layer's affines or transforms: every layer's ``infer`` run
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -20,6 +20,7 @@ from numpy.typing import NDArray
 
 from ..data import checks
 from ..metrics import default_metrics, get_metric, predicted_classes
+from ..train.callbacks import Callback, attach, call_hooks
 from . import fused_predict
 
 if TYPE_CHECKING:
@@ -91,7 +92,9 @@ class Predictor:
         return self.target_encoder.decode(outputs)
 
     # ------------------------------------------------------------------ predictions
-    def predict(self: Network, X: Any, batch_size: int | None = None) -> Array:
+    def predict(
+        self: Network, X: Any, batch_size: int | None = None, callbacks: Iterable[Callback] = ()
+    ) -> Array:
         """Probabilities for the cross-entropy losses, the outputs for regression (in the
         target's units, when the model has a target encoder).
 
@@ -99,26 +102,37 @@ class Predictor:
         preprocessor (an array in training column order, or a DataFrame). With the
         accelerator, a few rows through Dense layers go in one compiled call
         (:mod:`cartoonbrain.network.fused_predict`); ``batch_size`` splits X into batches
-        instead.
+        instead. ``callbacks`` get Keras's ``on_predict_*`` hooks (the regular way, batch
+        by batch).
         """
         X = self.preprocess(X)
-        few = fused_predict.predict_few(self, X) if batch_size is None else None
+        callbacks = list(callbacks)
+        few = None
+        if batch_size is None and not callbacks:
+            few = fused_predict.predict_few(self, X)
         if few is not None:  # the accelerator, for a few rows
             return self.decode_outputs(few)
         # the regular way, batch by batch; NonFinitePrediction for an overflow
-        return self.decode_outputs(self._predict_arrays(X, batch_size))
+        return self.decode_outputs(self._predict_arrays(X, batch_size, callbacks))
 
-    def _predict_arrays(self: Network, X: Any, batch_size: int | None = None) -> Array:
+    def _predict_arrays(
+        self: Network, X: Any, batch_size: int | None = None, callbacks: Iterable[Callback] = ()
+    ) -> Array:
         """predict's regular way on preprocessed rows X: checked, then :meth:`_infer` batch by
         batch; a ValueError for a NaN or inf in X, :class:`NonFinitePrediction` for a
-        prediction that overflows from finite inputs. Shape (n_samples, *output_shape)."""
+        prediction that overflows from finite inputs. Shape (n_samples, *output_shape).
+        ``callbacks`` get Keras's ``on_predict_*`` hooks (a batch's end with its
+        ``{"outputs": ...}``)."""
+        hooks = attach(self, callbacks)
         large = isinstance(X, np.ndarray) and X.size > LARGE
         X = self.check_inputs(X, check_finite=not large)  # a large X: through its outputs
+        call_hooks(hooks, "on_predict_begin", {})
         with np.errstate(over="ignore", invalid="ignore"):
-            out = self._predict_batches(X, batch_size)
+            out = self._predict_batches(X, batch_size, hooks)
             finite = np.isfinite(np.add.reduce(out, axis=None))  # one cheap sum
         if not finite:
             self._refuse_non_finite(X, out)
+        call_hooks(hooks, "on_predict_end", {})
         return out
 
     def _refuse_non_finite(self: Network, X: Array, out: Array) -> None:
@@ -139,17 +153,24 @@ class Predictor:
             out[row],
         )
 
-    def _predict_batches(self: Network, X: Array, batch_size: int | None) -> Array:
+    def _predict_batches(
+        self: Network, X: Array, batch_size: int | None, hooks: Sequence[Callback] = ()
+    ) -> Array:
         if checks.is_sparse(X):  # densified a batch of rows at a time, never as a whole
             batch_size = batch_size or SPARSE_ROWS
-        if batch_size is None or batch_size >= X.shape[0]:
-            return self._infer(checks.dense_rows(X, slice(None)))
-        if batch_size <= 0:
+        if batch_size is not None and batch_size <= 0:
             raise ValueError(f"batch_size must be a positive integer; got {batch_size!r}")
-        starts = range(0, X.shape[0], batch_size)
-        return np.concatenate(
-            [self._infer(checks.dense_rows(X, slice(i, i + batch_size))) for i in starts]
-        )
+        if not hooks and (batch_size is None or batch_size >= X.shape[0]):
+            return self._infer(checks.dense_rows(X, slice(None)))
+        size = X.shape[0] if batch_size is None else batch_size
+        batches = []
+        for b, i in enumerate(range(0, X.shape[0], max(size, 1))):
+            call_hooks(hooks, "on_predict_batch_begin", b, {})
+            batches.append(self._infer(checks.dense_rows(X, slice(i, i + size))))
+            call_hooks(hooks, "on_predict_batch_end", b, {"outputs": batches[-1]})
+        if not batches:
+            return self._infer(checks.dense_rows(X, slice(None)))
+        return np.concatenate(batches)
 
     def _infer(self: Network, X: Array) -> Array:
         """predict's maths: every layer's ``infer`` (nothing cached), then the loss's output."""
@@ -182,16 +203,18 @@ class Predictor:
         metrics: Iterable[str] | None = None,
         batch_size: int = 4096,
         sample_weight: Any = None,
+        callbacks: Iterable[Callback] = (),
     ) -> dict[str, float]:
         """The loss and metrics on (X, y): accuracy for classifiers; mse, mae, r2 otherwise.
 
         With ``sample_weight``, the loss is the weighted mean of the samples' losses. X and
         y are raw when the model has a preprocessor or target encoder; metrics are in the
-        target's units, the loss in the units the network was trained in."""
+        target's units, the loss in the units the network was trained in. ``callbacks`` get
+        Keras's ``on_test_*`` hooks."""
         X = self.inputs(X)
         t = self.targets(y, X.shape[0])
         w = self.check_sample_weight(sample_weight, X.shape[0])
-        return self.evaluate_arrays(X, t, metrics, batch_size, w)
+        return self.evaluate_arrays(X, t, metrics, batch_size, w, attach(self, callbacks))
 
     def evaluate_arrays(
         self: Network,
@@ -200,25 +223,31 @@ class Predictor:
         metrics: Iterable[str] | None = None,
         batch_size: int = 4096,
         sample_weight: Array | None = None,
+        callbacks: Sequence[Callback] = (),
     ) -> dict[str, float]:
         """:meth:`evaluate` on arrays already checked (the training loop's validation): the
-        loss, the (weighted) mean of the samples' losses plus the penalty, batch by batch."""
+        loss, the (weighted) mean of the samples' losses plus the penalty, batch by batch;
+        ``callbacks`` (already attached) get the ``on_test_*`` hooks, a batch's end with its
+        loss."""
         names = list(default_metrics(self.loss.classification) if metrics is None else metrics)
         for name in names:
             get_metric(name)  # a ValueError naming an unknown one, before any work
-        starts = range(0, X.shape[0], batch_size)
-        outs = [self.outputs(checks.dense_rows(X, slice(i, i + batch_size))) for i in starts]
-        total = 0.0
-        for i, out in zip(starts, outs):
+        call_hooks(callbacks, "on_test_begin", {})
+        outs, total = [], 0.0
+        for b, i in enumerate(range(0, X.shape[0], batch_size)):
+            call_hooks(callbacks, "on_test_batch_begin", b, {})
+            outs.append(self.outputs(checks.dense_rows(X, slice(i, i + batch_size))))
             w = None if sample_weight is None else sample_weight[i : i + batch_size]
-            weight = len(out) if w is None else float(w.sum())
-            if weight > 0:
-                total += self.loss(out, t[i : i + batch_size], w) * weight
+            weight = len(outs[-1]) if w is None else float(w.sum())
+            loss = self.loss(outs[-1], t[i : i + batch_size], w) if weight > 0 else 0.0
+            total += loss * weight
+            call_hooks(callbacks, "on_test_batch_end", b, {"loss": loss})
         weight = len(X) if sample_weight is None else float(sample_weight.sum())
         result = {"loss": total / weight + self.penalty(weight)}
         if names:
             y = np.concatenate([self.loss.output(o) for o in outs])
             result.update(self.metric_values(y, t, names))
+        call_hooks(callbacks, "on_test_end", dict(result))
         return result
 
     def metric_values(self: Network, y: Array, t: Array, names: Iterable[str]) -> dict[str, float]:

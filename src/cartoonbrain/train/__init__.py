@@ -1,11 +1,23 @@
 """Training: the loop (``Trainer.fit``, a base of ``Network``), its callbacks, and checkpoints
 that resume bit-identically."""
 
-from .callbacks import Callback, CSVLogger, History, LambdaCallback, ProgressBar, TerminateOnNaN
+from .callbacks import (
+    CALLBACKS,
+    Callback,
+    History,
+    LambdaCallback,
+    ProgressBar,
+    TerminateOnNaN,
+    get_callback,
+    register_callback,
+)
+from .csv_logger import CSVLogger
 from .loop import Trainer, TrainingDiverged, fit
-from .monitor import EarlyStopping, ModelCheckpoint, Monitor, ReduceLROnPlateau
+from .model_checkpoint import ModelCheckpoint
+from .monitor import EarlyStopping, Monitor, ReduceLROnPlateau
 
 __all__ = [
+    "CALLBACKS",
     "CSVLogger",
     "Callback",
     "EarlyStopping",
@@ -19,4 +31,6 @@ __all__ = [
     "Trainer",
     "TrainingDiverged",
     "fit",
+    "get_callback",
+    "register_callback",
 ]

@@ -1,34 +1,75 @@
 """Callbacks: hooks that ``fit`` calls at the start and end of training, of each epoch
-and of each batch (Keras's protocol), and the plain ones that come with cartoonbrain.
+and of each batch, and that ``evaluate`` and ``predict`` call around their batches
+(Keras's protocol and hook names), and the plain ones that come with cartoonbrain.
 
 ``fit`` itself adds two: :class:`History` (what it returns) and :class:`ProgressBar` (the
 progress bar and the line per epoch of ``verbose``). Those that watch a quantity
 (EarlyStopping, ReduceLROnPlateau, ModelCheckpoint) share :class:`~.monitor.Monitor`.
+A callback that a config may name is registered beside its class
+(``@register_callback``, into :data:`CALLBACKS`) and rebuilt by :func:`get_callback`.
 """
 
 from __future__ import annotations
 
-import csv
+import inspect
 import math
-import os
 import sys
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from numpy.typing import NDArray
+
+from .._registry import claim
+from .._validation import known_options
 
 if TYPE_CHECKING:
     from ..network.network import Network
 
 Array = NDArray[Any]
 
-__all__ = ["CSVLogger", "Callback", "History", "LambdaCallback", "ProgressBar", "TerminateOnNaN"]
+__all__ = [
+    "CALLBACKS",
+    "Callback",
+    "History",
+    "LambdaCallback",
+    "ProgressBar",
+    "TerminateOnNaN",
+    "attach",
+    "call_hooks",
+    "get_callback",
+    "register_callback",
+]
+
+#: Keras's hooks, by the phase they belong to
+HOOKS = (
+    "on_train_begin",
+    "on_train_end",
+    "on_epoch_begin",
+    "on_epoch_end",
+    "on_batch_begin",
+    "on_batch_end",
+    "on_train_batch_begin",
+    "on_train_batch_end",
+    "on_test_begin",
+    "on_test_end",
+    "on_test_batch_begin",
+    "on_test_batch_end",
+    "on_predict_begin",
+    "on_predict_end",
+    "on_predict_batch_begin",
+    "on_predict_batch_end",
+)
 
 
 class Callback:
-    """Hooks called by :func:`~cartoonbrain.train.fit`. ``logs`` holds the epoch's loss,
+    """Hooks called by :func:`~cartoonbrain.train.fit` (``on_train_*``, ``on_epoch_*``,
+    ``on_train_batch_*``), by ``evaluate`` (``on_test_*``) and by ``predict``
+    (``on_predict_*``), with Keras's names and arguments. ``logs`` holds the epoch's loss,
     metrics and ``val_*`` (at the end of an epoch) or the batch's ``loss`` (at the end of
-    a batch). ``self.network`` (also ``self.model``, as in Keras) is the network trained."""
+    a training batch). ``on_batch_begin``/``on_batch_end`` are Keras's older names of the
+    training batch's hooks: the ``on_train_batch_*`` hooks call them. ``self.network``
+    (also ``self.model``, as in Keras) is the network trained.
+    """
 
     network: Network
 
@@ -44,6 +85,28 @@ class Callback:
     def on_epoch_end(self, epoch: int, logs: dict[str, float]) -> None: ...
     def on_train_end(self, logs: dict[str, float]) -> None: ...
 
+    def on_train_batch_begin(self, batch: int, logs: dict[str, float]) -> None:
+        self.on_batch_begin(batch, logs)
+
+    def on_train_batch_end(self, batch: int, logs: dict[str, float]) -> None:
+        self.on_batch_end(batch, logs)
+
+    def on_test_begin(self, logs: dict[str, float]) -> None: ...
+    def on_test_batch_begin(self, batch: int, logs: dict[str, float]) -> None: ...
+    def on_test_batch_end(self, batch: int, logs: dict[str, float]) -> None: ...
+    def on_test_end(self, logs: dict[str, float]) -> None: ...
+    def on_predict_begin(self, logs: dict[str, float]) -> None: ...
+    def on_predict_batch_begin(self, batch: int, logs: dict[str, float]) -> None: ...
+    def on_predict_batch_end(self, batch: int, logs: dict[str, float]) -> None: ...
+    def on_predict_end(self, logs: dict[str, float]) -> None: ...
+
+    def get_config(self) -> dict[str, Any]:
+        """The callback as JSON data, ``{"name": ..., <constructor arguments>}``, that
+        :func:`get_callback` rebuilds (for a registered callback whose arguments are kept
+        as attributes of the same names)."""
+        arguments = inspect.signature(type(self)).parameters
+        return {"name": type(self).__name__, **{key: getattr(self, key) for key in arguments}}
+
     def state_dict(self) -> dict[str, Any]:
         """What a checkpoint keeps of this callback, so that a resumed ``fit`` goes on where
         it stopped: numbers and arrays by name (none by default)."""
@@ -57,13 +120,65 @@ class Callback:
     stop_training = False
 
 
+#: the callbacks a config may name, by class name (Keras's names)
+CALLBACKS: dict[str, type[Callback]] = {}
+
+Callback_ = TypeVar("Callback_", bound=type[Callback])
+
+
+def register_callback(cls: Callback_) -> Callback_:
+    """Class decorator: make the callback ``cls`` buildable by its class name from a
+    config (:func:`get_callback`). Callbacks given as objects to ``fit`` need no
+    registration. Raises ValueError when ``cls`` is not a Callback, or when another class
+    holds its name."""
+    if not (isinstance(cls, type) and issubclass(cls, Callback)):
+        raise ValueError(f"register_callback takes a subclass of Callback; got {cls!r}")
+    return claim(CALLBACKS, cls.__name__, cls, "callback")
+
+
+def get_callback(spec: str | dict[str, Any] | Callback, **overrides: Any) -> Callback:
+    """A callback from its name (``"EarlyStopping"`` plus keyword arguments), a config
+    dict from :meth:`Callback.get_config`, or a :class:`Callback` passed through."""
+    if isinstance(spec, Callback) and not overrides:
+        return spec
+    config = dict(spec) if isinstance(spec, dict) else {"name": spec}
+    name = config.pop("name", None)
+    if not (isinstance(name, str) and name in CALLBACKS):
+        raise ValueError(f"unknown callback {name!r}; expected one of {', '.join(CALLBACKS)}")
+    cls = CALLBACKS[name]
+    return cls(**known_options(cls, {**config, **overrides}, f"callback {name!r}"))
+
+
+def attach(net: Network, callbacks: Iterable[Callback]) -> list[Callback]:
+    """The callbacks as a list, each checked and given the network (``callback.model``)."""
+    callbacks = list(callbacks)
+    for callback in callbacks:
+        if not isinstance(callback, Callback):
+            raise ValueError(f"callbacks must be Callback objects; got {callback!r}")
+        callback.network = net
+    return callbacks
+
+
+def call_hooks(callbacks: Iterable[Callback], hook: str, *arguments: Any) -> None:
+    """``callback.<hook>(*arguments)`` for each callback, in order (the loops' one way of
+    calling a hook by name)."""
+    for callback in callbacks:
+        getattr(callback, hook)(*arguments)
+
+
 class LambdaCallback(Callback):
-    """A callback from plain functions: ``LambdaCallback(on_epoch_end=lambda e, logs: ...)``."""
+    """A callback from plain functions: ``LambdaCallback(on_epoch_end=lambda e, logs: ...)``,
+    for any of Keras's hook names (:data:`HOOKS`). A name that is no hook is refused (Keras
+    keeps it as an attribute that nothing calls: a misspelt hook would never run)."""
 
     def __init__(self, **hooks: Callable[..., None]) -> None:
         for name, hook in hooks.items():
-            if not name.startswith("on_") or not hasattr(Callback, name):
-                raise ValueError(f"unknown callback hook {name!r}")
+            if name not in HOOKS:
+                raise ValueError(
+                    f"unknown callback hook {name!r}; expected one of {', '.join(HOOKS)}"
+                )
+            if not callable(hook):
+                raise ValueError(f"LambdaCallback's {name} must be a function; got {hook!r}")
             setattr(self, name, hook)
 
 
@@ -130,47 +245,39 @@ class ProgressBar(Callback):
             print(f"Epoch {epoch + 1}/{self.epochs} - {text}", flush=True)
 
 
+@register_callback
 class TerminateOnNaN(Callback):
-    """Stop training, without an error, when a batch's loss is NaN or infinite (Keras's
-    ``TerminateOnNaN``); the weights of the last finite step are kept."""
-
-    def on_batch_end(self, batch: int, logs: dict[str, float]) -> None:
-        if not math.isfinite(logs.get("loss", 0.0)):
-            self.stop_training = True
-
-
-class CSVLogger(Callback):
-    """Write each epoch's logs as a row of a CSV file (Keras's ``CSVLogger``).
+    """Stop training when a batch's loss is NaN or infinite (Keras's ``TerminateOnNaN``);
+    the weights of the last finite step are kept, and the epoch is recorded with its
+    non-finite loss (History, CSVLogger and the other callbacks see it).
 
     Parameters
     ----------
-    filename : path
-    separator : str, default ","
-    append : bool, default False
-        Add rows to an existing file (its header is not written again) instead of
-        starting a new file.
+    raise_error : bool, default False
+        Raise RuntimeError at that batch instead of stopping quietly, as Keras does:
+        ``on_train_end`` is not called and the weights are those the non-finite loss was
+        computed at (the step of that batch is not applied).
     """
 
-    def __init__(
-        self, filename: str | os.PathLike[str], separator: str = ",", append: bool = False
-    ):
-        self.filename, self.separator, self.append = os.fspath(filename), separator, append
-        self.keys: list[str] | None = None
+    def __init__(self, raise_error: bool = False) -> None:
+        if not isinstance(raise_error, bool):
+            raise ValueError(f"raise_error must be True or False; got {raise_error!r}")
+        self.raise_error = raise_error
+        self.epoch = 0
 
     def on_train_begin(self, logs: dict[str, float]) -> None:
-        exists = self.append and os.path.isfile(self.filename) and os.path.getsize(self.filename)
-        self.keys = None
-        if exists:
-            with open(self.filename, newline="", encoding="utf-8") as f:
-                header = next(csv.reader(f, delimiter=self.separator), None)
-            self.keys = header[1:] if header else None
-        elif not self.append or not exists:
-            open(self.filename, "w", encoding="utf-8").close()
+        self.stop_training, self.epoch = False, 0
 
-    def on_epoch_end(self, epoch: int, logs: dict[str, float]) -> None:
-        with open(self.filename, "a", newline="", encoding="utf-8") as f:
-            writer = csv.writer(f, delimiter=self.separator)
-            if self.keys is None:
-                self.keys = sorted(logs)
-                writer.writerow(["epoch", *self.keys])
-            writer.writerow([epoch, *(logs.get(k, "") for k in self.keys)])
+    def on_epoch_begin(self, epoch: int, logs: dict[str, float]) -> None:
+        self.epoch = epoch
+
+    def on_batch_end(self, batch: int, logs: dict[str, float]) -> None:
+        loss = logs.get("loss", 0.0)
+        if math.isfinite(loss):
+            return
+        if self.raise_error:
+            raise RuntimeError(
+                f"NaN or Inf loss encountered at batch {batch} of epoch {self.epoch + 1} "
+                f"(loss {loss}); TerminateOnNaN(raise_error=True) stopped training"
+            )
+        self.stop_training = True

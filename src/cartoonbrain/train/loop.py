@@ -156,7 +156,7 @@ class Trainer:
             history.stopped_early, start_epoch = True, epochs
         for epoch in range(start_epoch, epochs):
             logs = loop.run(epoch)
-            if checkpoint is not None and logs:
+            if checkpoint is not None and math.isfinite(logs["loss"]):
                 save_checkpoint(self, opt, checkpoint, epoch + 1, history, user)
             if _stopping(everyone):
                 history.stopped_early = True
@@ -277,18 +277,20 @@ class _Epochs:
         self.outputs = np.empty((n, *net.output_shape), dtype=net.dtype) if names else None
 
     def run(self, epoch: int) -> dict[str, float]:
-        """One epoch with its callbacks; returns its logs (empty if a callback stopped it
-        after a non-finite loss)."""
+        """One epoch with its callbacks; returns its logs (after a non-finite loss that a
+        callback stopped on, that loss and NaN metrics, as Keras records the epoch)."""
         for callback in self.callbacks:
             callback.on_epoch_begin(epoch, {})
         np.copyto(self.backup, self.net.flat_parameters)  # put back if the epoch diverges
         logs = self.train(epoch)
-        if not logs:
-            return logs
         data = self.data
         if data.X_val is not None and data.t_val is not None:
             scores = self.net.evaluate_arrays(
-                data.X_val, data.t_val, self.names, sample_weight=data.w_val
+                data.X_val,
+                data.t_val,
+                self.names,
+                sample_weight=data.w_val,
+                callbacks=self.callbacks,
             )
             logs.update({f"val_{k}": v for k, v in scores.items()})
         for callback in self.callbacks:
@@ -337,23 +339,23 @@ class _Epochs:
     def step(self, b: int, X: Array, t: Array, w: Array | None, start: int) -> float:
         """One training step (the network's ``train_step``), with the batch's callbacks."""
         for callback in self.callbacks:
-            callback.on_batch_begin(b, {})
+            callback.on_train_batch_begin(b, {})
         # a diverging run overflows; it is caught by its non-finite loss
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             value, outputs = self.net.train_step(X, t, w, self.opt)
         if math.isfinite(value) and self.outputs is not None:
             self.outputs[start : start + len(X)] = outputs
         for callback in self.callbacks:
-            callback.on_batch_end(b, {"loss": value})
+            callback.on_train_batch_end(b, {"loss": value})
         return value
 
     def diverged(self, value: float, epoch: int, batch: int) -> dict[str, float]:
         """Put back the weights the epoch began with (the last complete epoch's, which its
-        History entry describes); stop quietly if a callback asks to (TerminateOnNaN),
-        else raise TrainingDiverged."""
+        History entry describes); if a callback asks to stop (TerminateOnNaN), the
+        epoch's logs: the loss and NaN metrics; else raise TrainingDiverged."""
         self.net.flat_parameters[...] = self.backup
         if _stopping(self.callbacks):
-            return {}
+            return {"loss": value, **dict.fromkeys(self.names, math.nan)}
         raise TrainingDiverged(
             f"the loss became {value} at epoch {epoch + 1}, batch {batch + 1}; the weights of "
             f"the last complete epoch are kept. Try a lower learning rate (now "

@@ -1,11 +1,13 @@
 """Callbacks that watch one quantity of the epoch's logs: :class:`Monitor` (what they
 share: the name, the direction, what counts as an improvement — Keras's
-``MonitorCallback``), :class:`EarlyStopping`, :class:`ReduceLROnPlateau` and
-:class:`ModelCheckpoint`.
+``MonitorCallback``), :class:`EarlyStopping` and :class:`ReduceLROnPlateau`
+(:class:`~.model_checkpoint.ModelCheckpoint` is a Monitor too).
 
-A quantity is watched in one direction: ``mode="min"`` (losses, errors) or ``"max"``
-(accuracy, r2, auc, precision, recall, f1); ``"auto"`` picks by the name. Scores are kept
-*oriented*, lower is better (``score = value`` for min, ``−value`` for max), and
+A quantity is watched in one direction: ``mode="min"`` or ``"max"``; ``"auto"`` reads the
+direction that the metric declares (:func:`cartoonbrain.metrics.greater_is_better`: every
+registered metric and family, with ``val_`` and Keras's short names; ``loss`` is
+minimised) and refuses a name whose direction is unknown. Scores are kept *oriented*,
+lower is better (``score = value`` for min, ``−value`` for max), and
 
     improvement  ⇔  score < best − min_delta
 """
@@ -13,27 +15,38 @@ A quantity is watched in one direction: ``mode="min"`` (losses, errors) or ``"ma
 from __future__ import annotations
 
 import math
-import os
 from typing import Any
 
 import numpy as np
 
+from ..metrics import ALIASES, greater_is_better
 from ..optimizers.schedules import Schedule
-from .callbacks import Array, Callback
+from .callbacks import Array, Callback, register_callback
 
-__all__ = ["EarlyStopping", "ModelCheckpoint", "Monitor", "ReduceLROnPlateau"]
-
-#: metric names (without ``val_``) where higher is better
-HIGHER_IS_BETTER = ("accuracy", "r2", "auc", "precision", "recall", "f1", "top_k_accuracy")
-#: Keras's short names
-_ALIASES = {"acc": "accuracy"}
+__all__ = ["EarlyStopping", "Monitor", "ReduceLROnPlateau", "canonical"]
 
 
 def canonical(monitor: str) -> str:
     """``"val_acc"`` → ``"val_accuracy"`` (Keras's short name), other names unchanged."""
     prefix = "val_" if monitor.startswith("val_") else ""
     base = monitor.removeprefix("val_")
-    return prefix + _ALIASES.get(base, base)
+    return prefix + ALIASES.get(base, base)
+
+
+def _count(name: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
+        raise ValueError(f"{name} must be a non-negative integer; got {value!r}")
+    return int(value)
+
+
+def _number(name: str, value: Any) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.number)):
+        raise ValueError(f"{name} must be a number or None; got {value!r}")
+    if not math.isfinite(value):
+        raise ValueError(f"{name} must be finite; got {value!r}")
+    return float(value)
 
 
 class Monitor(Callback):
@@ -43,23 +56,35 @@ class Monitor(Callback):
     ----------
     monitor : str, e.g. "val_loss", "loss", "val_accuracy" ("val_acc" is accepted); without
         validation data a ``val_`` name falls back to the training quantity
-    mode : "auto" (default), "min" or "max"
+    mode : "auto" (default: the metric's declared direction), "min" or "max"
     min_delta : float >= 0, the smallest change that counts as an improvement
     """
 
     def __init__(self, monitor: str, mode: str | None = "auto", min_delta: float = 0.0) -> None:
+        name = type(self).__name__
         if not isinstance(monitor, str) or not monitor:
             raise ValueError(f"monitor must be the name of a logged quantity; got {monitor!r}")
-        if not (isinstance(min_delta, (int, float)) and min_delta >= 0):
+        if isinstance(min_delta, bool) or not (
+            isinstance(min_delta, (int, float, np.number)) and min_delta >= 0
+        ):
             raise ValueError(f"min_delta must be >= 0; got {min_delta!r}")
         self.monitor = canonical(monitor)
-        base = self.monitor.removeprefix("val_")
         if mode in (None, "auto"):
-            mode = "max" if base.startswith(HIGHER_IS_BETTER) else "min"
+            try:
+                mode = "max" if greater_is_better(self.monitor) else "min"
+            except ValueError as exc:
+                raise ValueError(
+                    f"{name} cannot pick a mode for {monitor!r}: {exc}; pass mode='min' or "
+                    "mode='max'"
+                ) from None
         if mode not in ("min", "max"):
             raise ValueError(f"mode must be 'auto', 'min' or 'max'; got {mode!r}")
         self.mode, self.min_delta = mode, float(min_delta)
         self.best = math.inf  # oriented: lower is better
+
+    def oriented(self, value: float) -> float:
+        """value for mode "min", −value for "max": lower is always better."""
+        return value if self.mode == "min" else -value
 
     def current(self, logs: dict[str, float]) -> float:
         """The oriented score of this epoch (ValueError if fit does not log the quantity)."""
@@ -69,24 +94,38 @@ class Monitor(Callback):
                 f"{type(self).__name__} monitors {self.monitor!r}, which fit does not report "
                 f"(it reports {', '.join(logs)})"
             )
-        return logs[key] if self.mode == "min" else -logs[key]
+        return self.oriented(logs[key])
 
     def is_improvement(self, score: float) -> bool:
         """score < best − min_delta (NaN never improves)."""
         return score < self.best - self.min_delta
 
 
+@register_callback
 class EarlyStopping(Monitor):
-    """Stop when ``monitor`` has not improved by ``min_delta`` for ``patience`` epochs.
+    """Stop when ``monitor`` has not improved by ``min_delta`` for ``patience`` epochs
+    (Keras 3's ``EarlyStopping``, its arguments and rule)::
+
+        each epoch e ≥ start_from_epoch:  wait ← wait + 1
+            improvement on the best:      best ← score, best_epoch ← e; wait ← 0 if it
+                                          also improves on the baseline (or there is none)
+            otherwise, wait ≥ patience:   stop (stopped_epoch ← e)
 
     Parameters
     ----------
     monitor : str, default "val_loss" (falls back to "loss" without validation data)
-    patience : int, default 5
+    patience : int, default 5 (Keras: 0)
     min_delta : float, default 0
-    mode : "auto" (default: "max" for accuracy, r2, auc, …; else "min"), "min" or "max"
-    restore_best_weights : bool, default True
-        Put back the weights of the best epoch when training stops.
+    mode : "auto" (default: the metric's declared direction), "min" or "max"
+    restore_best_weights : bool, default True (Keras: False)
+        At the end of every fit (stopped early or not), put back the weights of the best
+        epoch (of the first watched epoch when none improved on the baseline).
+    verbose : 0 or 1, default 0
+        1: a line when it stops and when it restores the weights.
+    baseline : float, optional
+        Training stops when ``patience`` epochs go by without beating it.
+    start_from_epoch : int, default 0
+        The epochs to let go by unwatched (a warm-up).
     """
 
     def __init__(
@@ -96,31 +135,52 @@ class EarlyStopping(Monitor):
         min_delta: float = 0.0,
         mode: str | None = "auto",
         restore_best_weights: bool = True,
+        verbose: int = 0,
+        baseline: float | None = None,
+        start_from_epoch: int = 0,
     ) -> None:
-        if isinstance(patience, bool) or not isinstance(patience, int) or patience < 0:
-            raise ValueError(f"patience must be a non-negative integer; got {patience!r}")
+        self.patience = _count("patience", patience)
+        self.start_from_epoch = _count("start_from_epoch", start_from_epoch)
+        if verbose not in (0, 1) or isinstance(verbose, bool):
+            raise ValueError(f"verbose must be 0 or 1; got {verbose!r}")
         super().__init__(monitor, mode, min_delta)
-        self.patience, self.restore_best_weights = patience, restore_best_weights
-        self.best_epoch, self.wait = -1, 0
+        self.restore_best_weights, self.verbose = bool(restore_best_weights), int(verbose)
+        self.baseline = _number("baseline", baseline)
+        self.best_epoch, self.wait, self.stopped_epoch = 0, 0, 0
         self.best_weights: Array | None = None
 
     def on_train_begin(self, logs: dict[str, float]) -> None:
         self.stop_training = False
-        self.best, self.best_epoch, self.wait, self.best_weights = math.inf, -1, 0, None
+        self.best, self.best_weights = math.inf, None
+        self.best_epoch = self.wait = self.stopped_epoch = 0
 
     def on_epoch_end(self, epoch: int, logs: dict[str, float]) -> None:
         score = self.current(logs)
+        if epoch < self.start_from_epoch:
+            return
+        if self.restore_best_weights and self.best_weights is None:
+            self.best_weights, self.best_epoch = self.network.flat_parameters.copy(), epoch
+        self.wait += 1
         if self.is_improvement(score):
-            self.best, self.best_epoch, self.wait = score, epoch, 0
+            self.best, self.best_epoch = score, epoch
             if self.restore_best_weights:
                 self.best_weights = self.network.flat_parameters.copy()
-        else:
-            self.wait += 1
-            if self.wait >= self.patience:
-                self.stop_training = True
+            if self.baseline is None or score < self.oriented(self.baseline) - self.min_delta:
+                self.wait = 0
+            return
+        if self.wait >= self.patience and epoch > 0:
+            self.stopped_epoch, self.stop_training = epoch, True
 
     def on_train_end(self, logs: dict[str, float]) -> None:
-        if self.stop_training and self.restore_best_weights and self.best_weights is not None:
+        if self.stop_training and self.verbose:
+            print(f"Epoch {self.stopped_epoch + 1}: early stopping", flush=True)
+        if self.restore_best_weights and self.best_weights is not None:
+            if self.verbose:
+                print(
+                    "Restoring model weights from the end of the best epoch: "
+                    f"{self.best_epoch + 1}.",
+                    flush=True,
+                )
             self.network.flat_parameters[...] = self.best_weights
 
     def state_dict(self) -> dict[str, Any]:
@@ -129,6 +189,7 @@ class EarlyStopping(Monitor):
             "best_epoch": self.best_epoch,
             "wait": self.wait,
             "stop_training": self.stop_training,
+            "stopped_epoch": self.stopped_epoch,
         }
         if self.best_weights is not None:
             state["best_weights"] = self.best_weights
@@ -138,6 +199,7 @@ class EarlyStopping(Monitor):
         try:
             best, best_epoch = float(state["best"]), int(state["best_epoch"])
             wait, stop = int(state["wait"]), bool(state["stop_training"])
+            stopped_epoch = int(state.get("stopped_epoch", 0))  # absent in 0.1.0's files
         except (KeyError, TypeError, ValueError) as exc:
             raise ValueError(
                 f"EarlyStopping state must hold best, best_epoch, wait and "
@@ -151,13 +213,16 @@ class EarlyStopping(Monitor):
                 f"network's parameters are {flat.dtype} {flat.shape}"
             )
         self.best, self.best_epoch, self.wait, self.stop_training = best, best_epoch, wait, stop
+        self.stopped_epoch = stopped_epoch
         self.best_weights = None if weights is None else np.array(weights, copy=True)
 
 
+@register_callback
 class ReduceLROnPlateau(Monitor):
     """Multiply the learning rate by ``factor`` when ``monitor`` has not improved for
     ``patience`` epochs (Keras's ``ReduceLROnPlateau``): lr ← max(lr · factor, min_lr),
-    then wait ``cooldown`` epochs before watching again.
+    then wait ``cooldown`` epochs before watching again; ``verbose=1`` prints a line
+    each time it lowers the rate.
     """
 
     def __init__(
@@ -169,6 +234,7 @@ class ReduceLROnPlateau(Monitor):
         min_delta: float = 1e-4,
         cooldown: int = 0,
         min_lr: float = 0.0,
+        verbose: int = 0,
     ) -> None:
         if not (isinstance(factor, (int, float)) and 0 < factor < 1):
             raise ValueError(f"factor must be in (0, 1); got {factor!r}")
@@ -177,8 +243,11 @@ class ReduceLROnPlateau(Monitor):
                 raise ValueError(f"{name} must be a non-negative integer; got {value!r}")
         if not (isinstance(min_lr, (int, float)) and min_lr >= 0):
             raise ValueError(f"min_lr must be >= 0; got {min_lr!r}")
+        if verbose not in (0, 1) or isinstance(verbose, bool):
+            raise ValueError(f"verbose must be 0 or 1; got {verbose!r}")
         super().__init__(monitor, mode, min_delta)
         self.factor, self.patience, self.cooldown = float(factor), patience, cooldown
+        self.verbose = int(verbose)
         self.min_lr = float(min_lr)
         self.wait = self.cooldown_left = 0
 
@@ -208,49 +277,9 @@ class ReduceLROnPlateau(Monitor):
             if rate > self.min_lr:
                 optimizer.learning_rate = max(rate * self.factor, self.min_lr)
                 self.cooldown_left, self.wait = self.cooldown, 0
-
-
-class ModelCheckpoint(Monitor):
-    """Save the network after each epoch (Keras's ``ModelCheckpoint``), atomically.
-
-    Parameters
-    ----------
-    filepath : path; may hold ``{epoch}`` and log names, e.g. ``"model-{epoch:02d}.npz"``
-        or ``"best-{val_loss:.3f}.npz"`` (epochs counted from 1, as Keras)
-    monitor, mode, min_delta : as :class:`Monitor`
-    save_best_only : bool, default False
-        Save only when ``monitor`` improves (the file then always holds the best model).
-    include_optimizer : bool, default False
-        Store the optimizer's state too (see :func:`cartoonbrain.save`).
-    """
-
-    def __init__(
-        self,
-        filepath: str | os.PathLike[str],
-        monitor: str = "val_loss",
-        save_best_only: bool = False,
-        mode: str | None = "auto",
-        min_delta: float = 0.0,
-        include_optimizer: bool = False,
-    ) -> None:
-        super().__init__(monitor, mode, min_delta)
-        self.filepath = os.fspath(filepath)
-        self.save_best_only, self.include_optimizer = save_best_only, include_optimizer
-
-    def on_train_begin(self, logs: dict[str, float]) -> None:
-        self.best = math.inf
-
-    def on_epoch_end(self, epoch: int, logs: dict[str, float]) -> None:
-        if self.save_best_only:
-            score = self.current(logs)
-            if not self.is_improvement(score):
-                return
-            self.best = score
-        try:
-            path = self.filepath.format(epoch=epoch + 1, **logs)
-        except (KeyError, IndexError, ValueError) as exc:
-            raise ValueError(
-                f"ModelCheckpoint filepath {self.filepath!r} names {exc}, which is not "
-                f"'epoch' or a logged quantity ({', '.join(logs)})"
-            ) from None
-        self.network.save(path, include_optimizer=self.include_optimizer)
+                if self.verbose:
+                    print(
+                        f"Epoch {epoch + 1}: ReduceLROnPlateau reducing learning rate to "
+                        f"{optimizer.learning_rate}.",
+                        flush=True,
+                    )
