@@ -32,7 +32,7 @@ from .activations import (
 from .data import datasets
 from .data.preprocessing import Preprocessor, TargetEncoder
 from .diagnostics import TrainingMonitor, diagnose
-from .diagnostics.gradcheck import gradcheck, gradient_errors
+from .diagnostics.gradcheck import GradientCheckError, gradcheck, gradient_errors
 from .io import ModelFileError
 from .layers import (
     GRU,
@@ -86,6 +86,7 @@ _moved.install()  # the module paths of 0.1.0, served from their new places
 __all__ = [
     "ACTIVATIONS",
     "GRU",
+    "GradientCheckError",
     "LOSSES",
     "LSTM",
     "SGD",
