@@ -265,9 +265,10 @@ def test_the_input_gradient_is_in_the_worst_error_and_in_raise_mode_a_pass_retur
     errors = cb.gradient_errors(net, X, y)
     assert "X" in errors and cb.gradcheck(net, X, y) == max(errors.values())
     wrong = cb.Network([WrongInputGradient(4, 3)], seed=0, dtype="float64")
-    assert cb.gradcheck(wrong, X, np.zeros((6, 3))) == cb.gradient_errors(
-        wrong, X, np.zeros((6, 3))
-    )["X"]
+    assert (
+        cb.gradcheck(wrong, X, np.zeros((6, 3)))
+        == cb.gradient_errors(wrong, X, np.zeros((6, 3)))["X"]
+    )
 
 
 def test_a_missing_sum_over_the_batch_passes_one_row_with_a_warning_and_fails_two():

@@ -86,7 +86,6 @@ _moved.install()  # the module paths of 0.1.0, served from their new places
 __all__ = [
     "ACTIVATIONS",
     "GRU",
-    "GradientCheckError",
     "LOSSES",
     "LSTM",
     "SGD",
@@ -107,6 +106,7 @@ __all__ = [
     "Embedding",
     "ExponentialDecay",
     "Flatten",
+    "GradientCheckError",
     "History",
     "LambdaCallback",
     "Layer",
