@@ -172,7 +172,10 @@ def input_gradient(net: Network, X: np.ndarray, t: np.ndarray) -> np.ndarray:
     """
     _, g = net.loss.value_and_gradient(net.forward(X), t)
     for layer in reversed(net.layers):
-        g = layer.backward(g, need_input_gradient=True)
+        g_prev = layer.backward(g, need_input_gradient=True)
+        if g_prev is None:
+            raise ValueError(f"{layer!r} returned no input gradient when asked for one")
+        g = g_prev
     return np.array(g, dtype=np.float64)
 
 
