@@ -427,6 +427,25 @@ def test_the_gradient_check_is_what_backprop_md_says():
         np.testing.assert_allclose(errors[name], expected, rtol=1e-6, atol=1e-15)
 
 
+def test_the_printed_gradient_error_quoted_in_backprop_md_is_what_the_code_prints(capsys):
+    """The comment beside the verbose gradcheck quotes its first line; the digits may differ
+    a little from machine to machine, so the value must agree to a factor of 2."""
+    import numpy as np
+
+    import cartoonbrain as cb
+
+    page = (ROOT / "docs" / "backprop.md").read_text(encoding="utf-8")
+    (quoted,) = re.findall(r'verbose=True\)  # "(layer1\.W  relative error (\S+)  ok)"', page)
+    rng = np.random.default_rng(0)
+    net = cb.Network([cb.Dense(3, 4, activation="sigmoid"), cb.Dense(4, 2)], seed=0)
+    X, T = rng.normal(size=(5, 3)), rng.normal(size=(5, 2))
+    cb.gradcheck(net, X, T, verbose=True)
+    first = capsys.readouterr().out.splitlines()[0]
+    printed = float(first.split()[3])
+    assert first.startswith("layer1.W  relative error") and first.endswith("  ok")
+    assert 0.5 < float(quoted[1]) / printed < 2, (quoted, first)
+
+
 # ---------------------------------------------------------------- python blocks
 def python_blocks(page: Path) -> list[tuple[int, str, bool]]:
     """(first line, source, runs) for each ```python block of ``page``."""
