@@ -143,3 +143,18 @@ def test_module_reports_bad_options_with_status_2():
     assert result.returncode == 2
     assert "argument --epochs" in result.stderr
     assert result.stdout == ""
+
+
+@pytest.mark.parametrize("command", ["blog", "predict"])
+def test_force_is_described_without_a_checkpoint_where_there_is_none(command, capsys):
+    with pytest.raises(SystemExit):
+        cli.main([command, "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "--force" in text and "--checkpoint" not in text and "--resume" not in text
+
+
+def test_train_describes_force_with_its_checkpoint(capsys):
+    with pytest.raises(SystemExit):
+        cli.main(["train", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "or an existing --checkpoint without --resume" in text

@@ -13,10 +13,19 @@
 
   (a leading ``@`` and a trailing ``()`` are dropped: [`@register_layer`](…)).
 
+  A link whose text in backticks is code rather than a name is an *equation link*: it
+  lands on the line that computes the expression, and that line (or a range of at most
+  three lines starting there, ``#L12-L14``) holds the expression, spaces aside::
+
+      [`g = g * grad_f(affines[n])`](../src/cartoonbrain/blog/post.py#L160)
+
   A link to a source file without a line names the file (``[gru.py](…/gru.py)``), never a
-  function. When code moves, ``python tests/test_docs.py --fix`` rewrites every anchor.
-* In docs/backprop.md every displayed equation (an indented block) has a line-anchored
-  link in the paragraph just before or just after it.
+  function. When code moves, ``python tests/test_docs.py --fix`` rewrites every anchor:
+  a name's to its definition, an equation link's to the one place its expression is
+  found again (so the anchors follow a rewritten function).
+* In docs/backprop.md, docs/convolution.md and docs/recurrent.md every displayed
+  equation (an indented block) has an equation link in the paragraph just before or just
+  after it (or, in a table, in its row).
 * Every ```python block of docs/*.md runs: the blocks of one page in order, in one
   namespace, in a fresh folder, with the registries (layers, activations, losses,
   optimizers, ...) put back as they were afterwards. A block that cannot run here (it
@@ -43,7 +52,10 @@ PAGES = [*DOCS, ROOT / "README.md"]
 
 FENCE = re.compile(r"^( {0,3})```([^\n]*)\n(.*?)^\1```[ \t]*$", re.M | re.S)  # indent, info, body
 LINK = re.compile(r"(!?)\[((?:[^\[\]]|\[[^\]]*\])*)\]\(([^()\s]+)\)")
-LINE_ANCHOR = re.compile(r"^L(\d+)$")
+LINE_ANCHOR = re.compile(r"^L(\d+)(?:-L(\d+))?$")  # #L12, or a range #L12-L14
+IDENTIFIER = re.compile(r'^(?:[A-Za-z_][\w]*(?:\.[A-Za-z_][\w]*)*|"[^"]*")$')
+#: an expression link may span at most this many lines (#L12-L14)
+MAX_SPAN = 3
 FIX_HINT = "run `python tests/test_docs.py --fix` to rewrite the anchors"
 
 
@@ -126,6 +138,56 @@ def named(text: str) -> str | None:
     return names[0].removeprefix("@").removesuffix("()") if len(names) == 1 else None
 
 
+def _squeeze(text: str) -> str:
+    return "".join(text.split())
+
+
+def is_expression(name: str) -> bool:
+    """Code rather than a name: ``g @ transforms[n].T``, not ``blog.backward`` or ``"relu"``."""
+    return IDENTIFIER.match(name) is None
+
+
+@functools.cache
+def code_lines(source: Path) -> list[str]:
+    """The lines of ``source`` as code: comments cut off, docstrings blanked (an equation
+    link lands on the line that computes, not on a line that describes)."""
+    text = source.read_text(encoding="utf-8")
+    lines = [re.sub(r"(^|\s)#.*$", "", line) for line in text.splitlines()]
+    for node in ast.walk(ast.parse(text)):
+        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):
+            if isinstance(node.value.value, str) and node.end_lineno is not None:
+                for i in range(node.lineno - 1, node.end_lineno):
+                    lines[i] = ""
+    return lines
+
+
+def spans_of(expression: str, source: Path) -> list[tuple[int, int]]:
+    """Where ``expression`` is computed in ``source``: (first, last) line, 1-based, of each
+    shortest run of at most MAX_SPAN lines whose code holds it, spaces aside."""
+    lines, wanted = code_lines(source), _squeeze(expression)
+    found = []
+    for first in range(len(lines)):
+        for span in range(1, MAX_SPAN + 1):
+            if wanted in _squeeze(" ".join(lines[first : first + span])):
+                # shortest: without its first line the run no longer holds it
+                if wanted not in _squeeze(" ".join(lines[first + 1 : first + span])):
+                    found.append((first + 1, first + span))
+                break
+    return found
+
+
+def lands(expression: str, source: Path, first: int, last: int) -> bool:
+    """Lines first..last (at most MAX_SPAN) start where ``expression`` is computed and
+    hold all of it."""
+    return last - first < MAX_SPAN and any(
+        a == first and b <= last for a, b in spans_of(expression, source)
+    )
+
+
+def _anchor(first: int, last: int) -> str:
+    return f"L{first}" if first == last else f"L{first}-L{last}"
+
+
 def lines_of(name: str, source: Path) -> list[int]:
     """Where ``name`` is defined in ``source``: the longest dotted suffix of ``name`` that
     is a qualified name there (``blog.backward`` -> ``backward``), or a string constant."""
@@ -166,6 +228,18 @@ def _link_problem(page: Path, line: int, text: str, target: str) -> str | None:
             return f"{where}: line anchors are checked in .py files only"
         if name is None:
             return f"{where}: the link text must hold the linked name in backticks, once"
+        first = int(anchor.group(1))
+        last = int(anchor.group(2) or first)
+        if is_expression(name):
+            if not 0 <= last - first < MAX_SPAN:
+                return f"{where}: a range covers 1 to {MAX_SPAN} lines, starting where it computes"
+            if lands(name, path, first, last):
+                return None
+            places = " or ".join(f"#{_anchor(*span)}" for span in spans_of(name, path))
+            at = f"it is at {places}" if places else f"{_rel(path)} does not compute it"
+            return f"{where}: the linked line does not hold `{name}`; {at} ({FIX_HINT})"
+        if anchor.group(2):
+            return f"{where}: a name links to its one line (#L<n>), not a range"
         right = lines_of(name, path)
         if not right:
             return f"{where}: {name!r} is not defined in {_rel(path)}"
@@ -225,18 +299,85 @@ def _blocks(text: str) -> list[tuple[str, list[str]]]:
     return blocks
 
 
-def test_every_equation_of_backprop_links_to_its_code():
-    page = ROOT / "docs" / "backprop.md"
+def equation_links(lines: list[str]) -> list[str]:
+    """The equation links (code in backticks, line-anchored into a .py) among ``lines``."""
+    found = []
+    for m in LINK.finditer("\n".join(lines)):
+        name, target = named(m.group(2)), m.group(3)
+        if name and is_expression(name) and ".py#L" in target:
+            found.append(name)
+    return found
+
+
+EQUATION_PAGES = ("backprop.md", "convolution.md", "recurrent.md")
+
+
+def unlinked_equations(page: Path) -> list[str]:
+    """The first line of each displayed equation of ``page`` with no equation link in the
+    paragraph just before or after it."""
     blocks = _blocks(_blank_fences(page.read_text(encoding="utf-8")))
     unlinked = []
     for i, (kind, lines) in enumerate(blocks):
         if kind != "equation":
             continue
         near = [blocks[j] for j in (i - 1, i + 1) if 0 <= j < len(blocks)]
-        if not any(k == "prose" and "#L" in "\n".join(ls) for k, ls in near):
+        if not any(k == "prose" and equation_links(ls) for k, ls in near):
             unlinked.append(lines[0].strip())
-    assert not unlinked, "equations without a line-anchored link beside them:\n" + "\n".join(
-        unlinked
+    return unlinked
+
+
+@pytest.mark.parametrize("name", EQUATION_PAGES)
+def test_every_equation_links_to_the_line_that_computes_it(name):
+    unlinked = unlinked_equations(ROOT / "docs" / name)
+    assert not unlinked, f"docs/{name}: equations without an equation link beside them:\n" + (
+        "\n".join(unlinked)
+    )
+
+
+def test_every_table_row_of_equations_links_to_its_lines():
+    """convolution.md's table of equations: each row's link is an equation link."""
+    text = (ROOT / "docs" / "convolution.md").read_text(encoding="utf-8")
+    rows = [line for line in text.splitlines() if line.startswith("| `") and "](" in line]
+    assert rows and all(equation_links([row]) for row in rows), rows
+
+
+def test_an_equation_link_that_drifts_fails_and_fix_finds_its_line_again(tmp_path):
+    """A link whose line no longer holds its expression is caught (a def line is not
+    enough), and --fix moves it to where the expression is now, keeping a range's length."""
+    post = ROOT / "src/cartoonbrain/blog/post.py"
+    page = ROOT / "docs" / "backprop.md"
+    ((line, _),) = spans_of("g = weights[n].T @ g", post)
+    target = "../src/cartoonbrain/blog/post.py"
+    assert _link_problem(page, 1, "`g = weights[n].T @ g`", f"{target}#L{line}") is None
+    drifted = _link_problem(page, 1, "`g = weights[n].T @ g`", f"{target}#L{line - 1}")
+    assert f"it is at #L{line}" in str(drifted)
+    (backward,) = lines_of("backward", post)
+    assert "does not hold" in str(
+        _link_problem(page, 1, "`g = weights[n].T @ g`", f"{target}#L{backward}")
+    )
+    ranged = f"{target}#L{line - 2}-L{line}"
+    assert _link_problem(page, 1, "`g = g * grad_f(affines[n])`", ranged) is None
+    assert "1 to 3 lines" in str(
+        _link_problem(page, 1, "`g = g * grad_f(affines[n])`", f"{target}#L{line - 2}-L{line + 1}")
+    )
+    assert "does not compute it" in str(_link_problem(page, 1, "`g = g * nothing`", ranged))
+    # a docstring that quotes the expression is not where it is computed
+    assert spans_of("error = pred - label", ROOT / "src/cartoonbrain/blog/experiment.py")[0][0] > 30
+    # --fix: a copy of the source with two lines added above, and a page linking the old lines
+    moved = tmp_path / "src" / "post.py"
+    moved.parent.mkdir()
+    moved.write_text("# one\n# two\n" + post.read_text(encoding="utf-8"), encoding="utf-8")
+    doc = tmp_path / "docs" / "page.md"
+    doc.parent.mkdir()
+    doc.write_text(
+        f"[`g = weights[n].T @ g`](../src/post.py#L{line}) and "
+        f"[`g = g * grad_f(affines[n])`](../src/post.py#L{line - 2}-L{line})\n",
+        encoding="utf-8",
+    )
+    assert fix_anchors(doc) == 2
+    assert doc.read_text(encoding="utf-8") == (
+        f"[`g = weights[n].T @ g`](../src/post.py#L{line + 2}) and "
+        f"[`g = g * grad_f(affines[n])`](../src/post.py#L{line}-L{line + 2})\n"
     )
 
 
@@ -281,9 +422,28 @@ def test_the_gradient_check_is_what_backprop_md_says():
     _, analytic = net.loss_and_gradients(X, T)
     numeric = module.numerical_gradients(net, X, T)
     errors = module.gradient_errors(net, X, T)
-    for name, a, n in zip(net.parameter_names(), analytic, numeric):
+    for name, a, n in zip(errors, analytic, numeric):  # "layer1.W", ..., then "X"
         expected = np.linalg.norm(a - n) / max(np.linalg.norm(a) + np.linalg.norm(n), 1e-12)
         np.testing.assert_allclose(errors[name], expected, rtol=1e-6, atol=1e-15)
+
+
+def test_the_printed_gradient_error_quoted_in_backprop_md_is_what_the_code_prints(capsys):
+    """The comment beside the verbose gradcheck quotes its first line; the digits may differ
+    a little from machine to machine, so the value must agree to a factor of 2."""
+    import numpy as np
+
+    import cartoonbrain as cb
+
+    page = (ROOT / "docs" / "backprop.md").read_text(encoding="utf-8")
+    (quoted,) = re.findall(r'verbose=True\)  # "(layer1\.W  relative error (\S+)  ok)"', page)
+    rng = np.random.default_rng(0)
+    net = cb.Network([cb.Dense(3, 4, activation="sigmoid"), cb.Dense(4, 2)], seed=0)
+    X, T = rng.normal(size=(5, 3)), rng.normal(size=(5, 2))
+    cb.gradcheck(net, X, T, verbose=True)
+    first = capsys.readouterr().out.splitlines()[0]
+    printed = float(first.split()[3])
+    assert first.startswith("layer1.W  relative error") and first.endswith("  ok")
+    assert 0.5 < float(quoted[1]) / printed < 2, (quoted, first)
 
 
 # ---------------------------------------------------------------- python blocks
@@ -383,8 +543,20 @@ def test_shell_commands_parse(page, capsys):
 
 
 # ---------------------------------------------------------------- fixing anchors
+def _nearest(spans: list[tuple[int, int]], line: int) -> list[tuple[int, int]]:
+    """The one span nearest ``line`` when the expression is computed in several places
+    (a forward and an inference pass written alike); all of them on a tie."""
+    if len(spans) < 2:
+        return spans
+    distances = [abs(first - line) for first, _ in spans]
+    best = [span for span, d in zip(spans, distances) if d == min(distances)]
+    return best if len(best) == 1 else spans
+
+
 def fix_anchors(page: Path) -> int:
-    """Rewrite every #L<n> of ``page`` to its name's line when the name is defined once."""
+    """Rewrite every #L<n> of ``page`` to its name's line when the name is defined once,
+    and every equation link's to where its expression is computed (the place nearest the
+    old anchor when there are several)."""
     text = page.read_text(encoding="utf-8")
     changed = 0
 
@@ -395,11 +567,23 @@ def fix_anchors(page: Path) -> int:
         if not LINE_ANCHOR.match(fragment) or name is None:
             return m.group(0)
         source = (page.parent / path_part).resolve()
-        right = lines_of(name, source) if source.suffix == ".py" and source.exists() else []
-        if len(right) != 1 or fragment == f"L{right[0]}":
+        if source.suffix != ".py" or not source.exists():
+            return m.group(0)
+        if is_expression(name):
+            old = LINE_ANCHOR.match(fragment)
+            spans = _nearest(spans_of(name, source), int(old.group(1)) if old else 0)
+            anchor = fragment
+            if len(spans) == 1 and old is not None:  # a range keeps its length
+                first, last = spans[0]
+                length = int(old.group(2) or old.group(1)) - int(old.group(1))
+                anchor = _anchor(first, max(last, min(first + length, first + MAX_SPAN - 1)))
+        else:
+            right = lines_of(name, source)
+            anchor = f"L{right[0]}" if len(right) == 1 else fragment
+        if anchor == fragment:
             return m.group(0)
         changed += 1
-        return f"{m.group(1)}[{m.group(2)}]({path_part}#L{right[0]})"
+        return f"{m.group(1)}[{m.group(2)}]({path_part}#{anchor})"
 
     fixed = LINK.sub(fix, text)
     if changed:

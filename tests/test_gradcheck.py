@@ -51,8 +51,8 @@ def test_a_broken_derivative_is_detected():
     X = np.random.default_rng(0).normal(size=(5, 3))
     y = np.random.default_rng(1).normal(size=(5, 2))
     errors = cb.gradient_errors(net, X, y)
-    assert errors["layer0.W"] > 1e-3 and errors["layer0.b"] > 1e-3
-    assert errors["layer1.W"] < 1e-7 and errors["layer1.b"] < 1e-7  # above the bad layer
+    assert errors["layer1.W"] > 1e-3 and errors["layer1.b"] > 1e-3
+    assert errors["layer2.W"] < 1e-7 and errors["layer2.b"] < 1e-7  # above the bad layer
     assert cb.gradcheck(net, X, y) == max(errors.values()) > 1e-3
 
 
@@ -76,8 +76,9 @@ def test_verbose_prints_one_line_per_parameter(capsys):
     net, X, y = problem("tanh", "mse")
     worst = cb.gradcheck(net, X, y, verbose=True)
     lines = capsys.readouterr().out.splitlines()
-    assert len(lines) == len(net.parameters()) == 6
-    for line, name in zip(lines, net.parameter_names()):
+    assert len(lines) == len(net.parameters()) + 1 == 7  # and ∂L/∂X
+    names = ["layer1.W", "layer1.b", "layer2.W", "layer2.b", "layer3.W", "layer3.b", "X"]
+    for line, name in zip(lines, names, strict=True):
         assert line.startswith(name)
         assert "relative error" in line and line.endswith("ok")
     assert worst < 1e-7
@@ -90,8 +91,12 @@ def test_verbose_flags_a_broken_gradient(capsys):
     net = cb.Network([cb.Dense(3, 4, bad), cb.Dense(4, 2)], seed=0, dtype="float64")
     cb.gradcheck(net, np.ones((2, 3)), np.zeros((2, 2)), verbose=True)
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0].startswith("layer0.W") and lines[0].endswith("CHECK")
-    assert lines[2].startswith("layer1.W") and lines[2].endswith("ok")
+    assert lines[0].startswith("layer1.W") and lines[0].endswith("CHECK")
+    assert lines[2].startswith("layer2.W") and lines[2].endswith("ok")
+    assert lines[-1] == "most likely at fault: layer 1 (Dense, bad): its backward (f'(a_l), " + (
+        "∇W_l = gᵀ o_prev), or the input gradient layer 2 (Dense, identity) passes back to it "
+        "(g_prev = g W)"
+    )
 
 
 def test_a_float32_network_is_checked_through_float64():
@@ -187,11 +192,104 @@ def test_the_error_is_the_relative_norm_of_the_difference():
     _, analytic = net.loss_and_gradients(X, y)
     numeric = numerical_gradients(net, X, y)
     errors = cb.gradient_errors(net, X, y)
-    assert list(errors) == net.parameter_names()
-    for name, a, n in zip(net.parameter_names(), analytic, numeric):
+    assert list(errors) == ["layer1.W", "layer1.b", "layer2.W", "layer2.b", "X"]
+    for name, a, n in zip(errors, analytic, numeric):
         expected = np.linalg.norm(a - n) / max(np.linalg.norm(a) + np.linalg.norm(n), 1e-12)
         assert errors[name] == pytest.approx(expected, rel=1e-9, abs=1e-15)
     # a zero gradient checked against zero differences is no error
     flat = cb.Network([cb.Dense(2, 1, "relu", bias=False)], dtype="float64")
     flat.parameters()[0][...] = -1.0
-    assert cb.gradient_errors(flat, [[1.0, 1.0]], [0.0]) == {"layer0.W": 0.0}
+    assert cb.gradient_errors(flat, [[1.0, 1.0]] * 2, [0.0] * 2) == {"layer1.W": 0.0, "X": 0.0}
+
+
+# ------------------------------------------------------------------ the input gradient
+class WrongInputGradient(cb.Dense):
+    """A Dense layer whose returned g_prev = g W is 10% too large (its own ∇W is right)."""
+
+    def backward(self, g, need_input_gradient=True):
+        g_prev = super().backward(g, need_input_gradient)
+        return None if g_prev is None else 1.1 * g_prev
+
+
+class MissingBatchSum(cb.Dense):
+    """∇b = g[0] instead of Σ_rows g: right on one row, wrong on more."""
+
+    def backward(self, g, need_input_gradient=True):
+        first_row = self.activation.backward(g.copy(), self.affines, self.transforms)[0]
+        g_prev = super().backward(g, need_input_gradient)
+        self.db[...] = first_row
+        return g_prev
+
+
+@pytest.mark.parametrize("position", [0, 1, 2])
+def test_a_wrong_input_gradient_is_caught_in_any_layer_first_included(position):
+    rng = np.random.default_rng(0)
+    sizes = [3, 4, 5, 2]
+    layers = [
+        (WrongInputGradient if i == position else cb.Dense)(sizes[i], sizes[i + 1], "tanh")
+        for i in range(3)
+    ]
+    net = cb.Network(layers, seed=0, dtype="float64")
+    X, y = rng.normal(size=(6, 3)), rng.normal(size=(6, 2))
+    errors = cb.gradient_errors(net, X, y)
+    assert errors["X"] > 1e-3  # every wrong g_prev reaches ∂L/∂X
+    for number in range(1, 4):  # layers below the wrong one fail, the rest pass
+        assert (errors[f"layer{number}.W"] > 1e-3) is (number <= position)
+    with pytest.raises(cb.GradientCheckError, match=f"layer {max(position, 1)} "):
+        cb.gradcheck(net, X, y, raise_on_failure=True)
+    # without the input gradient the first layer's fault goes unseen
+    assert (cb.gradcheck(net, X, y, inputs=False) < 1e-7) is (position == 0)
+
+
+def test_the_culprit_is_the_failing_layer_nearest_the_output():
+    bad = cb.Activation(
+        "bad", np.tanh, lambda a, o: 1 - o * o, lambda g, a, o: g * 0.5 * (1 - o * o)
+    )
+    net = cb.Network(
+        [cb.Dense(3, 4, "tanh"), cb.Dense(4, 5, bad), cb.Dense(5, 2)], seed=0, dtype="float64"
+    )
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(6, 3)), rng.normal(size=(6, 2))
+    with pytest.raises(cb.GradientCheckError) as caught:
+        cb.gradcheck(net, X, y, raise_on_failure=True)
+    text = str(caught.value)
+    assert "most likely at fault: layer 2 (Dense, bad)" in text
+    assert "layer3.W  relative error" in text and "X         relative error" in text
+    worst = cb.gradcheck(net, X, y)
+    assert worst == max(cb.gradient_errors(net, X, y).values()) > 1e-3
+
+
+def test_the_input_gradient_is_in_the_worst_error_and_in_raise_mode_a_pass_returns():
+    net, X, y = problem("tanh", "mse")
+    assert cb.gradcheck(net, X, y, raise_on_failure=True) < 1e-7
+    errors = cb.gradient_errors(net, X, y)
+    assert "X" in errors and cb.gradcheck(net, X, y) == max(errors.values())
+    wrong = cb.Network([WrongInputGradient(4, 3)], seed=0, dtype="float64")
+    assert (
+        cb.gradcheck(wrong, X, np.zeros((6, 3)))
+        == cb.gradient_errors(wrong, X, np.zeros((6, 3)))["X"]
+    )
+
+
+def test_a_missing_sum_over_the_batch_passes_one_row_with_a_warning_and_fails_two():
+    net = cb.Network([MissingBatchSum(3, 2, "tanh")], seed=0, dtype="float64")
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(4, 3)), rng.normal(size=(4, 2))
+    with pytest.warns(UserWarning, match="one-row batch cannot catch a missing sum"):
+        assert cb.gradcheck(net, X[:1], y[:1]) < 1e-7
+    assert cb.gradcheck(net, X, y) > 1e-3
+
+
+def test_embedding_inputs_are_ids_and_get_no_input_check():
+    net = cb.Network(
+        [cb.Embedding(5, 3), cb.Flatten(), cb.Dense(6, 2)], loss="cross_entropy", seed=0
+    )
+    ids = np.array([[0, 1], [2, 3], [4, 0]])
+    errors = cb.gradient_errors(net, ids, [0, 1, 1])
+    assert "X" not in errors and max(errors.values()) < 1e-7
+
+
+def test_summary_numbers_layers_from_1_as_gradcheck_does():
+    net = cb.Network([cb.Dense(3, 4, "tanh"), cb.Dense(4, 2)], seed=0)
+    rows = net.summary(print_fn=None).splitlines()[2:4]
+    assert [row.split()[0] for row in rows] == ["1", "2"]

@@ -32,7 +32,7 @@ from .activations import (
 from .data import datasets
 from .data.preprocessing import Preprocessor, TargetEncoder
 from .diagnostics import TrainingMonitor, diagnose
-from .diagnostics.gradcheck import gradcheck, gradient_errors
+from .diagnostics.gradcheck import GradientCheckError, gradcheck, gradient_errors
 from .io import ModelFileError
 from .layers import (
     GRU,
@@ -106,6 +106,7 @@ __all__ = [
     "Embedding",
     "ExponentialDecay",
     "Flatten",
+    "GradientCheckError",
     "History",
     "LambdaCallback",
     "Layer",

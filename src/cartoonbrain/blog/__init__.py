@@ -5,6 +5,8 @@
                    loop, calling the functions of post.py line for line)
     fused.py       run_fused: the same experiment arranged for speed (``cartoonbrain blog``
                    runs it; ``--readable`` runs :func:`run`); equal losses, to rounding
+    journey.py     trace: one sample's journey, a_l and o_l forward, g and ∇W_l back, by
+                   the post's names (``cartoonbrain blog --trace``)
     inspect.py     blog_network, blog_report: the post's network as a cb.Network, trained
                    by ``fit`` and looked inside (``cartoonbrain blog --report``); not
                    imported here, as it needs the whole library
@@ -18,6 +20,7 @@ from __future__ import annotations
 from . import experiment, fused, post
 from .experiment import draw_experiment, run
 from .fused import run_fused
+from .journey import Journey, trace
 from .post import (
     BLOG_LAYERS,
     backward,
@@ -31,6 +34,7 @@ from .post import (
 
 __all__ = [
     "BLOG_LAYERS",
+    "Journey",
     "backward",
     "draw_experiment",
     "experiment",
@@ -44,4 +48,5 @@ __all__ = [
     "sgd",
     "sigmoid_gradient",
     "stable_sigmoid",
+    "trace",
 ]

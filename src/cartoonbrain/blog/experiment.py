@@ -87,6 +87,7 @@ def run(
     layers: Sequence[Sequence[int]] = BLOG_LAYERS,
     seed: int | None = 0,
     log: Callable[[str], object] | None = None,
+    draws: Draws | None = None,
 ) -> list[float]:
     """The post's experiment: SGD, one sample at a time, on random data, by the post's code.
 
@@ -107,6 +108,10 @@ def run(
     log : callable or None
         Called with each epoch's line; ``None`` prints it, as the post does.
         Pass ``lambda line: None`` to stay quiet.
+    draws : Draws, optional
+        Train on these instead of drawing (``n_samples``, ``layers`` and ``seed`` are then
+        not used); their list ``weights`` ends up holding the trained weights, as the
+        post's ``sgd`` puts the new arrays into it (:func:`.journey.trace` reads them).
 
     Returns
     -------
@@ -114,8 +119,11 @@ def run(
     """
     check_settings(epochs, n_samples, learning_rate)
     emit = print if log is None else log
-    weights, samples, labels = draw_experiment(n_samples, layers, seed)
-    N, eps, EPOCHS = n_samples, learning_rate, epochs  # the post's names
+    if draws is None:
+        draws = draw_experiment(n_samples, layers, seed)
+    weights, samples, labels = draws
+    N = len(samples)
+    eps, EPOCHS = learning_rate, epochs  # the post's names, with N above
     f, grad_f = stable_sigmoid, sigmoid_gradient  # the post's conv_utils helpers
     losses: list[float] = []
     for e in range(EPOCHS):

@@ -63,11 +63,13 @@ def build_parser() -> argparse.ArgumentParser:
         p.allow_abbrev = False  # --drop is not --dropout: options are spelled out
         files = p.get_default("files")
         if files is not None and files.outputs:
+            checkpoint = "--checkpoint" in p._option_string_actions  # train's, not blog's
+            also = ", or an existing --checkpoint without --resume" if checkpoint else ""
             p.add_argument(
                 "--force",
                 action="store_true",
-                help="replace an existing output file of another kind, or an existing "
-                "--checkpoint without --resume (never one of the inputs)",
+                help=f"replace an existing output file of another kind{also} (never one of "
+                "the inputs)",
             )
     return parser
 

@@ -1,11 +1,13 @@
 """``cartoonbrain blog``: the blog post's experiment (six sigmoid layers, SGD on random data).
 
 cartoonbrain blog [--epochs N] [--samples N] [--learning-rate F] [--seed S] [--report DIR]
-                  [--readable]
+                  [--readable] [--trace [SAMPLE]]
 
 Runs ``blog.run_fused`` (the post's steps arranged for speed; tests/test_blog.py checks its
 losses against the post's loop to a relative 1e-12); ``--readable`` runs ``blog.run``, the
-post's loop calling the post's own functions.
+post's loop calling the post's own functions. ``--trace`` runs ``blog.run`` and then
+``blog.trace``: one sample's a_l and o_l through the six layers, its error, and each g and
+∇W_l going back, by the post's names with shapes, norms and a few entries.
 """
 
 from __future__ import annotations
@@ -47,6 +49,16 @@ def add_parser(sub: Any) -> None:
         help="run the post's own loop (blog.run: make_net, forward, backward, sgd, mse) instead "
         "of the fused fast path (blog.run_fused); the same losses to rounding, slower",
     )
+    p.add_argument(
+        "--trace",
+        nargs="?",
+        const=0,
+        type=int,
+        metavar="SAMPLE",
+        help="after the epochs (the post's own loop), walk one sample (default 0) forward and "
+        "back: each layer's a_l = W_l o_{l-1} and o_l = f(a_l), the error g = y − t, then "
+        "each g and ∇W_l = g o_{l-1}ᵀ, with shapes, norms and the first entries",
+    )
     p.set_defaults(handler=run, files=Files(outputs={"report": REPORT}))
 
 
@@ -56,6 +68,19 @@ def run(args: argparse.Namespace) -> int:
     def log(line: str) -> None:
         print(line, flush=True)
 
+    if args.trace is not None:
+        if args.report is not None:
+            raise ValueError("--trace and --report are separate views; give one of them")
+        blog.trace(  # the post's own loop (blog.run), then the journey
+            args.epochs,
+            args.samples,
+            args.learning_rate,
+            seed=args.seed,
+            sample=args.trace,
+            log=log,
+            show_epochs=True,
+        )
+        return 0
     if args.report is not None:
         from pathlib import Path
 

@@ -431,6 +431,8 @@ def _write_report(
             X_test=X_test,
             y_test=y_test,
             error=error,
+            X_train=data.X if data.X.ndim == 2 and data.X.shape[1] == 2 else None,
+            y_train=data.y,
         )
     print(f"wrote the training report to {path}", flush=True)
 

@@ -12,15 +12,16 @@ __all__ = ["summary_table"]
 
 
 def summary_table(net: Network) -> str:
-    """One row per layer (its index, its repr, one sample's output shape, its parameter
-    count), ruled above and below, then the loss, dtype and total parameter count."""
+    """One row per layer (its number, from 1 as in the report and gradcheck, its repr, one
+    sample's output shape, its parameter count), ruled above and below, then the loss,
+    dtype and total parameter count."""
     rows = [("#", "layer", "output shape", "parameters")]
     shape = net.input_shape
     for i, layer in enumerate(net.layers):
         shape = layer.output_shape(shape)
         count = sum(math.prod(s) for s in layer.parameter_shapes())
         out = "?" if shape is None else "(" + ", ".join(map(str, shape)) + ")"
-        rows.append((str(i), repr(layer), out, f"{count:,}"))
+        rows.append((str(i + 1), repr(layer), out, f"{count:,}"))
     widths = [max(len(row[j]) for row in rows) for j in range(4)]
     rule = "  ".join("-" * w for w in widths)
 

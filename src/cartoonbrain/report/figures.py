@@ -4,6 +4,10 @@
     gradients_figure    per layer: ‖∇W_l‖ and the update ratio ‖ΔW_l‖ / ‖W_l‖
     units_figure        per layer: saturated sigmoid/tanh outputs, dead ReLU units
     confusion_figure    the test set's confusion matrix (rows: true class)
+    boundary_figure     two input features: the decision boundary over the data points
+    unit_maps_figure    two input features: each hidden unit's output over the plane
+
+Legends sit outside the axes (right of the panels), so they never hide a curve.
 
 Only matplotlib's object-oriented API is used (no pyplot, no global state); it is imported
 when a figure is drawn, and :func:`require_matplotlib` says what to install if it is missing.
@@ -16,21 +20,27 @@ import io
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from ..data.datasets import MissingDependencyError
 from ..diagnostics import LayerInfo, Records
 from ..train import History
+from .boundary import Grid, UnitMap
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
+Array = NDArray[Any]
+
 __all__ = [
+    "boundary_figure",
     "confusion_figure",
     "curves_figure",
     "data_uri",
     "epoch_logs",
     "gradients_figure",
     "require_matplotlib",
+    "unit_maps_figure",
     "units_figure",
 ]
 
@@ -100,7 +110,7 @@ def curves_figure(logs: dict[str, list[float]], records: Records | None) -> Figu
             _log_scale_if_positive(ax, logs[key] + logs.get("val_loss", []))
         ax.set(title=key, xlabel="epoch")
         ax.grid(alpha=0.3)
-        ax.legend(frameon=False)
+    fig.legend(handles=axes[0].get_lines(), frameon=False, loc="outside lower center", ncols=2)
     if rates:
         seen = sorted(rates)
         axes[-1].plot(np.array(seen) + 1, [rates[e] for e in seen], color="tab:gray")
@@ -151,8 +161,15 @@ def gradients_figure(records: Records) -> Figure | None:
     _per_layer_panel(left, records, "grad_norm", "gradient norm ‖∇W_l‖")
     _per_layer_panel(right, records, "update_ratio", "update ratio ‖ΔW_l‖ / ‖W_l‖ per step")
     right.axhline(1e-3, color="black", ls=":", lw=1, label="1e-3, a healthy ratio")
-    left.legend(title="layer", fontsize=8, title_fontsize=8, frameon=False)
-    right.legend(fontsize=8, frameon=False, handles=right.get_lines()[-1:])
+    handles = [*left.get_lines(), *right.get_lines()[-1:]]
+    fig.legend(
+        handles=handles,
+        title="layer",
+        fontsize=8,
+        title_fontsize=8,
+        frameon=False,
+        loc="outside right upper",
+    )
     return fig
 
 
@@ -215,4 +232,94 @@ def confusion_figure(matrix: np.ndarray, classes: list[Any]) -> Figure:
             if count:
                 color = "white" if count > threshold else "black"
                 ax.text(j, i, str(count), ha="center", va="center", fontsize=8, color=color)
+    return fig
+
+
+def _label_ids(y: Any) -> tuple[Array, list[Any]]:
+    """Labels (any type; one-hot rows) as ids 0 … k−1, with the labels in that order."""
+    values = np.asarray(y)
+    if values.ndim == 2 and values.shape[1] > 1:
+        values = values.argmax(axis=1)
+    labels, ids = np.unique(values.reshape(-1), return_inverse=True)
+    return ids, list(labels)
+
+
+def boundary_figure(grid: Grid, X: Array, y: Any | None) -> Figure:
+    """The plane coloured by the prediction, the decision boundary (where the predicted
+    class changes) drawn over it, and the data points coloured by their label."""
+    fig = _figure(6.4, 5.0)
+    ax = fig.subplots()
+    classification = grid.classes is not None
+    cmap = "RdBu_r" if classification else "viridis"
+    levels = np.linspace(0, 1, 11) if classification and grid.outputs.shape[-1] <= 2 else 20
+    filled = ax.contourf(grid.xs, grid.ys, grid.score, levels=levels, cmap=cmap, alpha=0.75)
+    fig.colorbar(filled, ax=ax, shrink=0.85, label=_score_label(grid))
+    if classification and grid.classes is not None and np.ptp(grid.classes) > 0:
+        edges = np.arange(grid.classes.max() + 1) + 0.5  # between neighbouring class ids
+        ax.contour(grid.xs, grid.ys, grid.classes, levels=edges, colors="black", linewidths=1.6)
+    if y is not None:
+        if classification:
+            ids, labels = _label_ids(y)
+            markers = "osD^v<>"
+            for k, label in enumerate(labels):
+                mine = ids == k
+                ax.scatter(
+                    X[mine, 0],
+                    X[mine, 1],
+                    s=14,
+                    marker=markers[k % len(markers)],
+                    edgecolors="black",
+                    linewidths=0.4,
+                    color=_layer_colors(len(labels))[k],
+                    label=str(label),
+                )
+            fig.legend(title="label", frameon=False, fontsize=8, loc="outside right lower")
+        else:
+            targets = np.asarray(y, dtype=np.float64).reshape(len(X), -1)[:, 0]
+            ax.scatter(
+                X[:, 0],
+                X[:, 1],
+                c=targets,
+                cmap=cmap,
+                s=14,
+                edgecolors="black",
+                linewidths=0.4,
+            )
+    ax.set(xlabel="x_1 (first input)", ylabel="x_2 (second input)")
+    what = "decision boundary (black) and" if classification else "prediction and"
+    ax.set_title(f"{what} the data points", fontsize=11)
+    return fig
+
+
+def _score_label(grid: Grid) -> str:
+    if grid.classes is None:
+        return "prediction y"
+    return "p(class 1)" if grid.outputs.shape[-1] <= 2 else "p(predicted class)"
+
+
+def unit_maps_figure(xs: Array, ys: Array, maps: list[UnitMap]) -> Figure | None:
+    """One small map per hidden unit, a row per layer: o_l,i over the plane."""
+    if not maps:
+        return None
+    layers = sorted({m.layer for m in maps})
+    columns = max(sum(m.layer == n for m in maps) for n in layers)
+    fig = _figure(1.35 * columns + 0.8, 1.45 * len(layers) + 0.3)
+    axes = fig.subplots(len(layers), columns, squeeze=False)
+    for ax in axes.ravel():
+        ax.set_axis_off()
+    for row, number in enumerate(layers):
+        for col, m in enumerate(m for m in maps if m.layer == number):
+            ax = axes[row, col]
+            ax.set_axis_on()
+            ax.imshow(
+                m.values,
+                origin="lower",
+                cmap="RdBu_r",
+                aspect="auto",
+                extent=(xs[0], xs[-1], ys[0], ys[-1]),
+            )
+            ax.set_xticks([])
+            ax.set_yticks([])
+            ax.set_title(f"o_{number},{m.unit + 1}", fontsize=8)
+        axes[row, 0].set_ylabel(f"layer {number}", fontsize=8)
     return fig

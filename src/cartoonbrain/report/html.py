@@ -4,7 +4,9 @@
 :func:`~cartoonbrain.diagnostics.diagnose` at the top, in plain words; the loss and metric
 curves; per-layer gradient norms ‖∇W_l‖ and update ratios ‖ΔW_l‖/‖W_l‖; the share of
 saturated sigmoid/tanh outputs and dead ReLU units; a confusion matrix for classifiers;
-the architecture, every hyper-parameter, the seed and the package versions. Figures
+for a network on two input features, its decision boundary over the data points and a
+small map of each hidden unit's output (:mod:`.boundary`); the architecture, every
+hyper-parameter, the seed and the package versions. Figures
 (:mod:`.figures`) are PNGs embedded as ``data:`` URIs and the style sheet is inline, so the
 file opens in any browser, offline, on its own. Nothing here trains: it renders a network,
 its History and its TrainingMonitor's records as they are given.
@@ -29,13 +31,16 @@ from ..io import atomic_write
 from ..metrics import confusion_matrix
 from ..network.network import Network
 from ..train import History
+from .boundary import decision_grid, two_features, unit_maps
 from .figures import (
+    boundary_figure,
     confusion_figure,
     curves_figure,
     data_uri,
     epoch_logs,
     gradients_figure,
     require_matplotlib,
+    unit_maps_figure,
     units_figure,
 )
 
@@ -190,6 +195,39 @@ _UNITS_NOTE = (
 )
 
 
+def _plane(network: Network, X: Any, y: Any) -> str:
+    """For two input features: the decision boundary over the points, and the unit maps."""
+    points = two_features(X)
+    if points is None:
+        return ""
+    grid = decision_grid(network, points, resolution=120)
+    kind = "decision boundary" if grid.classes is not None else "prediction"
+    note = f"The {kind} over the {len(points)} data points: the plane around them coloured by " + (
+        "the predicted probability, the decision boundary drawn in black where the "
+        "predicted class changes, each point marked by its label."
+        if grid.classes is not None
+        else "the prediction, each point coloured by its target on the same scale."
+    )
+    parts = [
+        _figure_section(
+            f"What the network learned: the {kind}", boundary_figure(grid, points, y), note
+        )
+    ]
+    xs, ys, maps = unit_maps(network, points)
+    if maps:
+        maps_note = (
+            "Each hidden unit's output o_l,i = f(W_l o_{l-1} + b_l)_i over the same plane (red "
+            "high, blue low), a row per hidden layer, as TensorFlow Playground draws its "
+            "neurons: the output layer combines these pictures into the one above."
+        )
+        parts.append(
+            _figure_section(
+                "What each hidden unit computes", unit_maps_figure(xs, ys, maps), maps_note
+            )
+        )
+    return "\n".join(parts)
+
+
 def _architecture(network: Network, records: Records | None) -> str:
     """net.summary() as a table, with the post's numbering l of W_l beside each layer."""
     numbers = {info.index: info.number for info in records.layers} if records else {}
@@ -230,6 +268,7 @@ def _body(
     config: dict[str, Any],
     title: str,
     notes: Sequence[str],
+    plane: str = "",
 ) -> str:
     logs = epoch_logs(records, history)
     stamp = time.strftime("%Y-%m-%d %H:%M")
@@ -254,6 +293,7 @@ def _body(
         parts.append(
             _figure_section("Saturated and dead units", units_figure(records), _UNITS_NOTE)
         )
+    parts.append(plane)
     parts.append(f"<section><h2>Architecture</h2>{_architecture(network, records)}</section>")
     parts.append(_settings(network, confusion, config))
     return "\n".join(p for p in parts if p)
@@ -287,6 +327,8 @@ def write_report(
     y_test: Any = None,
     error: BaseException | None = None,
     notes: Sequence[str] = (),
+    X_train: Any = None,
+    y_train: Any = None,
 ) -> Path:
     """Write ``directory/report.html`` (atomically) and return its path.
 
@@ -300,6 +342,9 @@ def write_report(
         size, epochs, seed, dataset, command-line arguments, ...
     title : the report's heading
     X_test, y_test : optional test set: test metrics, and a confusion matrix for classifiers
+    X_train, y_train : optional training rows (raw, as ``fit`` took them) and targets: for
+        two input features, the decision boundary over these points (else over the test
+        set's) and each hidden unit's map
     error : the TrainingDiverged that stopped ``fit``, if any
     notes : paragraphs shown under the heading
     """
@@ -311,7 +356,9 @@ def write_report(
     if X_test is not None and y_test is not None:
         test = network.evaluate(X_test, y_test)
         confusion = _confusion(network, X_test, y_test)
-    body = _body(network, history, records, findings, test, confusion, config, title, notes)
+    shown = (X_train, y_train) if X_train is not None else (X_test, y_test)
+    plane = _plane(network, *shown) if shown[0] is not None and error is None else ""
+    body = _body(network, history, records, findings, test, confusion, config, title, notes, plane)
     page = (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
