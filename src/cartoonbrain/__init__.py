@@ -50,9 +50,12 @@ from .layers import (
     LayerNorm,
     MaxPool1D,
     MaxPool2D,
+    MultiHeadAttention,
+    PositionalEmbedding,
     Residual,
     SimpleRNN,
     register_layer,
+    transformer_block,
 )
 from .losses import LOSSES, Loss, get_loss, register_loss
 from .network import Network, load, save
@@ -116,8 +119,10 @@ __all__ = [
     "ModelCheckpoint",
     "ModelFileError",
     "Monitor",
+    "MultiHeadAttention",
     "Network",
     "Optimizer",
+    "PositionalEmbedding",
     "Preprocessor",
     "RMSprop",
     "ReduceLROnPlateau",
@@ -138,6 +143,7 @@ __all__ = [
     "gradient_errors",
     "load",
     "register_activation",
+    "transformer_block",
     "register_layer",
     "register_loss",
     "register_optimizer",
