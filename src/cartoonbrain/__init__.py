@@ -143,7 +143,6 @@ __all__ = [
     "gradient_errors",
     "load",
     "register_activation",
-    "transformer_block",
     "register_layer",
     "register_loss",
     "register_optimizer",
@@ -152,4 +151,5 @@ __all__ = [
     "sigmoid_gradient",
     "softmax",
     "stable_sigmoid",
+    "transformer_block",
 ]

