@@ -24,9 +24,9 @@ def normal_cdf(x):
     """½ erfc(−x/√2) for every number of the C-contiguous float array ``x``, in x's dtype."""
     out = np.empty_like(x)
     xf, outf = x.reshape(x.size), out.reshape(x.size)
-    scale = -1.0 / math.sqrt(2.0)
+    scale = x.dtype.type(-1.0 / math.sqrt(2.0))  # −x/√2 rounded to x's dtype, as NumPy's
     for i in range(xf.size):
-        outf[i] = 0.5 * math.erfc(float(xf[i]) * scale)
+        outf[i] = 0.5 * math.erfc(float(xf[i] * scale))
     return out
 
 

@@ -275,7 +275,8 @@ class MultiHeadAttention(Layer):
 def attention_from_torch(layer: MultiHeadAttention, module: Any) -> None:
     """Copy a ``torch.nn.MultiheadAttention(d_model, n_heads, batch_first=True)`` into
     ``layer``: the same four arrays under the same names (``in_proj_weight``,
-    ``in_proj_bias``, ``out_proj.weight``, ``out_proj.bias``).
+    ``in_proj_bias``, ``out_proj.weight``, ``out_proj.bias``). Its ``batch_first`` does
+    not matter (only the weights are copied; cartoonbrain's sequences are batch-first).
 
     Raises ValueError for a module of another kind or size, without biases, with
     ``add_bias_kv``/``add_zero_attn``, or with kdim/vdim other than d_model.
@@ -286,19 +287,24 @@ def attention_from_torch(layer: MultiHeadAttention, module: Any) -> None:
         "num_heads": layer.n_heads,
         "kdim": layer.d_model,
         "vdim": layer.d_model,
-        "batch_first": True,
-        "bias_k": None,
+        "add_bias_kv": False,
         "add_zero_attn": False,
+        "bias": True,
     }
-    different = {
-        k: getattr(module, k, v) for k, v in settings.items() if getattr(module, k, v) != v
+    found = {
+        "embed_dim": getattr(module, "embed_dim", None),
+        "num_heads": getattr(module, "num_heads", None),
+        "kdim": getattr(module, "kdim", None),
+        "vdim": getattr(module, "vdim", None),
+        "add_bias_kv": getattr(module, "bias_k", None) is not None,
+        "add_zero_attn": getattr(module, "add_zero_attn", None),
+        "bias": getattr(module, "in_proj_bias", None) is not None,
     }
-    biased = getattr(module, "in_proj_bias", None) is not None
-    if got != "MultiheadAttention" or different or not biased:
-        found = different or ("no biases" if not biased else "its settings")
+    different = {k: v for k, v in found.items() if v != settings[k]}
+    if got != "MultiheadAttention" or different:
         raise ValueError(
-            f"cannot copy a torch {got} with {found} into {layer!r}; expected a "
-            f"torch.nn.MultiheadAttention with biases and {settings}"
+            f"cannot copy a torch {got} with {different or 'its settings'} into {layer!r}; "
+            f"expected a torch.nn.MultiheadAttention with {settings}"
         )
     state = dict(module.named_parameters())
     for name, target in layer.named_parameters().items():
