@@ -76,7 +76,7 @@ def test_from_torch_refuses_what_it_cannot_copy():
         torch.nn.GRU(8, 8),
     ]
     for module in refused:
-        with pytest.raises(ValueError, match="cannot copy a torch .* expected a torch.nn.Multi"):
+        with pytest.raises(ValueError, match=r"cannot copy a torch .* expected a torch\.nn\.Multi"):
             from_torch(layer, module)
     module = torch.nn.MultiheadAttention(8, 2)  # batch_first does not change the weights
     from_torch(layer, module)
@@ -183,27 +183,25 @@ def test_l2_acts_on_the_two_weights_only():
 
 # ---------------------------------------------------------------- Dense per time step
 def test_dense_per_time_step_is_dense_on_every_step():
-    """Dense on (n, T, F) = Dense on each (n, F) slice; backward likewise, ∇W summed."""
+    """Dense on (n, T, F) = Dense on each (n, F) slice: outputs, G_prev, and ∇W, ∇b summed
+    over the steps."""
     rng = np.random.default_rng(0)
     layer = cb.Dense(3, 4, activation="tanh")
-    params, grads = bind(layer, rng)
+    _, grads = bind(layer, rng)
     x, G = rng.normal(size=(2, 5, 3)), rng.normal(size=(2, 5, 4))
     out = layer.forward(x, training=True)
-    assert out.shape == (2, 5, 4)
     g_x = layer.backward(G)
-    dW = grads[0].copy()
-    for t in range(5):
-        np.testing.assert_allclose(out[:, t], layer.forward(x[:, t]), rtol=0, atol=1e-14)
-        np.testing.assert_allclose(layer.infer(x[:, t].copy()), out[:, t], rtol=0, atol=1e-14)
-    steps = [layer.forward(x[:, t]) is not None and layer.backward(G[:, t]) for t in range(5)]
-    np.testing.assert_allclose(g_x, np.stack(steps, axis=1), rtol=0, atol=1e-14)
-    total = 0
-    for t in range(5):
-        layer.forward(x[:, t])
-        layer.backward(G[:, t])
-        total = total + grads[0]
-    np.testing.assert_allclose(dW, total, rtol=1e-12, atol=1e-14)
+    whole = [g.copy() for g in grads]
+    assert out.shape == (2, 5, 4) and g_x.shape == x.shape
     np.testing.assert_allclose(layer.infer(x.copy()), out, rtol=0, atol=1e-14)
+    summed = [np.zeros_like(g) for g in grads]
+    for t in range(5):
+        np.testing.assert_allclose(layer.forward(x[:, t]), out[:, t], rtol=0, atol=1e-14)
+        np.testing.assert_allclose(layer.backward(G[:, t]), g_x[:, t], rtol=0, atol=1e-14)
+        for total, g in zip(summed, grads):
+            total += g
+    for total, g in zip(summed, whole):
+        np.testing.assert_allclose(g, total, rtol=1e-12, atol=1e-14)
 
 
 def test_dense_per_time_step_gradients_equal_central_differences():
@@ -280,7 +278,7 @@ def test_a_transformer_exports_to_onnx_equal_to_predict(tmp_path):
 
     for causal in (False, True):
         layers = [cb.Embedding(11, 8), cb.PositionalEmbedding(6, 8)]
-        layers += cb.transformer_block(8, 2, causal=causal) + [cb.LayerNorm(8), cb.Dense(8, 11)]
+        layers += [*cb.transformer_block(8, 2, causal=causal), cb.LayerNorm(8), cb.Dense(8, 11)]
         net = cb.Network(layers, input_shape=(6,), seed=0)
         net.flat_parameters += np.random.default_rng(1).normal(scale=0.1, size=net.n_parameters)
         X = np.random.default_rng(2).integers(0, 11, (4, 6)).astype(np.float32)
