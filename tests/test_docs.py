@@ -15,8 +15,8 @@
 
   A link to a source file without a line names the file (``[gru.py](…/gru.py)``), never a
   function. When code moves, ``python tests/test_docs.py --fix`` rewrites every anchor.
-* In docs/backprop.md every displayed equation (an indented block) has a line-anchored
-  link in the paragraph just before or just after it.
+* In docs/backprop.md and docs/attention.md every displayed equation (an indented block)
+  has a line-anchored link in the paragraph just before or just after it.
 * Every ```python block of docs/*.md runs: the blocks of one page in order, in one
   namespace, in a fresh folder, with the registries (layers, activations, losses,
   optimizers, ...) put back as they were afterwards. A block that cannot run here (it
@@ -190,7 +190,7 @@ def test_links_lead_where_they_say(page):
 
 def test_the_derivations_point_at_lines():
     """The pages that walk through the code link into it line by line."""
-    for name in ("backprop.md", "convolution.md", "build-your-own.md", "guide.md"):
+    for name in ("backprop.md", "convolution.md", "build-your-own.md", "guide.md", "attention.md"):
         anchored = [t for _, _, t, _ in links(ROOT / "docs" / name) if "#L" in t]
         assert len(anchored) >= 4, name
 
@@ -225,8 +225,9 @@ def _blocks(text: str) -> list[tuple[str, list[str]]]:
     return blocks
 
 
-def test_every_equation_of_backprop_links_to_its_code():
-    page = ROOT / "docs" / "backprop.md"
+@pytest.mark.parametrize("name", ["backprop.md", "attention.md"])
+def test_every_equation_of_the_derivations_links_to_its_code(name):
+    page = ROOT / "docs" / name
     blocks = _blocks(_blank_fences(page.read_text(encoding="utf-8")))
     unlinked = []
     for i, (kind, lines) in enumerate(blocks):
@@ -346,7 +347,7 @@ def test_python_blocks_run(page, tmp_path, monkeypatch, capsys):
 
 def test_the_guides_and_derivations_run_every_block():
     """The derivation and the guides have no block that is not run."""
-    for name in ("backprop.md", "convolution.md", "build-your-own.md", "guide.md"):
+    for name in ("backprop.md", "convolution.md", "build-your-own.md", "guide.md", "attention.md"):
         blocks = python_blocks(ROOT / "docs" / name)
         assert blocks and all(runs for _, _, runs in blocks), name
 
