@@ -23,7 +23,7 @@
   function. When code moves, ``python tests/test_docs.py --fix`` rewrites every anchor:
   a name's to its definition, an equation link's to the one place its expression is
   found again (so the anchors follow a rewritten function).
-* In docs/backprop.md, docs/convolution.md and docs/recurrent.md every displayed
+* In docs/backprop.md, docs/convolution.md, docs/recurrent.md and docs/attention.md every displayed
   equation (an indented block) has an equation link in the paragraph just before or just
   after it (or, in a table, in its row).
 * Every ```python block of docs/*.md runs: the blocks of one page in order, in one
@@ -264,7 +264,7 @@ def test_links_lead_where_they_say(page):
 
 def test_the_derivations_point_at_lines():
     """The pages that walk through the code link into it line by line."""
-    for name in ("backprop.md", "convolution.md", "build-your-own.md", "guide.md"):
+    for name in ("backprop.md", "convolution.md", "build-your-own.md", "guide.md", "attention.md"):
         anchored = [t for _, _, t, _ in links(ROOT / "docs" / name) if "#L" in t]
         assert len(anchored) >= 4, name
 
@@ -309,7 +309,7 @@ def equation_links(lines: list[str]) -> list[str]:
     return found
 
 
-EQUATION_PAGES = ("backprop.md", "convolution.md", "recurrent.md")
+EQUATION_PAGES = ("backprop.md", "convolution.md", "recurrent.md", "attention.md")
 
 
 def unlinked_equations(page: Path) -> list[str]:
@@ -506,7 +506,7 @@ def test_python_blocks_run(page, tmp_path, monkeypatch, capsys):
 
 def test_the_guides_and_derivations_run_every_block():
     """The derivation and the guides have no block that is not run."""
-    for name in ("backprop.md", "convolution.md", "build-your-own.md", "guide.md"):
+    for name in ("backprop.md", "convolution.md", "build-your-own.md", "guide.md", "attention.md"):
         blocks = python_blocks(ROOT / "docs" / name)
         assert blocks and all(runs for _, _, runs in blocks), name
 

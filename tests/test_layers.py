@@ -135,9 +135,14 @@ def test_dense_bad_arguments(kwargs, match):
 def test_dense_says_which_input_shape_it_takes():
     with pytest.raises(ValueError, match=r"Dense\(3, 4\) takes inputs of shape \(3,\) but gets"):
         cb.Dense(3, 4).output_shape((5,))
+    with pytest.raises(
+        ValueError, match=r"gets \(2, 4\); .* \(sequences \(time, 3\) are taken one time step"
+    ):
+        cb.Dense(3, 4).output_shape((2, 4))
     with pytest.raises(ValueError, match=r"add Flatten\(\) before it"):
-        cb.Dense(3, 4).output_shape((2, 3))
+        cb.Dense(3, 4).output_shape((2, 2, 3))
     assert cb.Dense(3, 4).output_shape((3,)) == (4,)
+    assert cb.Dense(3, 4).output_shape((7, 3)) == (7, 4)  # per time step
 
 
 # ------------------------------------------------------------------ initialisers

@@ -50,9 +50,12 @@ from .layers import (
     LayerNorm,
     MaxPool1D,
     MaxPool2D,
+    MultiHeadAttention,
+    PositionalEmbedding,
     Residual,
     SimpleRNN,
     register_layer,
+    transformer_block,
 )
 from .losses import LOSSES, Loss, get_loss, register_loss
 from .network import Network, load, save
@@ -117,8 +120,10 @@ __all__ = [
     "ModelCheckpoint",
     "ModelFileError",
     "Monitor",
+    "MultiHeadAttention",
     "Network",
     "Optimizer",
+    "PositionalEmbedding",
     "Preprocessor",
     "RMSprop",
     "ReduceLROnPlateau",
@@ -147,4 +152,5 @@ __all__ = [
     "sigmoid_gradient",
     "softmax",
     "stable_sigmoid",
+    "transformer_block",
 ]

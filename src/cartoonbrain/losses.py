@@ -31,7 +31,7 @@ from .activations import few_classes, row_max, row_sum, softmax, stable_sigmoid
 
 Array = NDArray[Any]
 
-__all__ = ["LOSSES", "Loss", "get_loss", "register_loss"]
+__all__ = ["LOSSES", "Loss", "get_loss", "register_loss", "token_cross_entropy"]
 
 
 class Loss:
@@ -401,3 +401,32 @@ def get_loss(loss: str | Loss) -> Loss:
     if isinstance(loss, str) and loss in LOSSES:
         return LOSSES[loss]()
     raise ValueError(f"unknown loss {loss!r}; expected one of {', '.join(LOSSES)}")
+
+
+def token_cross_entropy(z: Array, ids: Array) -> tuple[float, Array]:
+    """The mean cross-entropy of next-token logits over every position of every sequence.
+
+        L = −(1/N) Σ_{n,t} log softmax(z[n, t])[y[n, t]]       N = n_samples · T
+        ∂L/∂z[n, t] = (softmax(z[n, t]) − onehot(y[n, t])) / N
+
+    Parameters
+    ----------
+    z : ndarray of shape (n_samples, T, n_vocab)
+        Logits (a language model's last Dense, per time step).
+    ids : ndarray of int, shape (n_samples, T)
+        The target ids.
+
+    Returns (L, ∂L/∂z), the gradient of z's shape and dtype.
+    """
+    if z.ndim != 3 or ids.shape != z.shape[:2]:
+        raise ValueError(
+            f"token_cross_entropy takes logits (n, T, n_vocab) and ids (n, T); got {z.shape} "
+            f"and {ids.shape}"
+        )
+    rows = z.reshape(-1, z.shape[-1])
+    p = softmax(rows)  # a new array
+    picked = p[np.arange(len(rows)), ids.reshape(-1)]
+    value = -float(np.mean(np.log(np.maximum(picked, np.finfo(p.dtype).tiny))))
+    p[np.arange(len(rows)), ids.reshape(-1)] -= 1
+    p *= p.dtype.type(1 / len(rows))
+    return value, p.reshape(z.shape)

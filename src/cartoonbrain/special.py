@@ -25,6 +25,8 @@ import numpy as np
 from numpy.polynomial import polynomial
 from numpy.typing import NDArray
 
+from . import _kernels
+
 __all__ = ["erf", "erfc", "normal_cdf"]
 
 Array = NDArray[Any]
@@ -100,7 +102,13 @@ def erfc(x: Any) -> NDArray[np.floating]:
 
 
 def normal_cdf(x: Any) -> NDArray[np.floating]:
-    """Φ(x) = ½ erfc(−x/√2): the probability that a standard normal is below x."""
+    """Φ(x) = ½ erfc(−x/√2): the probability that a standard normal is below x.
+
+    One compiled pass with the accelerator (:mod:`cartoonbrain._kernels.special`).
+    """
     x = np.asarray(x)
     x = x if x.dtype.kind == "f" else x.astype(np.float64)
+    kernel = _kernels.get("normal_cdf")
+    if kernel is not None and x.ndim and _kernels.fits(x):
+        return kernel(x)
     return 0.5 * erfc(x * x.dtype.type(-1 / math.sqrt(2)))

@@ -84,6 +84,7 @@ KERNELS: dict[str, str] = {
     "binary_cross_entropy": "losses",
     "blog_epoch": "blog",
     "dense_chain": "inference",
+    "normal_cdf": "special",
 }
 
 #: seconds a process pays to import numba and load its first kernels from the cache

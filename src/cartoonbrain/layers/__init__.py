@@ -5,11 +5,12 @@ Arrays are batch-first: ``O_prev`` has shape ``(n_samples, n_in)`` (or channels-
 ``(n_out, n_in)``. docs/architecture.md says how to add a layer.
 """
 
+from .attention import MultiHeadAttention
 from .base import LAYERS, AffineLayer, Layer, Shape, layer_from_config, register_layer
 from .conv import Conv1D, Conv2D, output_size
 from .dense import Dense
 from .dropout import Dropout
-from .embedding import Embedding
+from .embedding import Embedding, PositionalEmbedding
 from .flatten import Flatten
 from .gru import GRU
 from .lstm import LSTM
@@ -18,6 +19,7 @@ from .pool import AvgPool1D, AvgPool2D, MaxPool1D, MaxPool2D
 from .recurrent import SimpleRNN, from_torch
 from .residual import Residual
 from .state import layer_states, load_layer_states
+from .transformer import transformer_block
 
 __all__ = [
     "GRU",
@@ -37,6 +39,8 @@ __all__ = [
     "LayerNorm",
     "MaxPool1D",
     "MaxPool2D",
+    "MultiHeadAttention",
+    "PositionalEmbedding",
     "Residual",
     "Shape",
     "SimpleRNN",
@@ -46,4 +50,5 @@ __all__ = [
     "load_layer_states",
     "output_size",
     "register_layer",
+    "transformer_block",
 ]

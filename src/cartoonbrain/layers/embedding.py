@@ -23,7 +23,7 @@ import numpy as np
 
 from .base import Array, Layer, Shape, _positive_int, register_layer
 
-__all__ = ["Embedding"]
+__all__ = ["Embedding", "PositionalEmbedding"]
 
 
 @register_layer
@@ -115,3 +115,86 @@ class Embedding(Layer):
 
     def get_config(self) -> dict[str, Any]:
         return {"type": "Embedding", "n_vocab": self.n_vocab, "n_dim": self.n_dim}
+
+
+@register_layer
+class PositionalEmbedding(Layer):
+    """Learnt positions added to a sequence: ``o[n, t] = x[n, t] + P[t]``.
+
+        o = x + P[:T]        ∇P[t] = Σ_n G[n, t]        G_prev = G
+
+    Parameters
+    ----------
+    max_len : int
+        The longest sequence (T ≤ max_len); ``P`` has shape (max_len, d_model).
+    d_model : int
+        The features of each position (the input's last axis).
+
+    Inputs are ``(n_samples, T, d_model)``, e.g. an :class:`Embedding`'s output. ``P``
+    starts as N(0, 0.02²), as GPT-2's position table.
+    """
+
+    parameter_names = ("P",)
+
+    def __init__(self, max_len: int, d_model: int) -> None:
+        self.max_len = _positive_int("max_len", max_len)
+        self.d_model = _positive_int("d_model", d_model)
+        self.P: Array | None = None
+        self.dP: Array | None = None
+        self.length = 0  # T of the last forward pass
+
+    @classmethod
+    def example(cls) -> tuple[PositionalEmbedding, Shape]:
+        return cls(5, 3), (4, 3)
+
+    def parameter_shapes(self) -> list[Shape]:
+        return [(self.max_len, self.d_model)]
+
+    def bind(self, params: list[Array], grads: list[Array]) -> None:
+        self.P, self.dP = params[0], grads[0]
+
+    def initialize(self, rng: np.random.Generator) -> None:
+        assert self.P is not None
+        self.P[...] = rng.normal(0.0, 0.02, self.P.shape)
+
+    def output_shape(self, input_shape: Shape | None) -> Shape | None:
+        if input_shape is not None and (
+            len(input_shape) != 2 or input_shape[1] != self.d_model or input_shape[0] > self.max_len
+        ):
+            raise ValueError(
+                f"PositionalEmbedding(max_len={self.max_len}, d_model={self.d_model}) takes "
+                f"sequences of shape (time ≤ {self.max_len}, {self.d_model}); got {input_shape}"
+            )
+        return input_shape
+
+    def positions(self, x: Array, start: int = 0) -> Array:
+        """P[start : start + T] for x of shape (n, T, d_model), or a ValueError."""
+        assert self.P is not None
+        if x.ndim != 3 or x.shape[-1] != self.d_model or start + x.shape[1] > self.max_len:
+            raise ValueError(
+                f"PositionalEmbedding(max_len={self.max_len}, d_model={self.d_model}) takes "
+                f"inputs of shape (n_samples, time ≤ {self.max_len - start}, {self.d_model}); "
+                f"got {x.shape}"
+            )
+        return self.P[start : start + x.shape[1]]
+
+    def forward(self, o_prev: Array, training: bool = False) -> Array:
+        """o = x + P[:T]."""
+        self.length = o_prev.shape[1] if o_prev.ndim == 3 else 0
+        return o_prev + self.positions(o_prev)
+
+    def infer_cached(self, x_new: Array, cache: dict[str, Any]) -> Array:
+        """o = x + P[t₀ : t₀ + m] for the m new positions after the t₀ already seen."""
+        start = cache.get("start", 0)
+        cache["start"] = start + x_new.shape[1]
+        return x_new + self.positions(x_new, start)
+
+    def backward(self, g: Array, need_input_gradient: bool = True) -> Array | None:
+        """∇P[t] = Σ_n G[n, t] for t < T (0 beyond);  G_prev = G."""
+        assert self.dP is not None
+        self.dP[...] = 0
+        self.dP[: self.length] = g.sum(axis=0)
+        return g if need_input_gradient else None
+
+    def get_config(self) -> dict[str, Any]:
+        return {"type": "PositionalEmbedding", "max_len": self.max_len, "d_model": self.d_model}

@@ -32,6 +32,7 @@ from typing import Any
 
 import numpy as np
 
+from .attention import MultiHeadAttention, attention_from_torch
 from .base import Array, Layer, Shape, _positive_int, register_layer
 
 __all__ = ["SimpleRNN", "from_torch", "sigmoid_"]
@@ -326,7 +327,7 @@ class SimpleRNN(Recurrent):
         return {**super().get_config(), "nonlinearity": self.nonlinearity}
 
 
-def from_torch(layer: Recurrent, module: Any) -> None:
+def from_torch(layer: Recurrent | MultiHeadAttention, module: Any) -> None:
     """Copy the weights of a one-layer ``torch.nn.RNN``, ``LSTM`` or ``GRU`` into ``layer``.
 
     The names and shapes are the same on both sides (``weight_ih_l0``, ``weight_hh_l0``,
@@ -340,7 +341,11 @@ def from_torch(layer: Recurrent, module: Any) -> None:
     The module's ``batch_first`` does not matter (only the weights are copied). Raises
     ValueError when the module is not of the same kind and sizes: more than one layer,
     no biases, an LSTM with ``proj_size``, another nonlinearity or direction count.
+    A :class:`MultiHeadAttention` takes a ``torch.nn.MultiheadAttention``
+    (:func:`~cartoonbrain.layers.attention.attention_from_torch`).
     """
+    if isinstance(layer, MultiHeadAttention):
+        return attention_from_torch(layer, module)
     kind = type(layer).__name__
     wanted = {"SimpleRNN": "RNN", "LSTM": "LSTM", "GRU": "GRU"}.get(kind)
     got = type(module).__name__

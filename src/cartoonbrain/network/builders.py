@@ -14,9 +14,22 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from ..layers import Conv1D, Conv2D, Dense, Dropout, Flatten, Layer, MaxPool1D, MaxPool2D
+from ..layers import (
+    Conv1D,
+    Conv2D,
+    Dense,
+    Dropout,
+    Embedding,
+    Flatten,
+    Layer,
+    LayerNorm,
+    MaxPool1D,
+    MaxPool2D,
+    PositionalEmbedding,
+    transformer_block,
+)
 
-__all__ = ["RECURRENT", "conv_blocks", "mlp", "recurrent"]
+__all__ = ["RECURRENT", "conv_blocks", "gpt", "mlp", "recurrent"]
 
 
 def mlp(
@@ -134,3 +147,21 @@ def recurrent(
         stack.append(Flatten())
         width *= time
     return stack, width
+
+
+def gpt(
+    n_vocab: int, block_size: int, n_layers: int, n_heads: int, d_model: int, dropout: float = 0.0
+) -> list[Layer]:
+    """A GPT as nanoGPT's: token and position embeddings, ``n_layers`` pre-norm causal
+    transformer blocks, a last LayerNorm and the logits per position.
+
+        Embedding(n_vocab, d) → PositionalEmbedding(block_size, d) → n_layers ×
+        [x + MHA(LN(x)), x + MLP(LN(x))] → LayerNorm(d) → Dense(d, n_vocab) per time step
+
+    Ids (n, T ≤ block_size) in, logits (n, T, n_vocab) out (no weight tying). The token
+    table starts as N(0, 0.02²), as GPT-2's.
+    """
+    layers: list[Layer] = [Embedding(n_vocab, d_model), PositionalEmbedding(block_size, d_model)]
+    for _ in range(n_layers):
+        layers += transformer_block(d_model, n_heads, causal=True, dropout=dropout)
+    return [*layers, LayerNorm(d_model), Dense(d_model, n_vocab)]

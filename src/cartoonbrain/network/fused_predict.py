@@ -79,7 +79,9 @@ def layout(net: Network) -> tuple[NDArray[np.int64], int] | None:
 def predict_few(net: Network, X: object) -> Array | None:
     """``net``'s predictions for X (before the target's decoding) in one kernel call, or
     None when the kernel does not apply (the module's docstring says when)."""
-    if type(X) is not np.ndarray or not 0 < len(X) <= FEW_ROWS or _kernels.active() != "numba":
+    if type(X) is not np.ndarray or X.ndim != 2 or not 0 < len(X) <= FEW_ROWS:
+        return None  # (rows of features only: a sequence goes the regular way)
+    if _kernels.active() != "numba":
         return None
     plan = _LAYOUTS.get(net)
     if plan is None or plan[0] is not net.flat_parameters or plan[1] is not net.loss:

@@ -23,6 +23,7 @@ from ..io import atomic_write
 from ..layers import LAYERS, Layer, Shape
 from ..losses import LOSSES
 from ..network.network import Network, load
+from . import attention as attention
 from . import blocks as blocks
 from . import operators as operators
 from . import recurrent as recurrent

@@ -5,6 +5,7 @@ the post (``layer0.affines``, ``layer0.transforms``) and its parameters as in
 :meth:`Network.parameter_names` (``layer0.W``, ``layer0.b``)::
 
     Dense         a = Gemm(o_prev, W, b, transB=1) = o_prev Wᵀ + b      o = f(a)
+                  (per time step on (T, n_in): a = MatMul(o_prev, Wᵀ) + b)
     Conv1D/2D     a = Conv(o_prev, W, b, strides=s, pads=p)             o = f(a)
     MaxPool1D/2D  MaxPool(kernel_shape, strides)          (pooling has no padding)
     AvgPool1D/2D  AveragePool(kernel_shape, strides)
@@ -113,7 +114,13 @@ _POOL_KEYS = ("pool_size", "stride")
 
 @onnx_exporter("Dense", settings=("n_in", "n_out"))
 def _dense(g: Graph, layer: Any, x: str, shape: Shape, name: str) -> str:
-    """a = Gemm(o_prev, W, b, transB=1) = o_prev Wᵀ + b;  o = f(a)."""
+    """a = Gemm(o_prev, W, b, transB=1) = o_prev Wᵀ + b;  o = f(a). Per time step on a
+    sequence (T, n_in): a = MatMul(o_prev, Wᵀ) + b."""
+    if len(shape) > 1:
+        a = g.add("MatMul", [x, g.tensor(f"{name}.W_T", layer.W.T)], f"{name}.affine_rows")
+        if layer.b is not None:
+            a = g.add("Add", [a, g.tensor(f"{name}.b", layer.b)], f"{name}.affines")
+        return _activation(g, layer.activation, a, name)
     inputs = [x, g.tensor(f"{name}.W", layer.W)]
     if layer.b is not None:
         inputs.append(g.tensor(f"{name}.b", layer.b))
