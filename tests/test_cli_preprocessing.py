@@ -94,7 +94,7 @@ def _outputs(net: cb.Network, table: pd.DataFrame, target: str) -> np.ndarray:
     """The predictions CSV's numbers: class probabilities in class order, or the target."""
     if net.loss.classification:
         return table[[f"p_{c}" for c in net.metadata["classes"]]].to_numpy(np.float64)
-    return table[[target]].to_numpy(np.float64)
+    return table[["prediction"]].to_numpy(np.float64)
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
@@ -174,12 +174,18 @@ def test_diabetes_with_the_defaults_reaches_the_r2_of_sklearns_mlp(tmp_path, cap
     argv = ["train", "--data", str(data), "--target", "progression", "--out", str(model)]
     assert cli.main(argv) == 0
     out = capsys.readouterr().out
-    assert "task: regression (integer target with 214 distinct values, more than 100)" in out
+    assert "task: regression (target 'progression': integers with 214 distinct values, many)" in out
     frame = _read(data)
     X, y = frame.drop(columns=["progression"]).to_numpy(), frame["progression"].to_numpy()
     train, test = split_rows(len(X), 0.2, 0)
-    ours = r2_score(y[test], cb.load(model).predict(X[test])[:, 0])
-    assert f"r2 {ours:.4f}" in out  # the split the CLI tested on
+    test_line = next(line for line in out.splitlines() if line.startswith("test "))
+    ours = float(test_line.split(" r2 ")[1].split()[0])  # the scored model, before refit
+    assert "refit on all 442 rows" in out
+    scored = tmp_path / "scored.npz"
+    assert cli.main([*argv[:-1], str(scored), "--no-refit", "--quiet"]) == 0
+    honest = r2_score(y[test], cb.load(scored).predict(X[test])[:, 0])
+    assert f"r2 {honest:.4f}" in capsys.readouterr().out  # the split the CLI tested on
+    assert ours == pytest.approx(honest, abs=1e-4)
     mlp = TransformedTargetRegressor(
         make_pipeline(StandardScaler(), MLPRegressor(random_state=0)), transformer=StandardScaler()
     )
@@ -204,7 +210,7 @@ def _small(folder: Path, labels: list[object]) -> Path:
         (
             [0, 1, 2] * 20,
             [],
-            "task: classification (integer target with 3 distinct values)",
+            "task: classification (target 't': integers with 3 distinct values)",
             "cross_entropy",
         ),
         ([0, 1, 2] * 20, ["--task", "regression"], "task: regression (--task regression)", "mse"),
@@ -212,7 +218,19 @@ def _small(folder: Path, labels: list[object]) -> Path:
         (
             [0.5, 1.25, 2.0] * 20,
             [],
-            "task: regression (target holds numbers that are not all integers)",
+            "task: regression (target 't' holds numbers that are not all integers)",
+            "mse",
+        ),
+        (
+            [4650.0, 3800.0] * 30,
+            [],
+            "task: regression (target 't' is written as decimals (3800.0, ...): a quantity)",
+            "mse",
+        ),
+        (
+            list(range(60)),
+            [],
+            "task: regression (target 't': integers with 60 distinct values, many)",
             "mse",
         ),
         ([1.5, 2.5] * 30, ["--task", "classification"], "(--task classification)", "cross_entropy"),
@@ -221,11 +239,22 @@ def _small(folder: Path, labels: list[object]) -> Path:
 def test_the_task_is_printed_with_its_reason(labels, options, line, loss, tmp_path, capsys):
     data, model = _small(tmp_path, labels), tmp_path / "m.npz"
     argv = ["train", "--data", str(data), "--target", "t", "--epochs", "1", "--out", str(model)]
+    argv.append("--quiet")  # the task line is printed all the same
     assert cli.main([*argv, *options]) == 0
     assert line in capsys.readouterr().out
     net = cb.load(model)
     assert net.loss.name == loss
     assert (net.target_encoder.kind == "classes") == (loss == "cross_entropy")
+
+
+def test_an_ambiguous_integer_target_asks_for_the_task(tmp_path, capsys):
+    data = _small(tmp_path, list(range(15)) * 4)
+    assert cli.main(["train", "--data", str(data), "--target", "t", "--quiet"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "integers with 15 distinct values: classes or a quantity?" in err
+    assert "--task classification or --task regression" in err and len(err.splitlines()) == 1
+    argv = ["train", "--data", str(data), "--target", "t", "--task", "regression", "--epochs", "1"]
+    assert cli.main([*argv, "--out", str(tmp_path / "m.npz"), "--quiet"]) == 0
 
 
 def test_a_text_target_cannot_be_forced_to_regression(tmp_path, capsys):
@@ -240,10 +269,11 @@ def test_an_empty_cell_without_impute_names_its_place_and_suggests_impute(tmp_pa
     data = _shop(tmp_path)
     rows = list(csv.reader(data.read_text().splitlines()))
     first = next(i for i, row in enumerate(rows) if "" in row)
-    assert cli.main(["train", "--data", str(data), "--target", "label"]) == 2
+    argv = ["train", "--data", str(data), "--target", "label", "--impute", "none"]
+    assert cli.main(argv) == 2
     err = capsys.readouterr().err
     assert f"shop.csv: row {first + 1}, column " in err
-    assert "empty cell; expected a number (--impute mean or --impute most_frequent" in err
+    assert "; expected a " in err and "(--impute auto, mean or most_frequent fills" in err
 
 
 def test_predict_names_an_unseen_category_and_an_empty_cell_the_model_cannot_fill(tmp_path, capsys):
@@ -257,18 +287,40 @@ def test_predict_names_an_unseen_category_and_an_empty_cell_the_model_cannot_fil
         tmp_path / "new.csv", ["colour", "size"], [["red", "1"], ["", ""], ["pink", "2"]]
     )
     capsys.readouterr()
-    assert cli.main(["predict", "--model", str(model), "--data", str(new)]) == 2
+    assert (
+        cli.main(["predict", "--model", str(model), "--data", str(new), "--on-error", "fail"]) == 2
+    )
     assert (
         "new.csv: row 4, column 'colour': 'pink' was not seen in training"
         in capsys.readouterr().err
     )
+    # by default every row keeps its place: the gap imputed, the unseen category reported
+    assert cli.main(["predict", "--model", str(model), "--data", str(new)]) == 0
+    captured = capsys.readouterr()
+    lines = captured.out.splitlines()
+    assert len(lines) == 4 and lines[1].split(",")[0] and lines[2].split(",")[0]
+    assert lines[3].split(",")[0] == ""
+    assert "1 of 3 rows could not be predicted" in captured.err
+    assert "new.csv: row 4, column 'colour': 'pink' was not seen in training" in captured.err
     strict = tmp_path / "strict.npz"
     complete = write_csv(
         tmp_path / "complete.csv", ["size", "colour", "label"], [["1", "red", "big"]] * 9
     )
     argv = ["train", "--data", str(complete), "--target", "label", "--epochs", "1", "--quiet"]
     assert (
-        cli.main([*argv, "--task", "classification", "--test-split", "0", "--out", str(strict)])
+        cli.main(
+            [
+                *argv,
+                "--task",
+                "classification",
+                "--test-split",
+                "0",
+                "--out",
+                str(strict),
+                "--impute",
+                "none",
+            ]
+        )
         == 2
     )
     capsys.readouterr()  # one class: refused; two classes below
@@ -276,10 +328,24 @@ def test_predict_names_an_unseen_category_and_an_empty_cell_the_model_cannot_fil
         complete, ["size", "colour", "label"], [["1", "red", "big"], ["2", "blue", "small"]] * 5
     )
     assert (
-        cli.main([*argv, "--test-split", "0", "--validation-split", "0", "--out", str(strict)]) == 0
+        cli.main(
+            [
+                *argv,
+                "--test-split",
+                "0",
+                "--validation-split",
+                "0",
+                "--out",
+                str(strict),
+                "--impute",
+                "none",
+            ]
+        )
+        == 0
     )
     gap = write_csv(tmp_path / "gap.csv", ["size", "colour"], [["1", "red"], ["", "blue"]])
-    assert cli.main(["predict", "--model", str(strict), "--data", str(gap)]) == 2
+    fail = ["--on-error", "fail"]
+    assert cli.main(["predict", "--model", str(strict), "--data", str(gap), *fail]) == 2
     err = capsys.readouterr().err
     assert "gap.csv: row 3, column 'size': empty cell" in err and "without --impute" in err
 
@@ -310,6 +376,8 @@ def test_models_written_by_the_0_1_0_cli_predict_what_they_predicted_then(model,
     assert net.preprocessor is None and "scaler" in net.metadata
     then = _read(OLD / f"{model}_predictions.csv")
     now = _cli_predictions(OLD / f"{data}.csv", OLD / f"{model}.npz", tmp_path / "p.csv")
+    # 0.1.0 named a regression's column after the target; now both tasks write "prediction"
+    then = then.rename(columns={"price": "prediction"})
     assert list(now.columns) == list(then.columns)
     for column in then.columns:
         if not pd.api.types.is_numeric_dtype(then[column]):

@@ -322,7 +322,9 @@ def model_codecs(data: Data, loss: Any) -> tuple[Any, Any]:
     from ..data.preprocessing import Preprocessor, TargetEncoder
 
     options = data.options.preprocessor_options() if data.options else {"impute": None}
-    pre = Preprocessor(categorical=data.text_columns, **options)
+    # a category the training rows lack (in the test rows, in predict's) is all zeros, as
+    # scikit-learn's OneHotEncoder(handle_unknown="ignore"); predict reports such rows
+    pre = Preprocessor(categorical=data.text_columns, handle_unknown="ignore", **options)
     pre.fit(data.X, feature_names=data.feature_names)
     if data.task == "classification":
         assert data.classes is not None

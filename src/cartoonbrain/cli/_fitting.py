@@ -31,7 +31,7 @@ def fit_settings(args: argparse.Namespace, net: Any, data: Data, n_rows: int) ->
 
     for name in args.metrics or []:
         get_metric(name)  # an unknown name fails now, naming the known ones
-    if args.patience < 0:
+    if args.patience is not None and args.patience < 0:
         raise CommandError(f"--patience {args.patience}: expected 0 (no early stopping) or more")
     settings: dict[str, Any] = {
         "epochs": args.epochs,
@@ -48,9 +48,25 @@ def fit_settings(args: argparse.Namespace, net: Any, data: Data, n_rows: int) ->
         X_val, y_val = read_rows_like(args.validation_data, data, "--validation-data")
         settings["validation_data"] = (model_inputs(net, X_val), fit_targets(net, y_val))
         settings["validation_split"] = 0.0
-    if args.patience and (settings["validation_split"] or "validation_data" in settings):
-        settings["stopper"] = EarlyStopping("val_loss", patience=args.patience)
+    patience = _patience(args, n_rows, settings["validation_split"])
+    if patience and (settings["validation_split"] or "validation_data" in settings):
+        settings["stopper"] = EarlyStopping("val_loss", patience=patience)
     return settings
+
+
+#: the default patience: this many epochs, or more in a small file, so that at least
+#: PATIENCE_STEPS optimizer steps pass without a better validation loss before stopping
+PATIENCE_EPOCHS, PATIENCE_STEPS = 10, 300
+
+
+def _patience(args: argparse.Namespace, n_rows: int, validation_split: float) -> int:
+    """--patience, or by default :data:`PATIENCE_EPOCHS` epochs, more when an epoch is a few
+    steps (a small file: the validation loss of a few rows is noisy, one epoch moves little)."""
+    if args.patience is not None:
+        return int(args.patience)
+    n_train = n_rows - round(n_rows * validation_split)
+    steps = max(1, -(-n_train // args.batch_size))
+    return max(PATIENCE_EPOCHS, -(-PATIENCE_STEPS // steps))
 
 
 def _epochs_chosen(args: argparse.Namespace, history: Any, stopper: Any) -> int:
@@ -64,7 +80,7 @@ def _epochs_chosen(args: argparse.Namespace, history: Any, stopper: Any) -> int:
         how = "stopped" if stopper.stop_training else "ran every epoch"
         print(
             f"early stopping: best validation loss {stopper.best:.4f} at epoch {best} of "
-            f"{run} ({how}; --patience {args.patience})",
+            f"{run} ({how}; patience {stopper.patience} epochs)",
             flush=True,
         )
     return best

@@ -104,18 +104,28 @@ def read_options(net: Any) -> dict[str, Any]:
     return {"text": text, "empty": empty, "empty_hint": hint}
 
 
-def table_inputs(net: Any, table: Table, errors: dict[int, str] | None = None) -> Any:
+def table_inputs(
+    net: Any,
+    table: Table,
+    errors: dict[int, str] | None = None,
+    unseen: dict[int, str] | None = None,
+) -> Any:
     """The rows of ``table`` as the model takes them: raw columns for a model with a
     Preprocessor (checked first: see :func:`_check_for_model`; with ``errors``, a row that
     fails a check is recorded there, not raised), else scaled as 0.1.0 did."""
     if net.preprocessor is None:
         X = scaled(net, table.X, lambda i, j: table.where(i, table.features[j]))
         return model_inputs(net, X)
-    _check_for_model(net, table, errors)
+    _check_for_model(net, table, errors, unseen)
     return table.frame()
 
 
-def _check_for_model(net: Any, table: Table, errors: dict[int, str] | None = None) -> None:
+def _check_for_model(
+    net: Any,
+    table: Table,
+    errors: dict[int, str] | None = None,
+    unseen: dict[int, str] | None = None,
+) -> None:
     """Each number must standardise into the network's dtype, and each text must be a
     category seen in training; the first that does not is named by row and column (with
     ``errors``: every such row's first problem goes there instead)."""
@@ -133,9 +143,12 @@ def _check_for_model(net: Any, table: Table, errors: dict[int, str] | None = Non
     for j, spec in enumerate(pre.columns_):
         name = spec["name"]
         if spec["kind"] == "text":
-            if pre.handle_unknown == "ignore":
-                continue
-            wrong(*_unseen(table.text[name], spec))
+            rows, _, problem = _unseen(table.text[name], spec)
+            if pre.handle_unknown != "ignore":
+                wrong(rows, name, problem)
+            elif unseen is not None:  # encoded as all zeros: said, not refused
+                for i in rows.tolist():
+                    unseen.setdefault(i, f"{table.where(i, name)}: {problem(i)}")
             continue
         x = table.X[:, j]
         with np.errstate(over="ignore", invalid="ignore"):

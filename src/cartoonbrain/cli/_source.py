@@ -18,7 +18,7 @@ from ._errors import CommandError
 __all__ = ["TASK_DEFAULTS", "add_columns", "training_data"]
 
 #: defaults that depend on the task: (classification, regression)
-TASK_DEFAULTS = {"dropout": (0.2, 0.0), "epochs": (200, 200)}
+TASK_DEFAULTS = {"dropout": (0.2, 0.5), "epochs": (200, 200)}
 
 
 def _names(text: str) -> list[str]:

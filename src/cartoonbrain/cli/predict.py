@@ -6,12 +6,12 @@
 Every row of the file gets a row of output, in order: a missing cell is imputed by the
 model (as in training), and a row that cannot be predicted (an unseen category, a cell
 that is not a number, a gap in a column the model cannot impute, a wrong number of
-fields) keeps its place with an empty prediction and what is wrong in the ``error``
-column, reported on stderr (``--on-error fail`` stops at the first instead). The output's
-columns: the ID columns (``--id``, and those the model was trained with, when the file
-has them), ``prediction`` (the user's label for a classifier, the number in the target's
-units for a regressor; ``prediction_0``, ... for several outputs), a classifier's
-``p_<class>`` probabilities, and ``error``. The file's other columns are left out, as
+fields) keeps its place with empty prediction cells, and what is wrong with it is
+reported on stderr, by file row and column (``--on-error fail`` stops at the first
+instead). The output's columns: the ID columns (``--id``, and those the model was trained
+with, when the file has them), ``prediction`` (the user's label for a classifier, the
+number in the target's units for a regressor; ``prediction_0``, ... for several outputs)
+and a classifier's ``p_<class>`` probabilities. The file's other columns are left out, as
 ``Network.predict`` leaves out a DataFrame's. The model file carries its preprocessing,
 so this gives what ``cb.load(PATH).predict`` gives in Python.
 """
@@ -33,7 +33,7 @@ from ._inputs import feature_names, predict_rows, read_options, table_inputs
 __all__ = ["add_parser", "prediction_rows", "run"]
 
 #: rows whose errors the report on stderr shows
-_SHOWN = 3
+_SHOWN = 10
 
 
 def add_parser(sub: Any) -> None:
@@ -58,8 +58,8 @@ def add_parser(sub: Any) -> None:
         "--on-error",
         choices=("skip", "fail"),
         default="skip",
-        help="a row that cannot be predicted: skip (default: keep its place, prediction "
-        "empty, the reason in the 'error' column and on stderr) or fail (stop there)",
+        help="a row that cannot be predicted: skip (default: keep its place with an empty "
+        "prediction, the reason on stderr) or fail (stop there)",
     )
     p.add_argument("--sep", metavar="CHAR", help="the field separator (default: sniffed)")
     p.add_argument(
@@ -86,6 +86,7 @@ def run(args: argparse.Namespace) -> int:
     net = cb.load(args.model)
     skip = args.on_error == "skip"
     failed: list[str] = []
+    unseen: list[str] = []
     with CsvFile(args.data, sep=args.sep, na_values=args.na_values) as f:
         names = feature_names(net, args.model, f.columns, args.data)
         ids = _id_columns(net, args, f.columns, names)
@@ -95,7 +96,9 @@ def run(args: argparse.Namespace) -> int:
         tables = f.chunks(
             [*names, *ids], stream.DEFAULT_ROWS, on_error="collect" if skip else "raise", **options
         )
-        chunks = (_predict_chunk(net, t, args.data, names, ids, failed, skip) for t in tables)
+        chunks = (
+            _predict_chunk(net, t, args.data, names, ids, (failed, unseen), skip) for t in tables
+        )
         header, first = next(chunks)  # a file without data rows has failed already
         rows = itertools.chain(first, itertools.chain.from_iterable(r for _, r in chunks))
         count = itertools.count()
@@ -103,7 +106,8 @@ def run(args: argparse.Namespace) -> int:
         if args.out:
             with naming(args.out):  # writerows takes any iterable of rows
                 write_csv_atomic(args.out, header, cast("list[list[Any]]", counted))
-            print(f"wrote {next(count)} predictions to {args.out}")
+            n_rows = next(count)
+            print(f"wrote {n_rows} predictions to {args.out}")
         else:
             import csv
 
@@ -112,15 +116,23 @@ def run(args: argparse.Namespace) -> int:
             writer.writerows(counted)
             n_rows = next(count)
             sys.stdout.flush()
-    if failed:
-        total = next(count) if args.out else n_rows
+    total = n_rows
+    if unseen:
         print(
-            f"cartoonbrain predict: {len(failed)} of {total} rows could not be predicted; "
-            f"their prediction is empty and 'error' says why (first: {failed[0]})",
+            f"cartoonbrain predict: note: {len(unseen)} of {total} rows hold a category not seen "
+            f"in training, encoded as all zeros (first: {unseen[0]})",
             file=sys.stderr,
         )
-        for message in failed[1:_SHOWN]:
+    if failed:
+        print(
+            f"cartoonbrain predict: {len(failed)} of {total} rows could not be predicted "
+            "(their prediction cells are empty; --on-error fail stops at the first):",
+            file=sys.stderr,
+        )
+        for message in failed[:_SHOWN]:
             print(f"  {message}", file=sys.stderr)
+        if len(failed) > _SHOWN:
+            print(f"  ... and {len(failed) - _SHOWN} more rows", file=sys.stderr)
     return 0
 
 
@@ -144,7 +156,7 @@ def _predict_chunk(
     data: str,
     names: list[str],
     ids: list[str],
-    failed: list[str],
+    reports: tuple[list[str], list[str]],
     skip: bool,
 ) -> tuple[list[str], list[list[Any]]]:
     """One chunk of rows, prepared as in training, predicted, checked, as CSV rows: every
@@ -155,8 +167,11 @@ def _predict_chunk(
     features = Table(table.path, table.columns, names, table.X[:, :k], table.lines)
     features.text = {n: c for n, c in table.text.items() if n in names}
     id_cells = [table.text[n].values() for n in ids]
+    failed, unseen = reports
     errors: dict[int, str] = dict(table.errors)
-    X = table_inputs(net, features, errors if skip else None)
+    noted: dict[int, str] = {}
+    X = table_inputs(net, features, errors if skip else None, noted)
+    unseen.extend(message for i, message in sorted(noted.items()) if i not in errors)
     outputs = _predictions(net, X, errors, lambda i: f"{data}: row {table.lines[i]}", skip)
     header, predicted = prediction_rows(net, outputs)
     width = len(header)
@@ -166,12 +181,10 @@ def _predict_chunk(
         cells = [c[i] for c in id_cells]
         if i in errors:
             failed.append(errors[i])
-            rows.append([*cells, *([""] * width), errors[i]])
+            rows.append([*cells, *([""] * width)])
         else:
-            rows.append([*cells, *next(good), ""])
-    return [*ids, *header, "error"] if skip else [*ids, *header], (
-        rows if skip else [r[:-1] for r in rows]
-    )
+            rows.append([*cells, *next(good)])
+    return [*ids, *header], rows
 
 
 def _predictions(net: Any, X: Any, errors: dict[int, str], row: Any, skip: bool) -> np.ndarray:
@@ -182,7 +195,7 @@ def _predictions(net: Any, X: Any, errors: dict[int, str], row: Any, skip: bool)
     while True:
         good = np.array([i for i in range(len(X)) if i not in errors], dtype=np.int64)
         if not len(good):
-            return np.empty((0, 0))
+            return np.empty((0, int(np.prod(net.output_shape))))
         rows = X.take(good) if hasattr(X, "take") and not isinstance(X, np.ndarray) else X[good]
         try:
             return predict_rows(net, rows, _naming(row, good))

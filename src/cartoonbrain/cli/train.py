@@ -182,7 +182,7 @@ def _add_architecture(p: Any) -> None:
         "--dropout",
         type=fraction,
         default=None,
-        help="dropout rate after each hidden layer (default 0.2; 0 for a regression target)",
+        help="dropout rate after each hidden layer (default 0.2; 0.5 for a regression target)",
     )
     p.add_argument(
         "--loss",
@@ -219,10 +219,11 @@ def _add_optimization(p: Any) -> None:
     p.add_argument(
         "--patience",
         type=int,
-        default=10,
+        default=None,
         metavar="N",
         help="stop when the validation loss has not improved for N epochs and keep the best "
-        "epoch's weights (default 10; 0: train every epoch)",
+        "epoch's weights (default 10, or enough epochs for 300 steps in a small file; 0: "
+        "train every epoch)",
     )
     p.add_argument(
         "--class-weight",
