@@ -209,7 +209,7 @@ def learning_rate(run: Run) -> list[Finding]:
     u, rate = step_size(run), run.rate
     assert rate
     factor = float(np.clip(USUAL_STEPS / u, 3.0, 30.0))
-    new_rate = float(f"{rate * factor:.1g}")
+    new_rate = float(f"{rate * factor:.2g}")
     message = (
         f"the learning rate is too small: each step moves the weights by {u:.2g} of their "
         f"size (‖ΔW‖/‖W‖, the median over training and layers; about {USUAL_STEPS:g} "
