@@ -209,3 +209,21 @@ def test_robust_slope_and_noise_are_theil_sen_and_the_mad_of_the_changes():
     assert noise([0.0, 1.0, 0.0, 1.0, 0.0]) == pytest.approx(
         1.4826 * np.median(np.abs(changes - np.median(changes)))
     )
+
+
+def test_cli_train_report_measures_its_advice_with_a_probe(tmp_path, capsys):
+    """The issue's command, on moons for speed: SGD at 20 with sigmoid units is told to
+    lower the rate, with a probe's measurement, and nothing says to raise it."""
+    pytest.importorskip("matplotlib")
+    from cartoonbrain import cli
+
+    argv = ["train", "--dataset", "moons", "--optimizer", "sgd", "--learning-rate", "20"]
+    argv += ["--activation", "sigmoid", "--hidden", "16", "--epochs", "4", "--quiet"]
+    argv += ["--out", str(tmp_path / "m.npz"), "--report", str(tmp_path / "r")]
+    assert cli.main(argv) == 0
+    out = capsys.readouterr().out
+    assert "[learning_rate] the learning rate is too large" in out
+    assert "lower the learning rate (now 20), e.g. ten times (a short probe run at " in out
+    assert not RAISE.search(out), out
+    page = (tmp_path / "r" / "report.html").read_text(encoding="utf-8")
+    assert "a short probe run at learning_rate=2 scored" in page

@@ -329,6 +329,7 @@ def write_report(
     notes: Sequence[str] = (),
     X_train: Any = None,
     y_train: Any = None,
+    findings: list[Finding] | None = None,
 ) -> Path:
     """Write ``directory/report.html`` (atomically) and return its path.
 
@@ -345,12 +346,15 @@ def write_report(
     X_train, y_train : optional training rows (raw, as ``fit`` took them) and targets: for
         two input features, the decision boundary over these points (else over the test
         set's) and each hidden unit's map
+    findings : the diagnosis to show, when already made (e.g. with a probe); by default
+        :func:`~cartoonbrain.diagnostics.diagnose` of the records
     error : the TrainingDiverged that stopped ``fit``, if any
     notes : paragraphs shown under the heading
     """
     require_matplotlib()
     records = monitor.records if monitor is not None else None
-    findings = diagnose(records if records is not None else Records(), history, error=error)
+    if findings is None:
+        findings = diagnose(records if records is not None else Records(), history, error=error)
     test: dict[str, float] = {}
     confusion = None
     if X_test is not None and y_test is not None:
