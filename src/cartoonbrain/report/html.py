@@ -237,15 +237,15 @@ def _architecture(network: Network, records: Records | None) -> str:
         out = "?" if shape is None else "×".join(map(str, shape))
         count = sum(math.prod(s) for s in layer.parameter_shapes())
         rows.append(
-            f"<tr><td>{i}</td><td>{numbers.get(i, '')}</td><td>{_e(layer)}</td>"
+            f"<tr><td>{i + 1}</td><td>{numbers.get(i, '')}</td><td>{_e(layer)}</td>"
             f"<td class='num'>{out}</td><td class='num'>{count:,}</td></tr>"
         )
     head = "<tr><th>#</th><th>l</th><th>layer</th><th>output</th><th>parameters</th></tr>"
     footer = network.summary(print_fn=None).splitlines()[-1]
     return (
         f"<table class='layers'>{head}{''.join(rows)}</table><p class='note'>{_e(footer)}. "
-        "# is the place in network.layers; l numbers the layers with weights as the post "
-        "numbers W_l, as the diagnostics do.</p>"
+        "# numbers every layer from 1, as summary() and gradcheck do; l numbers the layers "
+        "with weights as the post numbers W_l, as the diagnostics do.</p>"
     )
 
 
