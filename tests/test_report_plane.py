@@ -172,3 +172,14 @@ def test_no_legend_covers_a_plot(tmp_path):
     ax.plot([0, 1], [0, 1], label="a line")
     ax.legend(loc="center")
     assert not legends_off_the_axes(fig)
+
+
+def test_the_architecture_table_numbers_layers_from_1_as_summary_does(tmp_path):
+    X, y = moons(64)
+    net = two_class_net()
+    page = _report(tmp_path, X, y, net).read_text("utf-8")
+    rows = [line.split()[0] for line in net.summary(print_fn=None).splitlines()[2:6]]
+    assert rows == ["1", "2", "3", "4"]
+    for number, layer in zip(rows, net.layers, strict=True):
+        assert f"<tr><td>{number}</td><td>" in page and type(layer).__name__ in page
+    assert "<tr><td>0</td>" not in page

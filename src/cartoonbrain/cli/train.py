@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import math
 import shlex
 from pathlib import Path
 from typing import Any
@@ -403,11 +404,13 @@ def _write_report(
     monitor: Any,
     error: BaseException | None = None,
 ) -> None:
-    """Print the diagnostics and write --report DIR/report.html (with the test set)."""
+    """Print the diagnostics and write --report DIR/report.html (with the test set); an
+    advised learning rate is measured first by a short probe run (:func:`_probe`)."""
     from ..diagnostics import diagnose, print_findings
     from ..report import write_report
 
-    print_findings(diagnose(monitor, history, error=error))
+    findings = diagnose(monitor, history, error=error, probe=_probe(args, data))
+    print_findings(findings)
     skip = ("handler", "debug", "command", "files")
     config = {k: v for k, v in vars(args).items() if k not in skip}
     config["command"] = command_line(args)
@@ -434,8 +437,49 @@ def _write_report(
             error=error,
             X_train=data.X if data.X.ndim == 2 and data.X.shape[1] == 2 else None,
             y_train=data.y,
+            findings=findings,
         )
     print(f"wrote the training report to {path}", flush=True)
+
+
+#: a probe run trains at most this many epochs
+PROBE_EPOCHS = 3
+
+
+def _probe(args: argparse.Namespace, data: Data) -> Any:
+    """``probe(changes) -> score``: the run again, for at most PROBE_EPOCHS epochs, with its
+    learning rate changed (``{}``: as it is); the score is its last validation loss (else
+    training loss), inf if it diverged. None for --cache (streamed rows: not re-read)."""
+    import cartoonbrain as cb
+
+    if isinstance(data, CachedData):
+        return None
+    epochs = min(args.epochs, PROBE_EPOCHS)
+
+    def probe(changes: dict[str, Any]) -> float:
+        rate = changes.get("learning_rate") or args.learning_rate
+        short = argparse.Namespace(**{**vars(args), "epochs": epochs, "learning_rate": rate})
+        net = _network(short, data)
+        X, y = _fit_inputs(net, data)
+        optimizer = _optimizer(short, len(X))
+        try:
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                history = net.fit(
+                    X,
+                    y,
+                    epochs=epochs,
+                    batch_size=short.batch_size,
+                    optimizer=optimizer,
+                    validation_split=short.validation_split,
+                    verbose=0,
+                )
+        except cb.TrainingDiverged:
+            return math.inf
+        logs = history.history
+        value = float((logs.get("val_loss") or logs["loss"])[-1])
+        return value if math.isfinite(value) else math.inf
+
+    return probe
 
 
 def command_line(args: argparse.Namespace) -> str:

@@ -17,10 +17,25 @@ gradients, dead and saturated units). A symptom is only worth a fix while it cos
   fix, which may still help); a cause in the data or the initial weights does the same to
   the learning-rate and divergence findings (lowering the rate does not shrink weights
   that are too large).
+
+The learning-rate advice cannot point the wrong way:
+
+- a network with dead, saturated or vanishing units is never told its rate is too small
+  (its steps are small because g is; a larger rate drives more units into the flat
+  tails), nor is a run whose loss ever rose above its value before training;
+- one report never advises both raising and lowering the rate, "afterwards" advice
+  included: lowering wins, and the advice to raise is dropped;
+- with a ``probe`` (a short run of the same settings with some changed), every advised
+  rate is measured against the current one: kept, with both numbers, when it did better,
+  else the finding says it is uncertain and offers no fix;
+- no fix names what the run already uses (Adam to a run trained with Adam), and no text
+  points at findings that are not there.
 """
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
@@ -69,12 +84,21 @@ _WHY = {
 }
 
 
+#: a short run with the given changes to the run's settings (e.g. {"learning_rate": 0.1})
+#: and its score, lower better (its last validation loss, else training loss; inf: diverged)
+Probe = Callable[[dict[str, Any]], float]
+
+#: symptoms whose small g make the steps small whatever the rate
+SMALL_G = ("dead", "saturation", "vanishing")
+
+
 def diagnose(
     monitor: TrainingMonitor | Records,
     history: Any = None,
     *,
     error: BaseException | None = None,
     targets: ArrayLike | None = None,
+    probe: Probe | None = None,
 ) -> list[Finding]:
     """The problems a :class:`TrainingMonitor` saw, causes first, each with its fix.
 
@@ -89,6 +113,10 @@ def diagnose(
         The training targets; by default those given to ``TrainingMonitor(targets=...)``.
         With them, targets beyond the output's range are measured (share and loss floor)
         and a target's scale is read from its mean and std rather than the first loss.
+    probe : callable, optional
+        ``probe(changes) -> score``: trains a short run of the same settings with
+        ``changes`` applied (``{}``: as they are) and returns its score, lower better.
+        Every advised learning rate is then measured against the current one.
 
     Returns
     -------
@@ -105,7 +133,86 @@ def diagnose(
         if run.good:  # what they cost, the loss does not show: no advice to act on them
             symptoms = [f for f in symptoms if f.kind == "exploding"]
         findings += symptoms
-    return _tie_to_causes(findings)
+    findings = _one_direction(_no_small_rate_with_small_g(findings, run), run)
+    if probe is not None:
+        findings = _probed(findings, run, probe)
+    return _no_dangling_text(_tie_to_causes(findings))
+
+
+def _raises(f: Finding, run: Run) -> bool:
+    rate = (f.fix or {}).get("learning_rate")
+    return rate is not None and run.rate is not None and rate > run.rate
+
+
+def _lowers(f: Finding, run: Run) -> bool:
+    rate = (f.fix or {}).get("learning_rate")
+    if rate is not None and run.rate is not None:
+        return bool(rate < run.rate)
+    return "lower learning rate" in f.suggestion or "lower the learning rate" in f.suggestion
+
+
+def _no_small_rate_with_small_g(findings: list[Finding], run: Run) -> list[Finding]:
+    """No "too small" where units are dead, saturated or vanishing, or the loss rose; a
+    "too small" that stands explains the underfitting (the rate limits progress)."""
+    if any(f.kind in SMALL_G for f in findings) or curves.rose_above_start(run):
+        return [f for f in findings if not (f.kind == "learning_rate" and _raises(f, run))]
+    if any(f.kind == "learning_rate" and _raises(f, run) for f in findings):
+        return [f for f in findings if f.kind != "underfitting"]
+    return findings
+
+
+_RAISE = re.compile(r"(,? or)? with a larger learning rate|,? raise the learning rate[^;]*")
+
+
+def _one_direction(findings: list[Finding], run: Run) -> list[Finding]:
+    """Lowering the rate wins over raising it, in fixes and in words."""
+    if not any(_lowers(f, run) for f in findings):
+        return findings
+    kept = []
+    for f in findings:
+        if _raises(f, run):
+            continue
+        if _RAISE.search(f.suggestion):
+            f = replace(f, suggestion=_RAISE.sub("", f.suggestion))
+        kept.append(f)
+    return kept
+
+
+def _probed(findings: list[Finding], run: Run, probe: Probe) -> list[Finding]:
+    """Each finding whose fix sets the learning rate, measured by a probe run at that rate
+    against one at the current rate: kept when better, else uncertain."""
+    current: float | None = None
+    checked = []
+    for f in findings:
+        rate = (f.fix or {}).get("learning_rate")
+        if rate is None or run.rate is None:
+            checked.append(f)
+            continue
+        if current is None:
+            current = probe({})
+        advised = probe({"learning_rate": rate})
+        measured = (
+            f"a short probe run at learning_rate={rate:g} scored {advised:.3g}, against "
+            f"{current:.3g} at {run.rate:g}"
+        )
+        if math.isfinite(advised) and advised < current:
+            f = replace(f, suggestion=f"{f.suggestion} ({measured})")
+        else:
+            f = replace(f, suggestion=f"uncertain: {measured}, no better; {f.suggestion}", fix=None)
+        checked.append(f)
+    return checked
+
+
+def _no_dangling_text(findings: list[Finding]) -> list[Finding]:
+    """An uncertain underfitting fix points at the symptoms below only when there are some."""
+    below = [f.kind for f in findings if f.kind in SMALL_G]
+    if below:
+        return findings
+    none = "no vanishing gradients, dead or saturated units were found to say why"
+    return [
+        replace(f, suggestion=f.suggestion.replace(f"{curves.BELOW} may say why", none))
+        for f in findings
+    ]
 
 
 def _tie_to_causes(findings: list[Finding]) -> list[Finding]:

@@ -72,6 +72,7 @@ class Records:
     ``first_transform_rms`` (per layer) describe the first batch, before any update (NaN,
     0, [] when not seen). ``targets`` are the training targets
     given to the monitor, as a float array of shape (n_samples, n_outputs), or None.
+    ``optimizer`` is the optimizer's name, so that no fix suggests what the run uses.
     """
 
     layers: list[LayerInfo] = field(default_factory=list)
@@ -100,6 +101,7 @@ class Records:
     first_batch_size: int = 0
     first_transform_rms: list[float] = field(default_factory=list)
     targets: Array | None = None
+    optimizer: str = ""  # the optimizer's registered name ("sgd", "adam"), "" if unknown
 
     def array(self, name: str) -> Array:
         """A per-point list as a float array of shape (n_points, n_layers)."""
@@ -256,6 +258,7 @@ class TrainingMonitor(Callback):
         optimizer = getattr(self.network, "optimizer", None)
         if optimizer is not None:
             self.records.learning_rate[epoch] = float(optimizer.current_learning_rate())
+            self.records.optimizer = str(getattr(optimizer, "name", "") or "")
 
     def on_batch_end(self, batch: int, logs: dict[str, float]) -> None:
         step, self._step = self._step, self._step + 1

@@ -246,16 +246,19 @@ def vanishing(run: Run) -> list[Finding]:
             f"(median over training), so g fades on its way back and this layer barely learns."
         )
         fix: dict[str, Any] | None
+        adam = records.optimizer == "adam"  # no fix names what the run already uses
         if info.activation in SATURATING:
             suggestion = (
                 "use ReLU with He initialisation (activation='relu', init='he_uniform'); "
-                "fewer sigmoid/tanh layers; an adaptive optimizer (Adam) lessens the effect"
+                "fewer sigmoid/tanh layers"
+                + ("" if adam else "; an adaptive optimizer (Adam) lessens the effect")
             )
             fix = {"activation": "relu", "init": "he_uniform"}
         else:
             suggestion = (
                 "uncertain: look for dead or saturated units in the layers above; He "
-                "initialisation for ReLU (init='he_uniform'), Glorot otherwise; try Adam"
+                "initialisation for ReLU (init='he_uniform'), Glorot otherwise"
+                + ("" if adam else "; try Adam")
             )
             fix = None
         result.append(Finding("vanishing", info.label, message, suggestion, fix))

@@ -237,15 +237,15 @@ def _architecture(network: Network, records: Records | None) -> str:
         out = "?" if shape is None else "×".join(map(str, shape))
         count = sum(math.prod(s) for s in layer.parameter_shapes())
         rows.append(
-            f"<tr><td>{i}</td><td>{numbers.get(i, '')}</td><td>{_e(layer)}</td>"
+            f"<tr><td>{i + 1}</td><td>{numbers.get(i, '')}</td><td>{_e(layer)}</td>"
             f"<td class='num'>{out}</td><td class='num'>{count:,}</td></tr>"
         )
     head = "<tr><th>#</th><th>l</th><th>layer</th><th>output</th><th>parameters</th></tr>"
     footer = network.summary(print_fn=None).splitlines()[-1]
     return (
         f"<table class='layers'>{head}{''.join(rows)}</table><p class='note'>{_e(footer)}. "
-        "# is the place in network.layers; l numbers the layers with weights as the post "
-        "numbers W_l, as the diagnostics do.</p>"
+        "# numbers every layer from 1, as summary() and gradcheck do; l numbers the layers "
+        "with weights as the post numbers W_l, as the diagnostics do.</p>"
     )
 
 
@@ -329,6 +329,7 @@ def write_report(
     notes: Sequence[str] = (),
     X_train: Any = None,
     y_train: Any = None,
+    findings: list[Finding] | None = None,
 ) -> Path:
     """Write ``directory/report.html`` (atomically) and return its path.
 
@@ -345,12 +346,15 @@ def write_report(
     X_train, y_train : optional training rows (raw, as ``fit`` took them) and targets: for
         two input features, the decision boundary over these points (else over the test
         set's) and each hidden unit's map
+    findings : the diagnosis to show, when already made (e.g. with a probe); by default
+        :func:`~cartoonbrain.diagnostics.diagnose` of the records
     error : the TrainingDiverged that stopped ``fit``, if any
     notes : paragraphs shown under the heading
     """
     require_matplotlib()
     records = monitor.records if monitor is not None else None
-    findings = diagnose(records if records is not None else Records(), history, error=error)
+    if findings is None:
+        findings = diagnose(records if records is not None else Records(), history, error=error)
     test: dict[str, float] = {}
     confusion = None
     if X_test is not None and y_test is not None:
