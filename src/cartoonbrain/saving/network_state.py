@@ -34,7 +34,7 @@ from numpy.typing import NDArray
 from ..activations import ACTIVATIONS, Activation
 from ..data.preprocessing import Preprocessor, TargetEncoder
 from ..layers import LAYERS, Layer, layer_from_config, layer_states, load_layer_states
-from ..losses import LOSSES
+from ..losses import LOSSES, loss_config
 from ..optimizers import OPTIMIZERS, Optimizer
 from .optimizer_state import stored_optimizer
 
@@ -70,7 +70,7 @@ def network_config(net: Network) -> dict[str, Any]:
     """``Network.get_config()``: the architecture as plain data (JSON-able)."""
     return {
         "layers": [layer.get_config() for layer in net.layers],
-        "loss": net.loss.name,
+        "loss": loss_config(net.loss),  # a name, or {"name": "huber", "delta": 2.0}
         "dtype": net.dtype.name,
         "l2": net.l2,
         "l2_per_sample": net.l2_per_sample,
@@ -205,8 +205,11 @@ def _check_fields(network: dict[str, Any]) -> str:
     dtype = network.get("dtype", "float32")
     if dtype not in _DTYPES:
         raise ValueError(f"dtype must be 'float32' or 'float64'; got {str(dtype)[:40]!r}")
-    if not isinstance(network.get("loss", "mse"), str):
-        raise ValueError("the loss must be a name")
+    loss = network.get("loss", "mse")
+    if not (
+        isinstance(loss, str) or (isinstance(loss, dict) and isinstance(loss.get("name"), str))
+    ):
+        raise ValueError("the loss must be a name or a config dict with a 'name'")
     seed = network.get("seed")
     if seed is not None and not _is_int(seed, 0, 2**128):
         raise ValueError(f"seed must be None or an integer in [0, 2**128); got {str(seed)[:40]}")
