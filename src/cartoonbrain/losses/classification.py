@@ -38,6 +38,7 @@ class CrossEntropy(Loss):
     name = "cross_entropy"
     classification = True
     output_activation = "softmax"
+    label_smoothing = 0.0  # for a loss pickled before label_smoothing was an argument
 
     def __init__(self, label_smoothing: float = 0.0) -> None:
         self.label_smoothing = fraction("label_smoothing", label_smoothing)
@@ -145,6 +146,7 @@ class BinaryCrossEntropy(Loss):
     name = "binary_cross_entropy"
     classification = True
     output_activation = "sigmoid"
+    label_smoothing = 0.0  # for a loss pickled before label_smoothing was an argument
 
     def __init__(self, label_smoothing: float = 0.0) -> None:
         self.label_smoothing = fraction("label_smoothing", label_smoothing)

@@ -129,6 +129,7 @@ class Huber(Loss):
     """
 
     name = "huber"
+    delta = 1.0  # for a Huber pickled before delta was an argument
 
     def __init__(self, delta: float = 1.0) -> None:
         self.delta = positive("delta", delta)
