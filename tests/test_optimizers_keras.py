@@ -210,3 +210,14 @@ def test_clip_norm_and_clip_value_together_are_refused():
         SGD(clip_value=0)
     with pytest.raises(ValueError, match=r"formula must be one of 'keras', 'pytorch'"):
         RMSprop(formula="tf")
+
+
+def test_clip_norm_is_the_global_norm_where_keras_clipnorm_is_per_variable():
+    """Deliberate difference: Keras's ``clipnorm`` clips each variable by its own norm
+    (its ``global_clipnorm`` is ours); here ``clip_norm`` scales all the gradients together,
+    as PyTorch's ``clip_grad_norm_``."""
+    grads = [np.array([3.0, 4.0]), np.array([0.0, 0.5])]  # norms 5 and 0.5, global √25.25
+    SGD(clip_norm=1.0).step([np.zeros(2), np.zeros(2)], grads)
+    scale = 1.0 / np.sqrt(25.25)
+    np.testing.assert_allclose(grads[0], [3.0 * scale, 4.0 * scale], atol=1e-12)
+    np.testing.assert_allclose(grads[1], [0.0, 0.5 * scale], atol=1e-12)  # Keras: untouched

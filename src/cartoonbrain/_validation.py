@@ -5,13 +5,19 @@ from __future__ import annotations
 import inspect
 import math
 from numbers import Real
-from typing import Any
+from typing import Any, TypeGuard
 
 import numpy as np
 
 
-def is_number(value: Any) -> bool:
+def is_number(value: Any) -> TypeGuard[float]:
+    """A real number, Python's or NumPy's (np.float32(0.5), np.int64(0)), not a bool."""
     return isinstance(value, Real) and not isinstance(value, bool)
+
+
+def is_integer(value: Any) -> TypeGuard[int]:
+    """An int or a NumPy integer (np.int64(3)), not a bool."""
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
 
 
 def positive(name: str, value: Any) -> float:

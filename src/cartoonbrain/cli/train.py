@@ -55,6 +55,7 @@ from ._fitting import (
     _epochs_chosen,
     _fit_inputs,
     _network,
+    _optimizer,
     _refit,
     _refits,
     _score,

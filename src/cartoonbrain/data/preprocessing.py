@@ -29,6 +29,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from .._validation import is_number
+
 Array = NDArray[Any]
 
 __all__ = ["Preprocessor", "TargetEncoder", "columns_of"]
@@ -290,18 +292,14 @@ def _checked_column(spec: Any) -> dict[str, Any]:
     if kind == "number":
         for key in ("mean", "scale"):
             value = spec.get(key)
-            if (
-                isinstance(value, bool)
-                or not isinstance(value, (int, float))
-                or not math.isfinite(value)
-            ):
+            if not is_number(value) or not math.isfinite(value):
                 raise ValueError(
                     f"preprocessor column {spec['name']!r}: {key} must be a finite number"
                 )
         if spec["scale"] == 0:
             raise ValueError(f"preprocessor column {spec['name']!r}: scale must not be 0")
         fill = spec.get("fill")
-        if fill is not None and (isinstance(fill, bool) or not isinstance(fill, (int, float))):
+        if fill is not None and not is_number(fill):
             raise ValueError(f"preprocessor column {spec['name']!r}: fill must be a number")
         checked = {
             "name": spec["name"],
@@ -410,8 +408,7 @@ class TargetEncoder:
             raise ValueError("target encoder classes must be a list of strings or numbers")
         for name, values in (("mean", mean), ("scale", scale)):
             if not isinstance(values, list) or not all(
-                isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
-                for v in values
+                is_number(v) and math.isfinite(v) for v in values
             ):
                 raise ValueError(f"target encoder {name} must be a list of finite numbers")
         if len(mean) != len(scale) or any(s == 0 for s in scale):

@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from .._validation import is_integer
 from ..train import Callback
 
 Array = NDArray[Any]
@@ -217,12 +218,10 @@ class TrainingMonitor(Callback):
         targets: ArrayLike | None = None,
     ) -> None:
         for name, value in (("samples_per_epoch", samples_per_epoch), ("every", every)):
-            if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+            if value is not None and not (is_integer(value) and value > 0):
                 raise ValueError(f"{name} must be a positive integer; got {value!r}")
-            if value is not None and value <= 0:
-                raise ValueError(f"{name} must be a positive integer; got {value!r}")
-        self.samples_per_epoch = samples_per_epoch
-        self.fixed_every = every
+        self.samples_per_epoch = int(samples_per_epoch)
+        self.fixed_every = None if every is None else int(every)
         self.targets = _as_targets(targets)
         self.records = Records(targets=self.targets)
 

@@ -4,11 +4,14 @@ Arrays are channels-first, as in PyTorch: ``(n, channels, length)`` in 1-D and
 ``(n, channels, height, width)`` in 2-D; ``W`` has shape ``(out_channels, in_channels,
 *kernel_size)``. A convolution is the post's layer with one ``W`` shared by every
 position p of the output (docs/convolution.md derives all of this): with ``x`` the
-zero-padded input and ``s`` the stride,
+zero-padded input, ``s`` the stride and ``d`` the dilation,
 
-    a[n, o, p] = Σ_c Σ_j W[o, c, j] · x[n, c, s·p + j] + b[o]        o = f(a)
+    a[n, o, p] = Σ_c Σ_j W[o, c, j] · x[n, c, s·p + d·j] + b[o]        o = f(a)
 
-(a cross-correlation, as in every deep-learning library; j runs over the kernel).
+(a cross-correlation, as in every deep-learning library; j runs over the kernel, whose
+taps lie d apart, so it spans e = d·(k − 1) + 1 inputs). ``padding`` is a number of
+zeros at both ends of each axis, or ``"same"`` (Keras's, TensorFlow's: ⌈size / s⌉
+positions, the zeros split with the odd one at the end) or ``"valid"`` (none).
 
 *im2col* makes this one matrix product. Copy the window that sample n sees at position p
 into a row of a matrix ``X_col`` of shape (P·n, C·K), for P positions and K kernel taps;
@@ -27,95 +30,32 @@ overlap when the stride is smaller than the kernel, and their contributions add 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 
 from ..activations import Activation
 from ..initializers import get_initializer
-from .base import AffineLayer, Array, Layer, Shape, register_layer
+from .base import AffineLayer, Array, Shape, register_layer
 from .products import column_sums
+from .windows import (
+    Pads,
+    _check_batch,
+    _check_spatial,
+    _describe,
+    _pairs,
+    _plain,
+    _sizes,
+    _taps,
+    output_size,
+    same_pads,
+)
 
-__all__ = ["Conv1D", "Conv2D", "output_size"]
+__all__ = ["Conv1D", "Conv2D", "output_size", "same_pads"]
 
 
-_ALL_SAMPLES_AND_CHANNELS = (slice(None), slice(None))  # the index [:, :]
 #: prediction builds X_col for this many entries at most at a time (64 MiB of float32)
 PREDICT_COLUMNS = 1 << 24
-_AXES = {1: "(channels, length)", 2: "(channels, height, width)"}  # one sample's axes
-
-
-def _sizes(name: str, value: Any, n_dims: int, minimum: int) -> Shape:
-    """``value`` (an int, or one int per spatial axis) as a tuple of ``n_dims`` ints."""
-    values = tuple(value) if isinstance(value, (tuple, list)) else (value,) * n_dims
-    if len(values) != n_dims or not all(
-        isinstance(v, (int, np.integer)) and not isinstance(v, bool) and v >= minimum
-        for v in values
-    ):
-        kind = "a positive integer" if minimum > 0 else "an integer >= 0"
-        many = "" if n_dims == 1 else f" or {n_dims} of them"
-        raise ValueError(f"{name} must be {kind}{many}; got {value!r}")
-    return tuple(int(v) for v in values)
-
-
-def _plain(sizes: Shape) -> int | list[int]:
-    """For configs: an int in 1-D, a list in 2-D (JSON has no tuples)."""
-    return sizes[0] if len(sizes) == 1 else list(sizes)
-
-
-def output_size(size: int, kernel: int, stride: int = 1, padding: int = 0) -> int:
-    """The number of window positions along one axis: ⌊(size + 2·padding − kernel) / stride⌋ + 1."""
-    return (size + 2 * padding - kernel) // stride + 1
-
-
-def _taps(kernel: Shape, stride: Shape, out: Shape) -> Iterator[tuple[slice, ...]]:
-    """For each kernel tap j, in ``W``'s order: the input positions j, j + s, …, j + s·(P − 1).
-
-    One slice per spatial axis: the inputs that tap j of the kernel meets, one for each
-    output position.
-    """
-    for offset in np.ndindex(*kernel):
-        yield tuple(slice(j, j + s * (p - 1) + 1, s) for j, s, p in zip(offset, stride, out))
-
-
-def _describe(layer: Layer) -> str:
-    """A layer's name and its window geometry, for error messages."""
-    config = layer.get_config()
-    keep = ("in_channels", "out_channels", "kernel_size", "pool_size", "stride", "padding")
-    return f"{config['type']}({', '.join(f'{k}={config[k]!r}' for k in keep if k in config)})"
-
-
-def _windows(x: Array, kernel: Shape, stride: Shape) -> Array:
-    """Every window of ``x`` (n, C, *size) as a view of shape (n, C, *P, *kernel): no copy."""
-    view = sliding_window_view(x, kernel, axis=tuple(range(2, 2 + len(kernel))))
-    every_stride = (slice(None), slice(None), *(slice(None, None, s) for s in stride))
-    return view[every_stride]
-
-
-def _check_batch(layer: Layer, x: Array, n_dims: int) -> None:
-    """A batch of a shape not seen before: (n, C, *size) that fits ``layer``, or a ValueError."""
-    if x.ndim != 2 + n_dims:
-        axes = "(n_samples, " + _AXES[n_dims][1:]
-        raise ValueError(f"{_describe(layer)} takes batches of shape {axes}; got {x.shape}")
-    layer.output_shape(x.shape[1:])
-
-
-def _check_spatial(
-    layer: Layer, input_shape: Shape, kernel: Shape, stride: Shape, padding: Shape
-) -> Shape:
-    """The output positions P for a per-sample ``input_shape`` (C, *size), or a ValueError."""
-    if len(input_shape) != 1 + len(kernel):
-        axes = _AXES[len(kernel)]
-        raise ValueError(f"{_describe(layer)} takes inputs of shape {axes}; got {input_shape}")
-    padded = tuple(size + 2 * p for size, p in zip(input_shape[1:], padding))
-    if any(k > size for k, size in zip(kernel, padded)):
-        raise ValueError(
-            f"{_describe(layer)}: the window {kernel} is larger than the padded input {padded} "
-            f"(input {input_shape}, padding {padding})"
-        )
-    return tuple(output_size(*args) for args in zip(input_shape[1:], kernel, stride, padding))
 
 
 class _Im2col:
@@ -132,22 +72,24 @@ class _Im2col:
     convolution's output is one, so the next convolution reads it without a transpose.
     """
 
-    def __init__(self, shape: Shape, dtype: Any, kernel: Shape, stride: Shape, padding: Shape):
+    def __init__(
+        self, shape: Shape, dtype: Any, kernel: Shape, stride: Shape, pads: Pads, dilation: Shape
+    ):
         n_dims = len(kernel)
         n, channels, *size = shape
-        self.out = tuple(output_size(*args) for args in zip(size, kernel, stride, padding))
+        self.out = tuple(output_size(*args) for args in zip(size, kernel, stride, pads, dilation))
         #: (n, C, *size) → (*size, n, C) and back
         self.positions_first = (*range(2, 2 + n_dims), 0, 1)
         self.channels_first = (n_dims, n_dims + 1, *range(n_dims))
-        padded_size = tuple(s + 2 * p for s, p in zip(size, padding))
-        self.interior = tuple(slice(p, p + s) for s, p in zip(size, padding))  # unpadded
+        padded_size = tuple(s + b + a for s, (b, a) in zip(size, pads))
+        self.interior = tuple(slice(b, b + s) for s, (b, _) in zip(size, pads))  # unpadded
         self.padded = np.zeros((*padded_size, n, channels), dtype=dtype)  # borders stay 0
         self.columns = np.empty((*self.out, n, channels, *kernel), dtype=dtype)
         rows, width = math.prod(self.out) * n, channels * math.prod(kernel)
         self.matrix = self.columns.reshape(rows, width)
         self.grad_matrix = np.empty_like(self.matrix)
         # for each kernel tap j: its block of X_col and of G_col, and the inputs it meets
-        self.taps = list(_taps(kernel, stride, self.out))
+        self.taps = list(_taps(kernel, stride, self.out, dilation))
         columns = self.columns.reshape(*self.out, n, channels, len(self.taps))
         grads = self.grad_matrix.reshape(*self.out, n, channels, len(self.taps))
         self.gather = [(columns[..., j], self.padded[tap]) for j, tap in enumerate(self.taps)]
@@ -180,16 +122,29 @@ class _Conv(AffineLayer):
         out_channels: int,
         kernel_size: int | Shape | list[int],
         stride: int | Shape | list[int] = 1,
-        padding: int | Shape | list[int] = 0,
+        padding: int | Shape | list[int] | str = 0,
         activation: str | Activation = "identity",
         init: str | None = None,
         bias: bool = True,
+        dilation: int | Shape | list[int] = 1,
     ) -> None:
         self.in_channels = _sizes("in_channels", in_channels, 1, 1)[0]
         self.out_channels = _sizes("out_channels", out_channels, 1, 1)[0]
         self.kernel_size = _sizes("kernel_size", kernel_size, self.n_dims, 1)
         self.stride = _sizes("stride", stride, self.n_dims, 1)
-        self.padding = _sizes("padding", padding, self.n_dims, 0)
+        self.dilation = _sizes("dilation", dilation, self.n_dims, 1)
+        if isinstance(padding, str) and padding not in ("same", "valid"):
+            raise ValueError(
+                f"padding must be 'same', 'valid' or a number of zeros; got {padding!r}"
+            )
+        #: zeros at both ends of each axis, or "same" (worked out for each input size)
+        self.padding: Shape | str = (
+            "same"
+            if padding == "same"
+            else (0,) * self.n_dims
+            if padding == "valid"
+            else _sizes("padding", padding, self.n_dims, 0)
+        )
         self._set_affine(activation, init, bias)
         self.W_matrix: Array | None = None  # W as (out, C·K), a view: the maths' W
         self.dW_matrix: Array | None = None
@@ -219,10 +174,17 @@ class _Conv(AffineLayer):
         if self.b is not None:
             self.b[...] = 0
 
+    def pads(self, size: Shape) -> Pads:
+        """The (before, after) zeros of each spatial axis for inputs of spatial ``size``."""
+        if self.padding == "same":
+            return same_pads(size, self.kernel_size, self.stride, self.dilation)
+        return _pairs(self.padding)  # type: ignore[arg-type]
+
     def output_shape(self, input_shape: Shape | None) -> Shape | None:
         if input_shape is None:
             return None
-        out = _check_spatial(self, input_shape, self.kernel_size, self.stride, self.padding)
+        pads = self.pads(input_shape[1:])
+        out = _check_spatial(self, input_shape, self.kernel_size, self.stride, pads, self.dilation)
         if input_shape[0] != self.in_channels:
             raise ValueError(
                 f"{_describe(self)} takes {self.in_channels} input channels; got inputs of "
@@ -239,8 +201,9 @@ class _Conv(AffineLayer):
             _check_batch(self, x, self.n_dims)
             if len(self._plans) >= 8:  # a few batch sizes (training, its last batch, predict)
                 self._plans.clear()
+            pads = self.pads(x.shape[2:])
             plan = self._plans[key] = _Im2col(
-                x.shape, x.dtype, self.kernel_size, self.stride, self.padding
+                x.shape, x.dtype, self.kernel_size, self.stride, pads, self.dilation
             )
         return plan
 
@@ -317,10 +280,11 @@ class _Conv(AffineLayer):
             "out_channels": self.out_channels,
             "kernel_size": _plain(self.kernel_size),
             "stride": _plain(self.stride),
-            "padding": _plain(self.padding),
+            "padding": self.padding if isinstance(self.padding, str) else _plain(self.padding),
             "activation": self.activation.name,
             "init": self.init,
             "bias": self.bias,
+            "dilation": _plain(self.dilation),
         }
 
 
@@ -334,14 +298,19 @@ class Conv1D(_Conv):
         ``W`` has shape (out_channels, in_channels, kernel_size).
     kernel_size : int
     stride : int, default 1
-    padding : int, default 0
+    padding : int or "same" or "valid", default 0
         Zeros added at both ends of the length; the output has
-        ⌊(length + 2·padding − kernel_size) / stride⌋ + 1 positions.
+        ⌊(length + 2·padding − e) / stride⌋ + 1 positions, e = dilation·(kernel_size − 1)
+        + 1. "same" pads as Keras does (⌈length / stride⌉ positions; PyTorch's "same",
+        for stride 1), "valid" not at all.
     activation : str or Activation, default "identity"
     init : str or None
         As for Dense, with fan_in = in_channels · kernel_size and
         fan_out = out_channels · kernel_size (PyTorch's convention).
     bias : bool, default True
+    dilation : int, default 1
+        The kernel's taps lie ``dilation`` inputs apart (Keras's ``dilation_rate``,
+        PyTorch's ``dilation``).
     """
 
     n_dims = 1
@@ -355,8 +324,9 @@ class Conv1D(_Conv):
 class Conv2D(_Conv):
     """A 2-D convolution over (n, in_channels, height, width) inputs.
 
-    As :class:`Conv1D`, with ``kernel_size``, ``stride`` and ``padding`` each an int or a
-    (height, width) pair; ``W`` has shape (out_channels, in_channels, kh, kw).
+    As :class:`Conv1D`, with ``kernel_size``, ``stride``, ``padding`` and ``dilation`` each
+    an int or a (height, width) pair (``padding`` also "same" or "valid"); ``W`` has shape
+    (out_channels, in_channels, kh, kw).
     """
 
     n_dims = 2

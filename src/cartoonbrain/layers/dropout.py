@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from .._validation import is_number
 from .base import Array, Layer, Shape, register_layer
 
 
@@ -23,7 +24,7 @@ class Dropout(Layer):
     keeps_shape = True
 
     def __init__(self, rate: float) -> None:
-        if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0 <= rate < 1:
+        if not is_number(rate) or not 0 <= rate < 1:
             raise ValueError(f"Dropout rate must be in [0, 1); got {rate!r}")
         self.rate = float(rate)
         self.rng: np.random.Generator | None = None

@@ -29,13 +29,14 @@ from typing import Any
 
 import numpy as np
 
+from .._validation import is_number
 from .base import Array, Layer, Shape, _positive_int, register_layer
 
 __all__ = ["BatchNorm", "LayerNorm"]
 
 
 def _fraction(name: str, value: object, low: float, high: float) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not low < value < high:
+    if not is_number(value) or not low < value < high:
         raise ValueError(f"{name} must be a number in ({low:g}, {high:g}); got {value!r}")
     return float(value)
 

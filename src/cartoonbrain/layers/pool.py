@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from .base import Array, Layer, Shape, register_layer
-from .conv import (
+from .windows import (
     _ALL_SAMPLES_AND_CHANNELS,
     _check_batch,
     _check_spatial,

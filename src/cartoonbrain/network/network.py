@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import NDArray
 
-from .._validation import is_number
+from .._validation import is_integer, is_number
 from ..data.preprocessing import Preprocessor, TargetEncoder
 from ..layers import Layer
 from ..losses import Loss, get_loss
@@ -125,7 +125,7 @@ class Network(Predictor, Trainer, Saveable):
             raise ValueError(f"l2 must be a non-negative number; got {l2!r}")
         self.l2 = float(l2)
         self.l2_per_sample = bool(l2_per_sample)
-        self.seed = seed
+        self.seed = int(seed) if is_integer(seed) else seed  # np.int64(3) as 3: JSON takes it
         self.rng = np.random.default_rng(seed)
         self.metadata: dict[str, Any] = dict(metadata or {})
         #: the optimizer of the last ``fit``: the next ``fit`` goes on with it (and its state)

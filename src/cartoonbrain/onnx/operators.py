@@ -5,8 +5,9 @@ the post (``layer0.affines``, ``layer0.transforms``) and its parameters as in
 :meth:`Network.parameter_names` (``layer0.W``, ``layer0.b``)::
 
     Dense         a = Gemm(o_prev, W, b, transB=1) = o_prev Wᵀ + b      o = f(a)
+    Dense         a = Gemm(o_prev, W, b, transB=1) = o_prev Wᵀ + b      o = f(a)
                   (per time step on (T, n_in): a = MatMul(o_prev, Wᵀ) + b)
-    Conv1D/2D     a = Conv(o_prev, W, b, strides=s, pads=p)             o = f(a)
+    Conv1D/2D     a = Conv(o_prev, W, b, strides=s, pads=p, dilations=d)  o = f(a)
     MaxPool1D/2D  MaxPool(kernel_shape, strides)          (pooling has no padding)
     AvgPool1D/2D  AveragePool(kernel_shape, strides)
     Flatten       Flatten(axis=1)
@@ -108,7 +109,7 @@ def _activation(g: Graph, activation: Activation, a: str, name: str) -> str:
 
 
 # ---------------------------------------------------------------- layers
-_CONV_KEYS = ("in_channels", "out_channels", "kernel_size", "stride", "padding")
+_CONV_KEYS = ("in_channels", "out_channels", "kernel_size", "stride", "padding", "dilation")
 _POOL_KEYS = ("pool_size", "stride")
 
 
@@ -130,23 +131,36 @@ def _dense(g: Graph, layer: Any, x: str, shape: Shape, name: str) -> str:
 
 
 def _windows(
-    g: Graph, x: str, shape: Shape, kernel: Shape, stride: Shape, padding: Shape, name: str
+    g: Graph,
+    x: str,
+    shape: Shape,
+    kernel: Shape,
+    stride: Shape,
+    pads: tuple[tuple[int, int], ...],
+    name: str,
+    dilation: Shape | None = None,
 ) -> list[str]:
-    """One Slice per kernel offset j (in W's order): the inputs j, j + s, …, j + s·(P − 1).
+    """One Slice per kernel offset j (in W's order): the inputs d·j, d·j + s, …,
+    d·j + s·(P − 1).
 
-    ``x`` is (n, C, *size); each slice is (n, C, *P), zero-padded first if ``padding``.
+    ``x`` is (n, C, *size); each slice is (n, C, *P), zero-padded first by ``pads``
+    ((before, after) for each axis).
     """
-    if any(padding):
-        pads = g.ints(f"{name}.pads", [0, 0, *padding, 0, 0, *padding])
-        x = g.add("Pad", [x, pads], f"{name}.padded")
-    out = [output_size(*args) for args in zip(shape[1:], kernel, stride, padding)]
+    dilation = dilation or (1,) * len(kernel)
+    if any(b or a for b, a in pads):
+        befores, afters = [b for b, _ in pads], [a for _, a in pads]
+        x = g.add(
+            "Pad", [x, g.ints(f"{name}.pads", [0, 0, *befores, 0, 0, *afters])], f"{name}.padded"
+        )
+    out = [output_size(*args) for args in zip(shape[1:], kernel, stride, pads, dilation)]
     axes = g.ints(f"{name}.axes", range(2, 2 + len(kernel)))
     steps = g.ints(f"{name}.steps", stride)
     slices = []
     for j, offset in enumerate(np.ndindex(*kernel)):
-        starts = g.ints(f"{name}.starts{j}", offset)
+        first = [d * i for i, d in zip(offset, dilation)]
+        starts = g.ints(f"{name}.starts{j}", first)
         ends = g.ints(
-            f"{name}.ends{j}", [i + s * (p - 1) + 1 for i, s, p in zip(offset, stride, out)]
+            f"{name}.ends{j}", [i + s * (p - 1) + 1 for i, s, p in zip(first, stride, out)]
         )
         slices.append(g.add("Slice", [x, starts, ends, axes, steps], f"{name}.window{j}"))
     return slices
@@ -154,7 +168,8 @@ def _windows(
 
 def _conv_float64(g: Graph, layer: Any, x: str, shape: Shape, name: str) -> str:
     """a = W_col X_col + b, X_col (n, K·C, P) holding the window of position p in column p."""
-    slices = _windows(g, x, shape, layer.kernel_size, layer.stride, layer.padding, name)
+    pads = layer.pads(shape[1:])
+    slices = _windows(g, x, shape, layer.kernel_size, layer.stride, pads, name, layer.dilation)
     stacked = g.add("Concat", slices, f"{name}.stacked", axis=1)  # row j·C + c: offset j, channel c
     width = len(slices) * layer.in_channels
     x_col = g.add(
@@ -171,7 +186,9 @@ def _conv_float64(g: Graph, layer: Any, x: str, shape: Shape, name: str) -> str:
 
 @onnx_exporter("Conv1D", "Conv2D", settings=_CONV_KEYS)
 def _conv(g: Graph, layer: Any, x: str, shape: Shape, name: str) -> str:
-    """a = Conv(o_prev, W, b) with the layer's strides and zero padding;  o = f(a)."""
+    """a = Conv(o_prev, W, b) with the layer's strides, dilations and zero padding (the
+    padding worked out for the input's size: "same" too);  o = f(a)."""
+    pads = layer.pads(shape[1:])
     if g.dtype == np.float64:
         a = _conv_float64(g, layer, x, shape, name)
     else:
@@ -184,7 +201,8 @@ def _conv(g: Graph, layer: Any, x: str, shape: Shape, name: str) -> str:
             f"{name}.affines",
             kernel_shape=list(layer.kernel_size),
             strides=list(layer.stride),
-            pads=[*layer.padding, *layer.padding],  # all the starts, then all the ends
+            dilations=list(layer.dilation),
+            pads=[*(b for b, _ in pads), *(a for _, a in pads)],  # the starts, then the ends
         )
     return _activation(g, layer.activation, a, name)
 
@@ -199,7 +217,7 @@ def _max_pool(g: Graph, layer: Any, x: str, shape: Shape, name: str) -> str:
 def _avg_pool(g: Graph, layer: Any, x: str, shape: Shape, name: str) -> str:
     """o[p] = (1/K) Σ_j o_prev[s·p + j]."""
     if g.dtype == np.float64:
-        zeros = (0,) * len(layer.pool_size)
+        zeros = ((0, 0),) * len(layer.pool_size)
         slices = _windows(g, x, shape, layer.pool_size, layer.stride, zeros, name)
         total = g.add("Sum", slices, f"{name}.sum")
         return g.add("Div", [total, g.scalar(float(len(slices)))], f"{name}.output")

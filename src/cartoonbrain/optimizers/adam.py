@@ -39,6 +39,7 @@ class Adam(Optimizer):
     """
 
     name = "adam"
+    amsgrad, formula = False, "pytorch"  # (class defaults: for an Adam pickled before them)
     buffer_names: tuple[str, ...] = ("m", "v")
 
     def __init__(

@@ -47,6 +47,7 @@ class Optimizer:
     name = "optimizer"
     buffer_names: tuple[str, ...] = ()
     coupled_weight_decay = True  # d = g + λw; AdamW decays w itself instead
+    clip_value: float | None = None  # (class default: for an optimizer pickled before it)
 
     def __init__(
         self,

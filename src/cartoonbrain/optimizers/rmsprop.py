@@ -38,6 +38,8 @@ class RMSprop(Optimizer):
     """
 
     name = "rmsprop"
+    formula = "pytorch"  # the rule of an RMSprop pickled before `formula` (new ones: keras)
+    centered = False
 
     def __init__(
         self,
@@ -92,7 +94,12 @@ class RMSprop(Optimizer):
             _subtract_scaled(w, work, learning_rate, work)
             return
         b = self._state["momentum_buffer"][i]
-        b *= self.momentum * self._ratio(self.iterations, learning_rate, self.learning_rate)
+        ratio = (
+            1.0
+            if self.formula == "pytorch"
+            else self._ratio(self.iterations, learning_rate, self.learning_rate)
+        )
+        b *= self.momentum * ratio
         b += work
         _subtract_scaled(w, b, learning_rate, work)
 

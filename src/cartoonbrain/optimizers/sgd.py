@@ -32,6 +32,7 @@ class SGD(Optimizer):
     """
 
     name = "sgd"
+    formula = "pytorch"  # the rule of an SGD pickled before `formula` (new ones: keras)
 
     def __init__(
         self,
@@ -52,6 +53,12 @@ class SGD(Optimizer):
         self.buffer_names = ("velocity",) if self.momentum > 0 else ()
         self._ratio = RateRatio(self.formula)  # lr_prev / lr for Keras's m = −lr v
 
+    def _carry(self, learning_rate: float) -> float:
+        """What v is multiplied by: μ (lr_prev / lr) for Keras's m = −lr v, μ for PyTorch's."""
+        if self.formula == "pytorch":
+            return self.momentum
+        return self.momentum * self._ratio(self.iterations, learning_rate, self.learning_rate)
+
     def _update(self, i: int, w: Array, g: Array, learning_rate: float) -> None:
         if self._fused(i, w, g, learning_rate):
             return
@@ -61,7 +68,7 @@ class SGD(Optimizer):
             _subtract_scaled(w, d, learning_rate, work)
             return
         v = self._state["velocity"][i]
-        v *= self.momentum * self._ratio(self.iterations, learning_rate, self.learning_rate)
+        v *= self._carry(learning_rate)
         v += d
         if not self.nesterov:
             _subtract_scaled(w, v, learning_rate, work)
@@ -75,7 +82,7 @@ class SGD(Optimizer):
         velocity = self._state["velocity"][i] if self.momentum else w
         if kernel is None or not _kernels.fits(w, g, velocity):
             return False
-        carry = self.momentum * self._ratio(self.iterations, learning_rate, self.learning_rate)
+        carry = self._carry(learning_rate)
         scalars = (learning_rate, self.weight_decay, carry, learning_rate * self.momentum)
         kernel(w, g, velocity, *_rounded(scalars, w), bool(self._decayed), self.nesterov)
         return True

@@ -166,8 +166,11 @@ def _check_fields(network: dict[str, Any]) -> str:
     dtype = network.get("dtype", "float32")
     if dtype not in _DTYPES:
         raise ValueError(f"dtype must be 'float32' or 'float64'; got {str(dtype)[:40]!r}")
-    if not isinstance(network.get("loss", "mse"), str):
-        raise ValueError("the loss must be a name")
+    loss = network.get("loss", "mse")
+    if not (
+        isinstance(loss, str) or (isinstance(loss, dict) and isinstance(loss.get("name"), str))
+    ):
+        raise ValueError("the loss must be a name or a config dict with a 'name'")
     seed = network.get("seed")
     if seed is not None and not _is_int(seed, 0, 2**128):
         raise ValueError(f"seed must be None or an integer in [0, 2**128); got {str(seed)[:40]}")

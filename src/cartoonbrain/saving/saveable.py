@@ -19,6 +19,7 @@ from numpy.typing import NDArray
 
 from ..io import write_archive
 from ..layers import layer_states
+from ..losses import loss_config
 from . import legacy_pickle
 from .network_state import build_network, check_saveable, network_arguments
 
@@ -40,7 +41,7 @@ class Saveable:
         the layers' configs, the loss, dtype, L2, seed, metadata and the preprocessing."""
         return {
             "layers": [layer.get_config() for layer in self.layers],
-            "loss": self.loss.name,
+            "loss": loss_config(self.loss),  # a name, or {"name": "huber", "delta": 2.0}
             "dtype": self.dtype.name,
             "l2": self.l2,
             "l2_per_sample": self.l2_per_sample,

@@ -314,7 +314,7 @@ class _NeuralNet(BaseEstimator):
         parts = train_test_split(
             *arrays,
             random_state=random_state,
-            test_size=self.validation_fraction,
+            test_size=float(self.validation_fraction),  # its own check refuses np.float32
             stratify=stratify,
         )
         if len(parts[1]) < 2:

@@ -27,7 +27,7 @@ class _MLPRule(Monitor):
 
     def __init__(self, estimator: _NeuralNet, validation: Any, n_samples: int) -> None:
         monitored = ("val_score", "max") if validation is not None else ("loss", "min")
-        super().__init__(*monitored, min_delta=estimator.tol)
+        super().__init__(*monitored, min_delta=float(estimator.tol))
         self.estimator, self.validation, self.n_samples = estimator, validation, n_samples
         self.bar = estimator._progress_bar()
 
