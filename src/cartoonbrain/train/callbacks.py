@@ -107,6 +107,12 @@ class Callback:
         arguments = inspect.signature(type(self)).parameters
         return {"name": type(self).__name__, **{key: getattr(self, key) for key in arguments}}
 
+    @classmethod
+    def example(cls, folder: str) -> Callback:
+        """A small instance writing any file into ``folder``, for the contract suite
+        (tests/test_contract.py); every registered callback has one."""
+        raise NotImplementedError(f"{cls.__name__} has no example() for the contract suite")
+
     def state_dict(self) -> dict[str, Any]:
         """What a checkpoint keeps of this callback, so that a resumed ``fit`` goes on where
         it stopped: numbers and arrays by name (none by default)."""
@@ -267,6 +273,10 @@ class TerminateOnNaN(Callback):
 
     def on_train_begin(self, logs: dict[str, float]) -> None:
         self.stop_training, self.epoch = False, 0
+
+    @classmethod
+    def example(cls, folder: str) -> TerminateOnNaN:
+        return cls(raise_error=True)
 
     def on_epoch_begin(self, epoch: int, logs: dict[str, float]) -> None:
         self.epoch = epoch

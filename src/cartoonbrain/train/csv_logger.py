@@ -103,6 +103,10 @@ class CSVLogger(Callback):
             "append": self.append,
         }
 
+    @classmethod
+    def example(cls, folder: str) -> CSVLogger:
+        return cls(os.path.join(folder, "log.tsv"), separator="\t", append=True)
+
     def on_train_begin(self, logs: dict[str, float]) -> None:
         self.keys, self.needs_newline = None, False
         if self.append and os.path.isfile(self.filename):

@@ -161,6 +161,11 @@ class ModelCheckpoint(Monitor):
         self.initial_value_threshold = _number("initial_value_threshold", initial_value_threshold)
         self.epoch = self.batches_since_saving = 0
 
+    @classmethod
+    def example(cls, folder: str) -> ModelCheckpoint:
+        path = os.path.join(folder, "models", "m-{epoch:02d}-{loss:.3f}.npz")
+        return cls(path, monitor="loss", save_best_only=True, save_freq="epoch")
+
     def on_train_begin(self, logs: dict[str, float]) -> None:
         threshold = self.initial_value_threshold
         self.best = math.inf if threshold is None else self.oriented(threshold)

@@ -149,6 +149,10 @@ class EarlyStopping(Monitor):
         self.best_epoch, self.wait, self.stopped_epoch = 0, 0, 0
         self.best_weights: Array | None = None
 
+    @classmethod
+    def example(cls, folder: str) -> EarlyStopping:
+        return cls(monitor="loss", patience=1, baseline=10.0, start_from_epoch=1)
+
     def on_train_begin(self, logs: dict[str, float]) -> None:
         self.stop_training = False
         self.best, self.best_weights = math.inf, None
@@ -250,6 +254,10 @@ class ReduceLROnPlateau(Monitor):
         self.verbose = int(verbose)
         self.min_lr = float(min_lr)
         self.wait = self.cooldown_left = 0
+
+    @classmethod
+    def example(cls, folder: str) -> ReduceLROnPlateau:
+        return cls(monitor="loss", factor=0.5, patience=1, cooldown=1)
 
     def on_train_begin(self, logs: dict[str, float]) -> None:
         self.best, self.wait, self.cooldown_left = math.inf, 0, 0
