@@ -79,7 +79,13 @@ def check_filepath(filepath: Any) -> str:
     for _, field, spec, conversion in fields:
         if field is not None:
             _check_field(template, field, spec or "", conversion)
-    sample = template.format_map(_Sample())
+    try:
+        sample = template.format_map(_Sample())
+    except (ValueError, TypeError) as exc:
+        raise ValueError(
+            f"ModelCheckpoint filepath {template!r} cannot be formatted with an epoch and "
+            f"batch of 1 and logged numbers of 0.5: {exc}"
+        ) from None
     if os.path.isdir(sample) or sample.endswith(os.sep):
         raise ValueError(f"ModelCheckpoint filepath {template!r} is a folder; expected a file")
     folder = os.path.dirname(sample)
