@@ -1,4 +1,5 @@
-"""The contract of every registered layer, activation, loss and optimizer.
+"""The contract of every registered layer, activation, loss and optimizer (and, in the last
+section, of every metric, schedule and callback).
 
 As scikit-learn's ``parametrize_with_checks`` runs one set of checks over every estimator,
 the tests below run one set of checks over every entry of the registries (``LAYERS``,

@@ -691,3 +691,15 @@ def test_save_weights_only_is_a_model_file_without_the_optimizer(tmp_path):
     leaves out the optimizer, and asking for it too is refused."""
     with pytest.raises(ValueError, match=r"save_weights_only leaves the optimizer out"):
         ModelCheckpoint(tmp_path / "c.npz", save_weights_only=True, include_optimizer=True)
+
+
+def test_defaults_that_differ_from_kerass_on_purpose_are_the_documented_ones():
+    """README's table of differences: Keras's leaky ReLU slope is 0.3 (layers.LeakyReLU;
+    0.2 in activations.leaky_relu) and its LayerNormalization/BatchNormalization epsilon
+    1e-3; cartoonbrain keeps PyTorch's 0.01 and 1e-5."""
+    from cartoonbrain.activations import LEAKY_SLOPE, get_activation
+
+    a = np.array([[-2.0, 3.0]])
+    assert LEAKY_SLOPE == 0.01
+    np.testing.assert_array_equal(get_activation("leaky_relu").f(a.copy()), [[-0.02, 3.0]])
+    assert cb.LayerNorm(4).eps == 1e-5 and cb.BatchNorm(4).eps == 1e-5
