@@ -726,3 +726,35 @@ def test_callback_contract(name, tmp_path):
     fresh = get_callback(config)
     fresh.network = net
     fresh.load_state_dict(state)
+
+
+def as_numpy_scalars(config):
+    """Every bool, int and float of a config as the NumPy scalar of that kind."""
+
+    def convert(value):
+        if isinstance(value, bool):
+            return np.bool_(value)
+        if isinstance(value, int):
+            return np.int64(value)
+        if isinstance(value, float):
+            return np.float64(value)
+        return value
+
+    return {key: convert(value) for key, value in config.items()}
+
+
+@pytest.mark.parametrize("name", CALLBACK_NAMES)
+def test_callback_takes_numpy_scalars(name, tmp_path):
+    """NumPy numbers work wherever Python numbers do, and the config stays plain JSON."""
+    config = CALLBACKS[name].example(str(tmp_path)).get_config()
+    rebuilt = get_callback(as_numpy_scalars(config)).get_config()
+    assert json.loads(json.dumps(rebuilt)) == config
+
+
+@pytest.mark.parametrize("name", SCHEDULE_NAMES)
+def test_schedule_takes_numpy_scalars(name):
+    schedule = SCHEDULES[name].example()
+    config = schedule.get_config()
+    rebuilt = get_schedule(as_numpy_scalars(config))
+    assert json.loads(json.dumps(rebuilt.get_config())) == config
+    assert [rebuilt(t) for t in range(20)] == [schedule(t) for t in range(20)]

@@ -17,6 +17,7 @@ import sys
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, TypeVar
 
+import numpy as np
 from numpy.typing import NDArray
 
 from .._registry import claim
@@ -266,9 +267,9 @@ class TerminateOnNaN(Callback):
     """
 
     def __init__(self, raise_error: bool = False) -> None:
-        if not isinstance(raise_error, bool):
+        if not isinstance(raise_error, (bool, np.bool_)):
             raise ValueError(f"raise_error must be True or False; got {raise_error!r}")
-        self.raise_error = raise_error
+        self.raise_error = bool(raise_error)
         self.epoch = 0
 
     def on_train_begin(self, logs: dict[str, float]) -> None:

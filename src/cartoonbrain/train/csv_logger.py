@@ -14,6 +14,8 @@ import io
 import os
 from typing import Any
 
+import numpy as np
+
 from .callbacks import Callback, register_callback
 
 __all__ = ["CSVLogger", "check_separator", "read_header"]
@@ -89,9 +91,9 @@ class CSVLogger(Callback):
     ) -> None:
         self.filename = _check_filename(filename)
         self.separator = check_separator(separator)
-        if not isinstance(append, bool):
+        if not isinstance(append, (bool, np.bool_)):
             raise ValueError(f"CSVLogger's append must be True or False; got {append!r}")
-        self.append = append
+        self.append = bool(append)
         self.keys: list[str] | None = None
         self.needs_newline = False
 

@@ -17,9 +17,11 @@ import re
 import string
 from typing import Any
 
+import numpy as np
+
 from ..metrics import greater_is_better
 from .callbacks import register_callback
-from .monitor import Monitor, _number
+from .monitor import Monitor, _flag, _number, _verbose
 
 __all__ = ["MAX_FORMAT_WIDTH", "ModelCheckpoint", "check_filepath"]
 
@@ -147,23 +149,24 @@ class ModelCheckpoint(Monitor):
     ) -> None:
         super().__init__(monitor, mode, min_delta)
         self.filepath = check_filepath(filepath)
-        if save_freq != "epoch" and (
-            isinstance(save_freq, bool) or not isinstance(save_freq, int) or save_freq < 1
-        ):
-            raise ValueError(f"save_freq must be 'epoch' or a positive integer; got {save_freq!r}")
+        if not (isinstance(save_freq, str) and save_freq == "epoch"):
+            if isinstance(save_freq, (bool, np.bool_)) or not (
+                isinstance(save_freq, (int, np.integer)) and save_freq >= 1
+            ):
+                raise ValueError(
+                    f"save_freq must be 'epoch' or a positive integer; got {save_freq!r}"
+                )
+            save_freq = int(save_freq)
         if save_weights_only and include_optimizer:
             raise ValueError(
                 "ModelCheckpoint: save_weights_only leaves the optimizer out; "
                 "include_optimizer=True asks for it: give one of them"
             )
-        if verbose not in (0, 1) or isinstance(verbose, bool):
-            raise ValueError(f"verbose must be 0 or 1; got {verbose!r}")
-        self.save_best_only, self.include_optimizer = bool(save_best_only), include_optimizer
-        self.verbose, self.save_weights_only, self.save_freq = (
-            int(verbose),
-            save_weights_only,
-            save_freq,
-        )
+        self.verbose = _verbose(verbose)
+        self.save_best_only = _flag("save_best_only", save_best_only)
+        self.include_optimizer = _flag("include_optimizer", include_optimizer)
+        self.save_weights_only = _flag("save_weights_only", save_weights_only)
+        self.save_freq: str | int = save_freq
         self.initial_value_threshold = _number("initial_value_threshold", initial_value_threshold)
         self.epoch = self.batches_since_saving = 0
 

@@ -49,6 +49,18 @@ def _number(name: str, value: Any) -> float | None:
     return float(value)
 
 
+def _flag(name: str, value: Any) -> bool:
+    if not isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"{name} must be True or False; got {value!r}")
+    return bool(value)
+
+
+def _verbose(value: Any) -> int:
+    if isinstance(value, (bool, np.bool_)) or value not in (0, 1):
+        raise ValueError(f"verbose must be 0 or 1; got {value!r}")
+    return int(value)
+
+
 class Monitor(Callback):
     """Watch ``logs[monitor]`` at the end of each epoch; subclasses act on improvements.
 
@@ -141,10 +153,9 @@ class EarlyStopping(Monitor):
     ) -> None:
         self.patience = _count("patience", patience)
         self.start_from_epoch = _count("start_from_epoch", start_from_epoch)
-        if verbose not in (0, 1) or isinstance(verbose, bool):
-            raise ValueError(f"verbose must be 0 or 1; got {verbose!r}")
+        self.verbose = _verbose(verbose)
         super().__init__(monitor, mode, min_delta)
-        self.restore_best_weights, self.verbose = bool(restore_best_weights), int(verbose)
+        self.restore_best_weights = _flag("restore_best_weights", restore_best_weights)
         self.baseline = _number("baseline", baseline)
         self.best_epoch, self.wait, self.stopped_epoch = 0, 0, 0
         self.best_weights: Array | None = None
@@ -240,19 +251,16 @@ class ReduceLROnPlateau(Monitor):
         min_lr: float = 0.0,
         verbose: int = 0,
     ) -> None:
-        if not (isinstance(factor, (int, float)) and 0 < factor < 1):
+        factor_ = _number("factor", factor)
+        if factor_ is None or not 0 < factor_ < 1:
             raise ValueError(f"factor must be in (0, 1); got {factor!r}")
-        for name, value in (("patience", patience), ("cooldown", cooldown)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                raise ValueError(f"{name} must be a non-negative integer; got {value!r}")
-        if not (isinstance(min_lr, (int, float)) and min_lr >= 0):
+        min_lr_ = _number("min_lr", min_lr)
+        if min_lr_ is None or min_lr_ < 0:
             raise ValueError(f"min_lr must be >= 0; got {min_lr!r}")
-        if verbose not in (0, 1) or isinstance(verbose, bool):
-            raise ValueError(f"verbose must be 0 or 1; got {verbose!r}")
+        self.verbose = _verbose(verbose)
         super().__init__(monitor, mode, min_delta)
-        self.factor, self.patience, self.cooldown = float(factor), patience, cooldown
-        self.verbose = int(verbose)
-        self.min_lr = float(min_lr)
+        self.factor, self.min_lr = factor_, min_lr_
+        self.patience, self.cooldown = _count("patience", patience), _count("cooldown", cooldown)
         self.wait = self.cooldown_left = 0
 
     @classmethod
