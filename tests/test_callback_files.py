@@ -274,3 +274,28 @@ def test_model_checkpoint_creates_its_folder(tmp_path):
     net.fit(X, X.sum(axis=1), epochs=2, callbacks=[ModelCheckpoint(pattern, monitor="loss")])
     assert sorted(os.listdir(tmp_path / "runs")) == ["01", "02"]
     assert cb.load(tmp_path / "runs" / "02" / "model.npz").n_parameters == net.n_parameters
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs Linux's /dev/full")
+def test_a_full_disk_is_named_in_one_line():
+    logger = CSVLogger("/dev/full")
+    logger.on_train_begin({})
+    with pytest.raises(OSError, match=r"CSVLogger could not write epoch 0 to '/dev/full'") as info:
+        logger.on_epoch_end(0, {"loss": 0.5})
+    one_line(info.value)
+
+
+def test_two_loggers_appending_to_one_file_never_split_a_row(tmp_path):
+    """A concurrent writer (another run logging to the same file): each row is one write
+    in append mode, so rows interleave whole."""
+    path = tmp_path / "log.csv"
+    loggers = [CSVLogger(path, append=True) for _ in range(2)]
+    loggers[0].on_train_begin({})
+    loggers[0].on_epoch_end(0, {"loss": 0.0, "val_loss": 0.0})
+    loggers[1].on_train_begin({})
+    for epoch in range(1, 100):
+        for i, logger in enumerate(loggers):
+            logger.on_epoch_end(epoch, {"loss": float(i), "val_loss": epoch / 7})
+    rows = read_rows(path, ",")
+    assert rows[0] == ["epoch", "loss", "val_loss"] and len(rows) == 1 + 1 + 2 * 99
+    assert all(len(row) == 3 and float(row[2]) == int(row[0]) / 7 for row in rows[1:])

@@ -134,6 +134,13 @@ class CSVLogger(Callback):
         if header is not None:
             writer.writerow(header)
         writer.writerow([epoch, *(logs.get(k, "") for k in self.keys)])
-        with open(self.filename, "a", newline="", encoding="utf-8") as f:
-            f.write(("\n" if self.needs_newline else "") + text.getvalue())
+        try:  # one write of whole rows: an appending writer beside it never splits one
+            with open(self.filename, "a", newline="", encoding="utf-8") as f:
+                f.write(("\n" if self.needs_newline else "") + text.getvalue())
+        except OSError as exc:  # a full disk, a file made read-only: say which file
+            raise OSError(
+                exc.errno,
+                f"CSVLogger could not write epoch {epoch} to {self.filename!r}: "
+                f"{exc.strerror or exc}",
+            ) from None
         self.needs_newline = False
