@@ -299,3 +299,11 @@ def test_two_loggers_appending_to_one_file_never_split_a_row(tmp_path):
     rows = read_rows(path, ",")
     assert rows[0] == ["epoch", "loss", "val_loss"] and len(rows) == 1 + 1 + 2 * 99
     assert all(len(row) == 3 and float(row[2]) == int(row[0]) / 7 for row in rows[1:])
+
+
+def test_a_width_of_ten_thousand_digits_is_refused_in_one_line():
+    """int() of more than 4300 digits is itself an error in Python: refused before it."""
+    with pytest.raises(ValueError, match=r"width of 999999999999… \(10000 digits\)") as info:
+        ModelCheckpoint("{epoch:>" + "9" * 10_000 + "}")
+    one_line(info.value)
+    assert len(str(info.value)) < 300

@@ -36,8 +36,15 @@ _SPEC = re.compile(
 )
 
 
+def _quoted(template: str) -> str:
+    """The template as a message shows it: whole up to 120 characters, else its start."""
+    if len(template) <= 120:
+        return repr(template)
+    return f"{template[:60]!r}… ({len(template)} characters)"
+
+
 def _check_field(template: str, field: str, spec: str, conversion: str | None) -> None:
-    shown = f"ModelCheckpoint filepath {template!r}"
+    shown = f"ModelCheckpoint filepath {_quoted(template)}"
     if not field.isidentifier():
         raise ValueError(
             f"{shown} has the field {{{field}}}; expected a plain name such as "
@@ -55,13 +62,14 @@ def _check_field(template: str, field: str, spec: str, conversion: str | None) -
         raise ValueError(f"{shown} converts {{{field}!{conversion}}}; expected no conversion")
     match = _SPEC.fullmatch(spec)
     if match is None:
-        raise ValueError(f"{shown} formats {{{field}}} with {spec!r}, not a number's format")
+        raise ValueError(f"{shown} formats {{{field}}} with {_quoted(spec)}, not a number's format")
     for part in ("width", "precision"):
         digits = match.group(part)
-        if digits and int(digits) > MAX_FORMAT_WIDTH:
+        if digits and (len(digits) > 3 or int(digits) > MAX_FORMAT_WIDTH):
+            shown_digits = digits if len(digits) <= 12 else f"{digits[:12]}… ({len(digits)} digits)"
             raise ValueError(
-                f"{shown} asks for a {part} of {int(digits)} in {{{field}:{spec}}}; expected "
-                f"at most {MAX_FORMAT_WIDTH}"
+                f"{shown} asks for a {part} of {shown_digits} in {{{field}}}; expected at "
+                f"most {MAX_FORMAT_WIDTH}"
             )
 
 
@@ -71,12 +79,13 @@ def check_filepath(filepath: Any) -> str:
         raise ValueError(f"ModelCheckpoint filepath must be a path; got {filepath!r}")
     template = os.fspath(filepath)
     if not isinstance(template, str) or not template.strip() or "\x00" in template:
-        raise ValueError(f"ModelCheckpoint filepath must be a non-empty path; got {filepath!r}")
+        shown = _quoted(template) if isinstance(template, str) else repr(template)
+        raise ValueError(f"ModelCheckpoint filepath must be a non-empty path; got {shown}")
     try:
         fields = list(string.Formatter().parse(template))
     except ValueError as exc:
         raise ValueError(
-            f"ModelCheckpoint filepath {template!r} is not a template: {exc}"
+            f"ModelCheckpoint filepath {_quoted(template)} is not a template: {exc}"
         ) from None
     for _, field, spec, conversion in fields:
         if field is not None:
@@ -85,17 +94,19 @@ def check_filepath(filepath: Any) -> str:
         sample = template.format_map(_Sample())
     except (ValueError, TypeError) as exc:
         raise ValueError(
-            f"ModelCheckpoint filepath {template!r} cannot be formatted with an epoch and "
+            f"ModelCheckpoint filepath {_quoted(template)} cannot be formatted with an epoch and "
             f"batch of 1 and logged numbers of 0.5: {exc}"
         ) from None
     if os.path.isdir(sample) or sample.endswith(os.sep):
-        raise ValueError(f"ModelCheckpoint filepath {template!r} is a folder; expected a file")
+        raise ValueError(
+            f"ModelCheckpoint filepath {_quoted(template)} is a folder; expected a file"
+        )
     folder = os.path.dirname(sample)
     while folder and not os.path.exists(folder):
         folder = os.path.dirname(folder)
     if folder and not os.path.isdir(folder):
         raise ValueError(
-            f"ModelCheckpoint filepath {template!r} goes through {folder!r}, which is a file"
+            f"ModelCheckpoint filepath {_quoted(template)} goes through {folder!r}, which is a file"
         )
     return template
 
@@ -209,7 +220,7 @@ class ModelCheckpoint(Monitor):
             path = self.filepath.format(**numbers)
         except (KeyError, IndexError, ValueError) as exc:
             raise ValueError(
-                f"ModelCheckpoint filepath {self.filepath!r} names {exc}, which is not "
+                f"ModelCheckpoint filepath {_quoted(self.filepath)} names {exc}, which is not "
                 f"'epoch' or a logged quantity ({', '.join(logs)})"
             ) from None
         folder = os.path.dirname(path)
