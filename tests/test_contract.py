@@ -758,3 +758,43 @@ def test_schedule_takes_numpy_scalars(name):
     rebuilt = get_schedule(as_numpy_scalars(config))
     assert json.loads(json.dumps(rebuilt.get_config())) == config
     assert [rebuilt(t) for t in range(20)] == [schedule(t) for t in range(20)]
+
+
+def callback_run(cls, folder, epochs, **kwargs):
+    """A fit of the example network with cls's example callback writing into folder."""
+    net, X = activation_network("tanh", dtype="float64")
+    y = np.random.default_rng(1).normal(size=(5, 2))
+    callback = cls.example(str(folder))
+    history = net.fit(
+        X,
+        y,
+        epochs=epochs,
+        batch_size=2,
+        validation_data=(X, y),
+        optimizer=cb.SGD(learning_rate=0.3),
+        callbacks=[callback],
+        **kwargs,
+    )
+    return net, history
+
+
+@pytest.mark.parametrize("name", CALLBACK_NAMES)
+def test_callback_resumes_bit_identically(name, tmp_path):
+    """A run stopped after 2 of 5 epochs and resumed from its checkpoint ends as the run
+    that never stopped: weights, history, and the files the callback wrote."""
+    cls = CALLBACKS[name]
+    straight, split = tmp_path / "straight", tmp_path / "split"
+    straight.mkdir(), split.mkdir()
+    net, history = callback_run(cls, straight, 5)
+    callback_run(cls, split, 2, checkpoint=split / "run.npz")
+    resumed, resumed_history = callback_run(
+        cls, split, 5, checkpoint=split / "run.npz", resume=True
+    )
+    np.testing.assert_array_equal(resumed.flat_parameters, net.flat_parameters)
+    assert resumed_history.history == history.history and resumed_history.epoch == history.epoch
+    (split / "run.npz").unlink()
+    files = sorted(p.relative_to(straight) for p in straight.rglob("*") if p.is_file())
+    assert files == sorted(p.relative_to(split) for p in split.rglob("*") if p.is_file())
+    for path in files:
+        if path.suffix == ".tsv":
+            assert (split / path).read_text() == (straight / path).read_text()

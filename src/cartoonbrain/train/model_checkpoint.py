@@ -21,7 +21,7 @@ import numpy as np
 
 from ..metrics import greater_is_better
 from .callbacks import register_callback
-from .monitor import Monitor, _flag, _number, _verbose
+from .monitor import Monitor, _flag, _number, _numbers, _verbose
 
 __all__ = ["MAX_FORMAT_WIDTH", "ModelCheckpoint", "check_filepath"]
 
@@ -190,6 +190,14 @@ class ModelCheckpoint(Monitor):
         threshold = self.initial_value_threshold
         self.best = math.inf if threshold is None else self.oriented(threshold)
         self.epoch = self.batches_since_saving = 0
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"best": self.best, "batches_since_saving": self.batches_since_saving}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.best, self.batches_since_saving = _numbers(
+            self, state, best=float, batches_since_saving=int
+        )
 
     def on_epoch_begin(self, epoch: int, logs: dict[str, float]) -> None:
         self.epoch = epoch

@@ -61,6 +61,18 @@ def _verbose(value: Any) -> int:
     return int(value)
 
 
+def _numbers(callback: Callback, state: dict[str, Array], **kinds: type) -> list[Any]:
+    """The named numbers of a checkpoint's state, each as its kind (ValueError in one line
+    naming the callback and what it expected)."""
+    try:
+        return [kind(state[key]) for key, kind in kinds.items()]
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ValueError(
+            f"{type(callback).__name__} state must hold {', '.join(kinds)}; got "
+            f"{sorted(state)} ({exc})"
+        ) from None
+
+
 class Monitor(Callback):
     """Watch ``logs[monitor]`` at the end of each epoch; subclasses act on improvements.
 
@@ -265,7 +277,7 @@ class ReduceLROnPlateau(Monitor):
 
     @classmethod
     def example(cls, folder: str) -> ReduceLROnPlateau:
-        return cls(monitor="loss", factor=0.5, patience=1, cooldown=1)
+        return cls(monitor="loss", factor=0.5, patience=2, cooldown=1, min_delta=10.0)
 
     def on_train_begin(self, logs: dict[str, float]) -> None:
         self.best, self.wait, self.cooldown_left = math.inf, 0, 0
@@ -275,6 +287,14 @@ class ReduceLROnPlateau(Monitor):
                 "ReduceLROnPlateau changes a fixed learning rate; the optimizer's is a "
                 f"schedule ({optimizer.learning_rate!r}): use one or the other"
             )
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"best": self.best, "wait": self.wait, "cooldown_left": self.cooldown_left}
+
+    def load_state_dict(self, state: dict[str, Array]) -> None:
+        self.best, self.wait, self.cooldown_left = _numbers(
+            self, state, best=float, wait=int, cooldown_left=int
+        )
 
     def on_epoch_end(self, epoch: int, logs: dict[str, float]) -> None:
         score = self.current(logs)
