@@ -1,4 +1,5 @@
-"""The contract of every registered layer, activation, loss and optimizer.
+"""The contract of every registered layer, activation, loss and optimizer (and, in the last
+section, of every metric, schedule and callback).
 
 As scikit-learn's ``parametrize_with_checks`` runs one set of checks over every estimator,
 the tests below run one set of checks over every entry of the registries (``LAYERS``,
@@ -536,3 +537,265 @@ def check_initializer(name, tmp_path):
 @by_initializer
 def test_initializer_draws_and_round_trips(name, tmp_path):
     check_initializer(name, tmp_path)
+
+
+# ================================================================ metrics, schedules, callbacks
+# The same rule for what else a config names (issue #24): every registered metric,
+# schedule and callback, read from METRICS, SCHEDULES and CALLBACKS when the tests are
+# collected. A metric declares its direction, and the direction is checked against its
+# values: a perfect prediction scores better than a wrong one, in that direction.
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from cartoonbrain import metrics as metrics_module  # noqa: E402
+from cartoonbrain.metrics import METRICS, get_metric, greater_is_better  # noqa: E402
+from cartoonbrain.optimizers.schedules import SCHEDULES, Schedule, get_schedule  # noqa: E402
+from cartoonbrain.train import CALLBACKS, Callback, get_callback  # noqa: E402
+
+
+def family_members(k: int = 3) -> list[str]:
+    """A member of every metric family, ``top_<k>_accuracy`` → ``top_3_accuracy``."""
+    return [
+        name.replace("<k>", str(k)).replace("<", "").replace(">", "")
+        for name in metrics_module._family_names()
+    ]
+
+
+METRIC_NAMES = sorted(METRICS) + family_members()
+SCHEDULE_NAMES = sorted(SCHEDULES)
+CALLBACK_NAMES = sorted(CALLBACKS)
+
+
+def metric_examples(rng):
+    """(y, t, independent) forms a metric may take, most specific first: 8-class softmax
+    rows with class ids, 2-class rows, one sigmoid output, regression outputs."""
+    n = 24
+    for k in (8, 2):
+        t = np.arange(n) % k
+        yield k, t, False
+    yield 1, (np.arange(n) % 2).astype(float)[:, None], True
+    yield 0, rng.normal(size=(n, 2)), False
+
+
+def perfect_and_wrong(k, t, rng):
+    """Predictions that are right for every sample, and wrong for every sample."""
+    if k == 0:  # regression
+        return t.copy(), t + 1.0 + rng.uniform(size=t.shape)
+    if k == 1:  # one sigmoid output
+        return np.where(t > 0.5, 0.9, 0.1), np.where(t > 0.5, 0.1, 0.9)
+    right = np.full((len(t), k), 0.1 / k)
+    right[np.arange(len(t)), t] = 0.9
+    wrong = np.full((len(t), k), 0.5 / k)
+    wrong[np.arange(len(t)), t] = 0.0  # the true class is the least likely
+    wrong[np.arange(len(t)), (t + 1) % k] = 0.5
+    return right, wrong
+
+
+@pytest.mark.parametrize("name", METRIC_NAMES)
+def test_metric_declares_a_direction_its_values_agree_with(name):
+    metric = get_metric(name)
+    assert isinstance(metric.greater_is_better, bool)
+    assert greater_is_better(name) is metric.greater_is_better
+    assert greater_is_better(f"val_{name}") is metric.greater_is_better
+    rng = np.random.default_rng(0)
+    for k, t, independent in metric_examples(rng):
+        right, wrong = perfect_and_wrong(k, t, rng)
+        try:
+            good, bad = metric(right, t, independent), metric(wrong, t, independent)
+        except ValueError:
+            continue  # not this metric's kind of prediction
+        assert math.isfinite(good) and math.isfinite(bad)
+        assert (good > bad) if metric.greater_is_better else (good < bad), (k, good, bad)
+        return
+    pytest.fail(f"metric {name!r} took none of the example predictions")
+
+
+@pytest.mark.parametrize("name", sorted(METRICS))
+def test_metric_registered_under_its_name(name):
+    assert get_metric(name) is METRICS[name] and name.isidentifier()
+    assert METRICS[name].name_pattern is None or METRICS[name].name_pattern.pattern
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    name=st.sampled_from(sorted(METRICS))
+    | st.builds(lambda k: f"top_{k}_accuracy", st.integers(1, 10_000)),
+    prefix=st.sampled_from(["", "val_"]),
+    kind=st.sampled_from(["EarlyStopping", "ReduceLROnPlateau", "ModelCheckpoint"]),
+)
+def test_auto_mode_reads_the_metrics_direction(name, prefix, kind):
+    """mode="auto" of every Monitor, for every registered metric and family member, with
+    and without val_: max exactly when the metric declares greater_is_better."""
+    options = {"filepath": "m.npz"} if kind == "ModelCheckpoint" else {}
+    monitor = CALLBACKS[kind](monitor=prefix + name, **options)
+    assert monitor.mode == ("max" if get_metric(name).greater_is_better else "min")
+
+
+@pytest.mark.parametrize("monitor", ["loss", "val_loss"])
+def test_auto_mode_minimises_the_loss(monitor):
+    assert cb.EarlyStopping(monitor=monitor).mode == "min"
+
+
+def check_refuses_a_held_name(table, register, make_other, name):
+    """register(other object under a held name) → ValueError, the table unchanged."""
+    before = dict(table)
+    with pytest.raises(ValueError, match=r"already registered"):
+        register(make_other(name))
+    assert table == before
+
+
+def test_the_registries_refuse_a_name_held_by_another_entry():
+    from cartoonbrain.metrics import register_metric
+    from cartoonbrain.optimizers.schedules import register_schedule
+    from cartoonbrain.train import register_callback
+
+    def metric_named(name):
+        def accuracy(y, t, independent=False):
+            return 0.0
+
+        return accuracy
+
+    check_refuses_a_held_name(
+        METRICS, register_metric(greater_is_better=True), metric_named, "accuracy"
+    )
+    check_refuses_a_held_name(
+        SCHEDULES, register_schedule, lambda n: type("Mine", (Schedule,), {"name": n}), "constant"
+    )
+    check_refuses_a_held_name(
+        CALLBACKS, register_callback, lambda n: type(n, (Callback,), {}), "EarlyStopping"
+    )
+    # registering the same entry again does nothing
+    assert register_schedule(SCHEDULES["constant"]) is SCHEDULES["constant"]
+    assert register_metric(greater_is_better=True)(METRICS["auc"]) is METRICS["auc"]
+    with pytest.raises(ValueError, match=r"other direction"):
+        register_metric(greater_is_better=False)(METRICS["auc"])
+
+
+def test_the_new_registries_hold_the_built_ins():
+    assert {"accuracy", "mse", "mae", "r2", "auc", "f1", "top_k_accuracy"} <= set(METRICS)
+    assert {"constant", "step_decay", "exponential_decay", "cosine_decay"} <= set(SCHEDULES)
+    assert {
+        "EarlyStopping",
+        "ReduceLROnPlateau",
+        "ModelCheckpoint",
+        "CSVLogger",
+        "TerminateOnNaN",
+    } <= set(CALLBACKS)
+
+
+@pytest.mark.parametrize("name", SCHEDULE_NAMES)
+def test_schedule_contract(name, tmp_path):
+    """example() is the class; the config through JSON rebuilds the same rates; pickling
+    too; rates are finite and >= 0; an optimizer with it survives a model file."""
+    cls = SCHEDULES[name]
+    schedule = cls.example()
+    assert type(schedule) is cls and cls.name == name
+    rates = [schedule(t) for t in range(40)]
+    assert all(math.isfinite(r) and r >= 0 for r in rates)
+    config = json.loads(json.dumps(schedule.get_config()))
+    assert config["name"] == name
+    assert [get_schedule(config)(t) for t in range(40)] == rates
+    assert [pickle.loads(pickle.dumps(schedule))(t) for t in range(40)] == rates
+    net, X = activation_network("tanh")
+    y = np.random.default_rng(1).normal(size=(5, 2))
+    net.fit(X, y, epochs=2, batch_size=2, optimizer=cb.SGD(learning_rate=schedule))
+    net.save(tmp_path / "model.npz", include_optimizer=True)
+    loaded = cb.load(tmp_path / "model.npz").optimizer
+    assert loaded is not None and isinstance(loaded.learning_rate, cls)
+    assert [loaded.learning_rate(t) for t in range(40)] == rates
+
+
+@pytest.mark.parametrize("name", CALLBACK_NAMES)
+def test_callback_contract(name, tmp_path):
+    """example(folder) is the class; its config through JSON rebuilds the same config;
+    pickling too; it runs in a fit of 3 epochs with validation, and its state_dict, as a
+    checkpoint gives it back (arrays), loads into a fresh copy."""
+    cls = CALLBACKS[name]
+    callback = cls.example(str(tmp_path))
+    assert type(callback) is cls
+    config = json.loads(json.dumps(callback.get_config()))
+    assert config["name"] == name
+    assert get_callback(config).get_config() == callback.get_config()
+    assert pickle.loads(pickle.dumps(callback)).get_config() == callback.get_config()
+    net, X = activation_network("tanh", dtype="float64")
+    y = np.random.default_rng(1).normal(size=(5, 2))
+    history = net.fit(
+        X, y, epochs=3, batch_size=2, validation_data=(X, y), optimizer="sgd", callbacks=[callback]
+    )
+    assert 1 <= len(history.epoch) <= 3 and np.isfinite(net.flat_parameters).all()
+    state = {key: np.asarray(value) for key, value in callback.state_dict().items()}
+    fresh = get_callback(config)
+    fresh.network = net
+    fresh.load_state_dict(state)
+
+
+def as_numpy_scalars(config):
+    """Every bool, int and float of a config as the NumPy scalar of that kind."""
+
+    def convert(value):
+        if isinstance(value, bool):
+            return np.bool_(value)
+        if isinstance(value, int):
+            return np.int64(value)
+        if isinstance(value, float):
+            return np.float64(value)
+        return value
+
+    return {key: convert(value) for key, value in config.items()}
+
+
+@pytest.mark.parametrize("name", CALLBACK_NAMES)
+def test_callback_takes_numpy_scalars(name, tmp_path):
+    """NumPy numbers work wherever Python numbers do, and the config stays plain JSON."""
+    config = CALLBACKS[name].example(str(tmp_path)).get_config()
+    rebuilt = get_callback(as_numpy_scalars(config)).get_config()
+    assert json.loads(json.dumps(rebuilt)) == config
+
+
+@pytest.mark.parametrize("name", SCHEDULE_NAMES)
+def test_schedule_takes_numpy_scalars(name):
+    schedule = SCHEDULES[name].example()
+    config = schedule.get_config()
+    rebuilt = get_schedule(as_numpy_scalars(config))
+    assert json.loads(json.dumps(rebuilt.get_config())) == config
+    assert [rebuilt(t) for t in range(20)] == [schedule(t) for t in range(20)]
+
+
+def callback_run(cls, folder, epochs, **kwargs):
+    """A fit of the example network with cls's example callback writing into folder."""
+    net, X = activation_network("tanh", dtype="float64")
+    y = np.random.default_rng(1).normal(size=(5, 2))
+    callback = cls.example(str(folder))
+    history = net.fit(
+        X,
+        y,
+        epochs=epochs,
+        batch_size=2,
+        validation_data=(X, y),
+        optimizer=cb.SGD(learning_rate=0.3),
+        callbacks=[callback],
+        **kwargs,
+    )
+    return net, history
+
+
+@pytest.mark.parametrize("name", CALLBACK_NAMES)
+def test_callback_resumes_bit_identically(name, tmp_path):
+    """A run stopped after 2 of 5 epochs and resumed from its checkpoint ends as the run
+    that never stopped: weights, history, and the files the callback wrote."""
+    cls = CALLBACKS[name]
+    straight, split = tmp_path / "straight", tmp_path / "split"
+    straight.mkdir(), split.mkdir()
+    net, history = callback_run(cls, straight, 5)
+    callback_run(cls, split, 2, checkpoint=split / "run.npz")
+    resumed, resumed_history = callback_run(
+        cls, split, 5, checkpoint=split / "run.npz", resume=True
+    )
+    np.testing.assert_array_equal(resumed.flat_parameters, net.flat_parameters)
+    assert resumed_history.history == history.history and resumed_history.epoch == history.epoch
+    (split / "run.npz").unlink()
+    files = sorted(p.relative_to(straight) for p in straight.rglob("*") if p.is_file())
+    assert files == sorted(p.relative_to(split) for p in split.rglob("*") if p.is_file())
+    for path in files:
+        if path.suffix == ".tsv":
+            assert (split / path).read_text() == (straight / path).read_text()

@@ -691,3 +691,30 @@ def test_save_weights_only_is_a_model_file_without_the_optimizer(tmp_path):
     leaves out the optimizer, and asking for it too is refused."""
     with pytest.raises(ValueError, match=r"save_weights_only leaves the optimizer out"):
         ModelCheckpoint(tmp_path / "c.npz", save_weights_only=True, include_optimizer=True)
+
+
+def test_defaults_that_differ_from_kerass_on_purpose_are_the_documented_ones():
+    """README's table of differences: Keras's leaky ReLU slope is 0.3 (layers.LeakyReLU;
+    0.2 in activations.leaky_relu) and its LayerNormalization/BatchNormalization epsilon
+    1e-3; cartoonbrain keeps PyTorch's 0.01 and 1e-5."""
+    from cartoonbrain.activations import LEAKY_SLOPE, get_activation
+
+    a = np.array([[-2.0, 3.0]])
+    assert LEAKY_SLOPE == 0.01
+    np.testing.assert_array_equal(get_activation("leaky_relu").f(a.copy()), [[-0.02, 3.0]])
+    assert cb.LayerNorm(4).eps == 1e-5 and cb.BatchNorm(4).eps == 1e-5
+
+
+# ------------------------------------------------------- callback_test.py
+def test_model_state_is_current_on_epoch_end():
+    """callback_test.py::test_model_state_is_current_on_epoch_end: at a batch's end the
+    step is done (Keras counts ``model.iterations``; cartoonbrain's optimizer counts its
+    steps)."""
+    seen = []
+    rng = np.random.default_rng(0)
+    net = cb.Network([cb.Dense(1, 1)], seed=0)
+    spy = LambdaCallback(
+        on_batch_end=lambda batch, logs: seen.append((net.optimizer.iterations, batch + 1))
+    )
+    net.fit(rng.random((8, 1)), rng.random((8, 1)), batch_size=2, optimizer="sgd", callbacks=[spy])
+    assert seen == [(b, b) for b in (1, 2, 3, 4)]

@@ -239,3 +239,27 @@ def test_auc_is_exact_where_kerass_is_approximate():
     assert get_metric("auc")(y_pred, y_true, independent=True) == pytest.approx(0.75, abs=1e-12)
     close = np.array([0.501, 0.502])[:, None]  # one threshold bin in Keras: its AUC is 0.5
     assert get_metric("auc")(close, np.array([0, 1])[:, None], independent=True) == 1.0
+
+
+# ------------------------------------------------- f_score_metrics_test.py
+F_PRED = np.array([[0.7, 0.7, 0.7], [1, 0, 0], [0.9, 0.8, 0]])  # the same labels at ½ as at 0.66
+
+
+@pytest.mark.parametrize(
+    ("y_true", "average", "expected"),
+    [
+        ([[1, 1, 1], [1, 0, 0], [1, 1, 0]], "micro", 1.0),  # test_fbeta_perfect_score
+        ([[1, 1, 1], [1, 0, 0], [1, 1, 0]], "macro", 1.0),
+        ([[0, 0, 0], [0, 1, 0], [0, 0, 1]], "micro", 0.0),  # test_fbeta_worst_score
+        ([[0, 0, 0], [0, 1, 0], [0, 0, 1]], "macro", 0.0),
+        ([[0, 0, 1], [1, 1, 0], [1, 1, 1]], "micro", 0.6666667),  # test_fbeta_random_score
+        ([[0, 0, 1], [1, 1, 0], [1, 1, 1]], "macro", 0.6555555),
+    ],
+)
+def test_f1_score_multilabel(y_true, average, expected):
+    """FBetaScoreTest with beta=1 (F1Score), multi-label sigmoid outputs. Keras's tests
+    use threshold=0.66; these outputs give the same labels at cartoonbrain's ½."""
+    t = np.array(y_true, dtype=float)
+    assert get_metric(f"f1_{average}")(F_PRED, t, independent=True) == pytest.approx(
+        expected, abs=1e-6
+    )

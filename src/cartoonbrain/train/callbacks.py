@@ -17,6 +17,7 @@ import sys
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, TypeVar
 
+import numpy as np
 from numpy.typing import NDArray
 
 from .._registry import claim
@@ -106,6 +107,12 @@ class Callback:
         as attributes of the same names)."""
         arguments = inspect.signature(type(self)).parameters
         return {"name": type(self).__name__, **{key: getattr(self, key) for key in arguments}}
+
+    @classmethod
+    def example(cls, folder: str) -> Callback:
+        """A small instance writing any file into ``folder``, for the contract suite
+        (tests/test_contract.py); every registered callback has one."""
+        raise NotImplementedError(f"{cls.__name__} has no example() for the contract suite")
 
     def state_dict(self) -> dict[str, Any]:
         """What a checkpoint keeps of this callback, so that a resumed ``fit`` goes on where
@@ -260,13 +267,17 @@ class TerminateOnNaN(Callback):
     """
 
     def __init__(self, raise_error: bool = False) -> None:
-        if not isinstance(raise_error, bool):
+        if not isinstance(raise_error, (bool, np.bool_)):
             raise ValueError(f"raise_error must be True or False; got {raise_error!r}")
-        self.raise_error = raise_error
+        self.raise_error = bool(raise_error)
         self.epoch = 0
 
     def on_train_begin(self, logs: dict[str, float]) -> None:
         self.stop_training, self.epoch = False, 0
+
+    @classmethod
+    def example(cls, folder: str) -> TerminateOnNaN:
+        return cls(raise_error=True)
 
     def on_epoch_begin(self, epoch: int, logs: dict[str, float]) -> None:
         self.epoch = epoch

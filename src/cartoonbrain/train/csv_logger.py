@@ -14,6 +14,8 @@ import io
 import os
 from typing import Any
 
+import numpy as np
+
 from .callbacks import Callback, register_callback
 
 __all__ = ["CSVLogger", "check_separator", "read_header"]
@@ -89,9 +91,9 @@ class CSVLogger(Callback):
     ) -> None:
         self.filename = _check_filename(filename)
         self.separator = check_separator(separator)
-        if not isinstance(append, bool):
+        if not isinstance(append, (bool, np.bool_)):
             raise ValueError(f"CSVLogger's append must be True or False; got {append!r}")
-        self.append = append
+        self.append = bool(append)
         self.keys: list[str] | None = None
         self.needs_newline = False
 
@@ -102,6 +104,10 @@ class CSVLogger(Callback):
             "separator": self.separator,
             "append": self.append,
         }
+
+    @classmethod
+    def example(cls, folder: str) -> CSVLogger:
+        return cls(os.path.join(folder, "log.tsv"), separator="\t", append=True)
 
     def on_train_begin(self, logs: dict[str, float]) -> None:
         self.keys, self.needs_newline = None, False
@@ -128,6 +134,13 @@ class CSVLogger(Callback):
         if header is not None:
             writer.writerow(header)
         writer.writerow([epoch, *(logs.get(k, "") for k in self.keys)])
-        with open(self.filename, "a", newline="", encoding="utf-8") as f:
-            f.write(("\n" if self.needs_newline else "") + text.getvalue())
+        try:  # one write of whole rows: an appending writer beside it never splits one
+            with open(self.filename, "a", newline="", encoding="utf-8") as f:
+                f.write(("\n" if self.needs_newline else "") + text.getvalue())
+        except OSError as exc:  # a full disk, a file made read-only: say which file
+            raise OSError(
+                exc.errno,
+                f"CSVLogger could not write epoch {epoch} to {self.filename!r}: "
+                f"{exc.strerror or exc}",
+            ) from None
         self.needs_newline = False

@@ -17,9 +17,11 @@ import re
 import string
 from typing import Any
 
+import numpy as np
+
 from ..metrics import greater_is_better
 from .callbacks import register_callback
-from .monitor import Monitor, _number
+from .monitor import Monitor, _flag, _number, _numbers, _verbose
 
 __all__ = ["MAX_FORMAT_WIDTH", "ModelCheckpoint", "check_filepath"]
 
@@ -34,8 +36,15 @@ _SPEC = re.compile(
 )
 
 
+def _quoted(template: str) -> str:
+    """The template as a message shows it: whole up to 120 characters, else its start."""
+    if len(template) <= 120:
+        return repr(template)
+    return f"{template[:60]!r}… ({len(template)} characters)"
+
+
 def _check_field(template: str, field: str, spec: str, conversion: str | None) -> None:
-    shown = f"ModelCheckpoint filepath {template!r}"
+    shown = f"ModelCheckpoint filepath {_quoted(template)}"
     if not field.isidentifier():
         raise ValueError(
             f"{shown} has the field {{{field}}}; expected a plain name such as "
@@ -53,13 +62,14 @@ def _check_field(template: str, field: str, spec: str, conversion: str | None) -
         raise ValueError(f"{shown} converts {{{field}!{conversion}}}; expected no conversion")
     match = _SPEC.fullmatch(spec)
     if match is None:
-        raise ValueError(f"{shown} formats {{{field}}} with {spec!r}, not a number's format")
+        raise ValueError(f"{shown} formats {{{field}}} with {_quoted(spec)}, not a number's format")
     for part in ("width", "precision"):
         digits = match.group(part)
-        if digits and int(digits) > MAX_FORMAT_WIDTH:
+        if digits and (len(digits) > 3 or int(digits) > MAX_FORMAT_WIDTH):
+            shown_digits = digits if len(digits) <= 12 else f"{digits[:12]}… ({len(digits)} digits)"
             raise ValueError(
-                f"{shown} asks for a {part} of {int(digits)} in {{{field}:{spec}}}; expected "
-                f"at most {MAX_FORMAT_WIDTH}"
+                f"{shown} asks for a {part} of {shown_digits} in {{{field}}}; expected at "
+                f"most {MAX_FORMAT_WIDTH}"
             )
 
 
@@ -69,25 +79,34 @@ def check_filepath(filepath: Any) -> str:
         raise ValueError(f"ModelCheckpoint filepath must be a path; got {filepath!r}")
     template = os.fspath(filepath)
     if not isinstance(template, str) or not template.strip() or "\x00" in template:
-        raise ValueError(f"ModelCheckpoint filepath must be a non-empty path; got {filepath!r}")
+        shown = _quoted(template) if isinstance(template, str) else repr(template)
+        raise ValueError(f"ModelCheckpoint filepath must be a non-empty path; got {shown}")
     try:
         fields = list(string.Formatter().parse(template))
     except ValueError as exc:
         raise ValueError(
-            f"ModelCheckpoint filepath {template!r} is not a template: {exc}"
+            f"ModelCheckpoint filepath {_quoted(template)} is not a template: {exc}"
         ) from None
     for _, field, spec, conversion in fields:
         if field is not None:
             _check_field(template, field, spec or "", conversion)
-    sample = template.format_map(_Sample())
+    try:
+        sample = template.format_map(_Sample())
+    except (ValueError, TypeError) as exc:
+        raise ValueError(
+            f"ModelCheckpoint filepath {_quoted(template)} cannot be formatted with an epoch and "
+            f"batch of 1 and logged numbers of 0.5: {exc}"
+        ) from None
     if os.path.isdir(sample) or sample.endswith(os.sep):
-        raise ValueError(f"ModelCheckpoint filepath {template!r} is a folder; expected a file")
+        raise ValueError(
+            f"ModelCheckpoint filepath {_quoted(template)} is a folder; expected a file"
+        )
     folder = os.path.dirname(sample)
     while folder and not os.path.exists(folder):
         folder = os.path.dirname(folder)
     if folder and not os.path.isdir(folder):
         raise ValueError(
-            f"ModelCheckpoint filepath {template!r} goes through {folder!r}, which is a file"
+            f"ModelCheckpoint filepath {_quoted(template)} goes through {folder!r}, which is a file"
         )
     return template
 
@@ -141,30 +160,44 @@ class ModelCheckpoint(Monitor):
     ) -> None:
         super().__init__(monitor, mode, min_delta)
         self.filepath = check_filepath(filepath)
-        if save_freq != "epoch" and (
-            isinstance(save_freq, bool) or not isinstance(save_freq, int) or save_freq < 1
-        ):
-            raise ValueError(f"save_freq must be 'epoch' or a positive integer; got {save_freq!r}")
+        if not (isinstance(save_freq, str) and save_freq == "epoch"):
+            if isinstance(save_freq, (bool, np.bool_)) or not (
+                isinstance(save_freq, (int, np.integer)) and save_freq >= 1
+            ):
+                raise ValueError(
+                    f"save_freq must be 'epoch' or a positive integer; got {save_freq!r}"
+                )
+            save_freq = int(save_freq)
         if save_weights_only and include_optimizer:
             raise ValueError(
                 "ModelCheckpoint: save_weights_only leaves the optimizer out; "
                 "include_optimizer=True asks for it: give one of them"
             )
-        if verbose not in (0, 1) or isinstance(verbose, bool):
-            raise ValueError(f"verbose must be 0 or 1; got {verbose!r}")
-        self.save_best_only, self.include_optimizer = bool(save_best_only), include_optimizer
-        self.verbose, self.save_weights_only, self.save_freq = (
-            int(verbose),
-            save_weights_only,
-            save_freq,
-        )
+        self.verbose = _verbose(verbose)
+        self.save_best_only = _flag("save_best_only", save_best_only)
+        self.include_optimizer = _flag("include_optimizer", include_optimizer)
+        self.save_weights_only = _flag("save_weights_only", save_weights_only)
+        self.save_freq: str | int = save_freq
         self.initial_value_threshold = _number("initial_value_threshold", initial_value_threshold)
         self.epoch = self.batches_since_saving = 0
+
+    @classmethod
+    def example(cls, folder: str) -> ModelCheckpoint:
+        path = os.path.join(folder, "models", "m-{epoch:02d}-{loss:.3f}.npz")
+        return cls(path, monitor="loss", save_best_only=True, save_freq="epoch")
 
     def on_train_begin(self, logs: dict[str, float]) -> None:
         threshold = self.initial_value_threshold
         self.best = math.inf if threshold is None else self.oriented(threshold)
         self.epoch = self.batches_since_saving = 0
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"best": self.best, "batches_since_saving": self.batches_since_saving}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.best, self.batches_since_saving = _numbers(
+            self, state, best=float, batches_since_saving=int
+        )
 
     def on_epoch_begin(self, epoch: int, logs: dict[str, float]) -> None:
         self.epoch = epoch
@@ -195,7 +228,7 @@ class ModelCheckpoint(Monitor):
             path = self.filepath.format(**numbers)
         except (KeyError, IndexError, ValueError) as exc:
             raise ValueError(
-                f"ModelCheckpoint filepath {self.filepath!r} names {exc}, which is not "
+                f"ModelCheckpoint filepath {_quoted(self.filepath)} names {exc}, which is not "
                 f"'epoch' or a logged quantity ({', '.join(logs)})"
             ) from None
         folder = os.path.dirname(path)

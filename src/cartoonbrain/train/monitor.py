@@ -49,6 +49,30 @@ def _number(name: str, value: Any) -> float | None:
     return float(value)
 
 
+def _flag(name: str, value: Any) -> bool:
+    if not isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"{name} must be True or False; got {value!r}")
+    return bool(value)
+
+
+def _verbose(value: Any) -> int:
+    if isinstance(value, (bool, np.bool_)) or value not in (0, 1):
+        raise ValueError(f"verbose must be 0 or 1; got {value!r}")
+    return int(value)
+
+
+def _numbers(callback: Callback, state: dict[str, Array], **kinds: type) -> list[Any]:
+    """The named numbers of a checkpoint's state, each as its kind (ValueError in one line
+    naming the callback and what it expected)."""
+    try:
+        return [kind(state[key]) for key, kind in kinds.items()]
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ValueError(
+            f"{type(callback).__name__} state must hold {', '.join(kinds)}; got "
+            f"{sorted(state)} ({exc})"
+        ) from None
+
+
 class Monitor(Callback):
     """Watch ``logs[monitor]`` at the end of each epoch; subclasses act on improvements.
 
@@ -141,13 +165,16 @@ class EarlyStopping(Monitor):
     ) -> None:
         self.patience = _count("patience", patience)
         self.start_from_epoch = _count("start_from_epoch", start_from_epoch)
-        if verbose not in (0, 1) or isinstance(verbose, bool):
-            raise ValueError(f"verbose must be 0 or 1; got {verbose!r}")
+        self.verbose = _verbose(verbose)
         super().__init__(monitor, mode, min_delta)
-        self.restore_best_weights, self.verbose = bool(restore_best_weights), int(verbose)
+        self.restore_best_weights = _flag("restore_best_weights", restore_best_weights)
         self.baseline = _number("baseline", baseline)
         self.best_epoch, self.wait, self.stopped_epoch = 0, 0, 0
         self.best_weights: Array | None = None
+
+    @classmethod
+    def example(cls, folder: str) -> EarlyStopping:
+        return cls(monitor="loss", patience=1, baseline=10.0, start_from_epoch=1)
 
     def on_train_begin(self, logs: dict[str, float]) -> None:
         self.stop_training = False
@@ -236,20 +263,21 @@ class ReduceLROnPlateau(Monitor):
         min_lr: float = 0.0,
         verbose: int = 0,
     ) -> None:
-        if not (isinstance(factor, (int, float)) and 0 < factor < 1):
+        factor_ = _number("factor", factor)
+        if factor_ is None or not 0 < factor_ < 1:
             raise ValueError(f"factor must be in (0, 1); got {factor!r}")
-        for name, value in (("patience", patience), ("cooldown", cooldown)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                raise ValueError(f"{name} must be a non-negative integer; got {value!r}")
-        if not (isinstance(min_lr, (int, float)) and min_lr >= 0):
+        min_lr_ = _number("min_lr", min_lr)
+        if min_lr_ is None or min_lr_ < 0:
             raise ValueError(f"min_lr must be >= 0; got {min_lr!r}")
-        if verbose not in (0, 1) or isinstance(verbose, bool):
-            raise ValueError(f"verbose must be 0 or 1; got {verbose!r}")
+        self.verbose = _verbose(verbose)
         super().__init__(monitor, mode, min_delta)
-        self.factor, self.patience, self.cooldown = float(factor), patience, cooldown
-        self.verbose = int(verbose)
-        self.min_lr = float(min_lr)
+        self.factor, self.min_lr = factor_, min_lr_
+        self.patience, self.cooldown = _count("patience", patience), _count("cooldown", cooldown)
         self.wait = self.cooldown_left = 0
+
+    @classmethod
+    def example(cls, folder: str) -> ReduceLROnPlateau:
+        return cls(monitor="loss", factor=0.5, patience=2, cooldown=1, min_delta=10.0)
 
     def on_train_begin(self, logs: dict[str, float]) -> None:
         self.best, self.wait, self.cooldown_left = math.inf, 0, 0
@@ -259,6 +287,14 @@ class ReduceLROnPlateau(Monitor):
                 "ReduceLROnPlateau changes a fixed learning rate; the optimizer's is a "
                 f"schedule ({optimizer.learning_rate!r}): use one or the other"
             )
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"best": self.best, "wait": self.wait, "cooldown_left": self.cooldown_left}
+
+    def load_state_dict(self, state: dict[str, Array]) -> None:
+        self.best, self.wait, self.cooldown_left = _numbers(
+            self, state, best=float, wait=int, cooldown_left=int
+        )
 
     def on_epoch_end(self, epoch: int, logs: dict[str, float]) -> None:
         score = self.current(logs)
