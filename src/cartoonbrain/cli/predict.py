@@ -3,7 +3,9 @@
     cartoonbrain predict --model PATH --data FILE.csv [--out predictions.csv]
 
 Classifiers write the user's own label and one probability column per class; regressors
-write the predicted numbers under the target's name, in its units. The model file carries
+write the predicted numbers under the target's name, in its units. A label a spreadsheet
+would evaluate (``=cmd|' /C calc'!A0``) is written with a ``'`` before it unless
+``--raw-cells`` (:func:`cartoonbrain.data.csvdata.spreadsheet_safe`). The model file carries
 its preprocessing, so this gives what ``cb.load(PATH).predict`` gives in Python.
 """
 
@@ -11,11 +13,11 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any, cast
+from typing import Any
 
 import numpy as np
 
-from ._args import add_model_option
+from ._args import add_model_option, add_raw_cells_option
 from ._files import CSV, Files, naming
 from ._inputs import feature_names, predict_rows, read_options, table_inputs
 
@@ -32,6 +34,7 @@ def add_parser(sub: Any) -> None:
     add_model_option(p)
     p.add_argument("--data", required=True, metavar="FILE.csv", help="rows to predict")
     p.add_argument("--out", help="write predictions here (CSV) instead of to stdout")
+    add_raw_cells_option(p)
     p.set_defaults(
         handler=run, dataset=None, target=None, files=Files(("model", "data"), {"out": CSV})
     )
@@ -45,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
     import cartoonbrain as cb
 
     from ..data import stream
-    from ..data.csvdata import CsvFile, write_csv_atomic
+    from ..data.csvdata import CsvFile, SafeWriter, write_csv_atomic
 
     net = cb.load(args.model)
     with CsvFile(args.data) as f:
@@ -58,12 +61,10 @@ def run(args: argparse.Namespace) -> int:
         counted = (row for row, _ in zip(rows, count))
         if args.out:
             with naming(args.out):  # writerows takes any iterable of rows
-                write_csv_atomic(args.out, header, cast("list[list[Any]]", counted))
+                write_csv_atomic(args.out, header, counted, raw=args.raw_cells)
             print(f"wrote {next(count)} predictions to {args.out}")
         else:
-            import csv
-
-            writer = csv.writer(sys.stdout)
+            writer = SafeWriter(sys.stdout, args.raw_cells)
             writer.writerow(header)
             writer.writerows(counted)
     return 0

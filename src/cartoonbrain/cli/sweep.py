@@ -28,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from ._args import add_raw_cells_option
 from ._data import Data, fit_scaler, model_inputs, scaled
 from ._errors import CommandError
 from ._files import CSV, Files, naming
@@ -99,6 +100,7 @@ def _add_search(p: Any) -> None:
         help="worker processes of the local cluster (default 2; 0: run in this process)",
     )
     p.add_argument("--out", metavar="FILE.csv", help="also write the results table as CSV")
+    add_raw_cells_option(p)
     p.add_argument("--quiet", action="store_true", help="no line per finished fold")
 
 
@@ -306,7 +308,8 @@ def run(args: argparse.Namespace) -> int:
 
         header = list(table[0])
         with naming(args.out):
-            write_csv_atomic(args.out, header, [[_cell(row[k]) for k in header] for row in table])
+            rows = [[_cell(row[k]) for k in header] for row in table]
+            write_csv_atomic(args.out, header, rows, raw=args.raw_cells)
         print(f"wrote {len(table)} rows to {args.out}")
     return 0
 
