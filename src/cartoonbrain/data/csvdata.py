@@ -81,6 +81,22 @@ class _Cells:
     hint: str
 
 
+def _first_bad_utf8(path: Path) -> tuple[int, int]:
+    """(line, byte) of the first byte of ``path`` that is not UTF-8. The text reader
+    decodes ahead of the rows, a block at a time, so it cannot say which line failed: the
+    file is read again, a line at a time, to find it (UTF-8 never puts a CR or LF byte
+    inside a character; a CR alone ends a line too, as the csv module counts lines)."""
+    line = 1
+    with open(path, "rb") as f:
+        for raw in f:
+            try:
+                raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                return line + raw.count(b"\r", 0, exc.start), raw[exc.start]
+            line += 1 + raw.rstrip(b"\r\n").count(b"\r")
+    return line, 0  # pragma: no cover - only called once decoding failed
+
+
 class CsvFile:
     """An open CSV file whose header has been read; :meth:`read` streams the rows.
 
@@ -122,9 +138,10 @@ class CsvFile:
                 raise DataFileError(
                     f"{self.path}: not a CSV text file (it contains binary data)"
                 ) from None
+            number, byte = _first_bad_utf8(self.path)
             raise DataFileError(
-                f"{self.path}: not UTF-8 text (byte {exc.object[exc.start]:#04x} near line "
-                f"{self._line + 1}); expected a CSV text file"
+                f"{self.path}: not UTF-8 text (byte {byte:#04x} on line {number}); expected a "
+                "CSV text file"
             ) from None
 
     def _rows(self) -> Iterator[tuple[int, list[str]]]:
