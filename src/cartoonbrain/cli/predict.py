@@ -41,19 +41,18 @@ def add_parser(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Predict chunk by chunk (:data:`cartoonbrain.data.stream.DEFAULT_ROWS` rows at a time):
-    memory holds one chunk of rows and its predictions, whatever the file's length."""
+    """Predict chunk by chunk (:func:`_rows` rows at a time): memory holds one chunk of
+    rows, encoded, and its predictions, whatever the file's length or its one-hot width."""
     import itertools
 
     import cartoonbrain as cb
 
-    from ..data import stream
     from ..data.csvdata import CsvFile, SafeWriter, write_csv_atomic
 
     net = cb.load(args.model)
     with CsvFile(args.data) as f:
         names = feature_names(net, args.model, f.columns, args.data)
-        tables = f.chunks(names, stream.DEFAULT_ROWS, **read_options(net))
+        tables = f.chunks(names, _rows(net, names), **read_options(net))
         chunks = (_predict_chunk(net, table, args.data) for table in tables)
         header, first = next(chunks)  # a file without data rows has failed already
         rows = itertools.chain(first, itertools.chain.from_iterable(r for _, r in chunks))
@@ -68,6 +67,16 @@ def run(args: argparse.Namespace) -> int:
             writer.writerow(header)
             writer.writerows(counted)
     return 0
+
+
+def _rows(net: Any, names: list[str]) -> int:
+    """Rows per chunk, from the widest a row becomes: its raw columns, the model's input
+    (one-hot encoded) or its outputs (:func:`cartoonbrain.data.stream.chunk_rows`)."""
+    from ..data import stream
+
+    pre = net.preprocessor
+    encoded = pre.n_features_out if pre is not None else 0
+    return stream.chunk_rows(max(len(names), encoded, net.output_shape[-1]))
 
 
 def _predict_chunk(net: Any, table: Any, data: str) -> tuple[list[str], list[list[Any]]]:

@@ -23,6 +23,7 @@ import csv
 import io
 import os
 from array import array
+from collections import Counter
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -175,7 +176,9 @@ class CsvFile:
             )
         if any(not name for name in header):
             raise DataFileError(f"{self.path}: the header row has an empty column name: {row!r}")
-        duplicates = sorted({name for name in header if header.count(name) > 1})
+        # each name's column, found once: lookups by name stay linear in the columns
+        self._positions = {name: j for j, name in reversed(list(enumerate(header)))}
+        duplicates = sorted({n for n, count in Counter(header).items() if count > 1})
         if duplicates:
             raise DataFileError(
                 f"{self.path}: the header names {', '.join(duplicates)} more than once"
@@ -183,11 +186,11 @@ class CsvFile:
         return header
 
     def index(self, name: str) -> int:
-        if name not in self.columns:
+        if name not in self._positions:
             raise DataFileError(
                 f"{self.path}: no column {name!r}; the columns are {', '.join(self.columns)}"
             )
-        return self.columns.index(name)
+        return self._positions[name]
 
     def read(
         self,
@@ -242,10 +245,11 @@ class CsvFile:
         hint: str,
         detect: bool = False,
     ) -> _Cells:
-        for name in [*text, *(() if isinstance(empty, bool) else empty)]:
-            if name not in features:
+        known, allowed = set(features), set() if isinstance(empty, bool) else set(empty)
+        for name in [*text, *allowed]:
+            if name not in known:
                 raise ValueError(f"{name!r} is not one of the features {list(features)}")
-        ok = [empty is True or (empty is not False and name in empty) for name in features]
+        ok = [empty is True or name in allowed for name in features]
         at = {k for k, name in enumerate(features) if name in text}
         return _Cells(at, ok, detect, hint)
 

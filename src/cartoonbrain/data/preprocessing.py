@@ -43,8 +43,9 @@ def columns_of(X: Any, names: list[str] | None = None) -> tuple[list[Array], lis
         given = [str(c) for c in X.columns]
         check_distinct(given, "X's columns")  # X[name] would be a frame of them all
         if names is not None:
-            missing = [n for n in names if n not in given]
-            extra = [n for n in given if n not in names]
+            wanted, present = set(names), set(given)
+            missing = [n for n in names if n not in present]
+            extra = [n for n in given if n not in wanted]
             if missing or extra:
                 raise ValueError(
                     "X's columns do not match the model's features: "
