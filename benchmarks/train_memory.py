@@ -56,15 +56,24 @@ print("MEASURED", status, peak[0], resource.getrusage(resource.RUSAGE_SELF).ru_m
 """
 
 
-def write_csv(path: Path, rows: int, features: int, seed: int = 0) -> None:
-    """``rows`` rows of ``features`` normal numbers (5 decimals) and a label yes/no."""
+def write_csv(
+    path: Path, rows: int, features: int, seed: int = 0, texts: int = 0, categories: int = 256
+) -> None:
+    """``rows`` rows of ``features`` normal numbers (5 decimals), ``texts`` text columns of
+    ``categories`` values (k0, k1, ...: every one in each block of rows, so that the test
+    rows hold none the training rows lack) and a label yes/no."""
     rng = np.random.default_rng(seed)
     with open(path, "w") as f:
-        f.write(",".join([*(f"x{j}" for j in range(features)), "label"]) + "\n")
+        names = [*(f"x{j}" for j in range(features)), *(f"t{j}" for j in range(texts))]
+        f.write(",".join([*names, "label"]) + "\n")
         for start in range(0, rows, 50_000):
             X = rng.normal(size=(min(50_000, rows - start), features))
             labels = np.where(X[:, 0] + X[:, 1] > 0, "yes", "no")
             text = np.char.mod("%.5f", X).astype(object)
+            if texts:
+                codes = np.tile(np.arange(len(X))[:, None] % categories, (1, texts))
+                words = np.char.add("k", rng.permuted(codes, axis=0).astype(str)).astype(object)
+                text = np.column_stack([text, words])
             f.writelines(",".join(row) + f",{label}\n" for row, label in zip(text, labels))
 
 
@@ -91,6 +100,8 @@ def main() -> None:
     parser.add_argument("--folder", default="/tmp", help="where the files go (default /tmp)")
     parser.add_argument("--keep", action="store_true", help="keep the generated files")
     parser.add_argument("--no-cache", action="store_true", help="train without --cache")
+    parser.add_argument("--text-columns", type=int, default=0, help="text columns (default 0)")
+    parser.add_argument("--categories", type=int, default=256, help="values per text column")
     args = parser.parse_args()
     folder = Path(args.folder) / f"cartoonbrain-train-memory-{os.getpid()}"
     folder.mkdir(parents=True)
@@ -101,7 +112,9 @@ def main() -> None:
     try:
         for rows in (int(r) for r in args.rows.split(",")):
             data = folder / f"rows-{rows}.csv"
-            write_csv(data, rows, args.features)
+            write_csv(
+                data, rows, args.features, texts=args.text_columns, categories=args.categories
+            )
             size = data.stat().st_size / 1e6
             runs = ("train",) if args.no_cache else ("convert", "reuse")
             for run in runs:

@@ -110,3 +110,12 @@ def or_list(names: list[str]) -> str:
 def add_model_option(p: Any) -> None:
     """``--model PATH``, the saved model every command but train reads."""
     p.add_argument("--model", required=True, help="a model or checkpoint file")
+
+
+def add_raw_cells_option(p: Any) -> None:
+    p.add_argument(
+        "--raw-cells",
+        action="store_true",
+        help="write text cells as they are, even those a spreadsheet would evaluate as a "
+        "formula (by default a cell starting with = + - @, a tab or CR is prefixed with ')",
+    )

@@ -97,7 +97,7 @@ def _save_targets(folder: Path, y: NDArray[Any], positions: NDArray[np.int64], n
 
 def _chunk_rows(width: int) -> int:
     """Rows of ``width`` float64 numbers in :data:`CHUNK_BYTES` (at least 64)."""
-    return max(64, CHUNK_BYTES // (8 * width))
+    return max(64, CHUNK_BYTES // (8 * max(1, width)))
 
 
 def _target(raw: stream.RawRows, column: TargetColumn, task: str, path: str) -> Any:
@@ -172,17 +172,21 @@ def _write(
     folder: Path,
 ) -> dict[str, int]:
     """test-X.npy and train-X.npy: every row transformed by ``pre`` and cast to ``dtype``,
-    written from start to end."""
+    written from start to end, in pieces of :data:`CHUNK_BYTES` as encoded (one-hot
+    encoding makes a row of 5 text columns 1,280 numbers wide: a block of raw rows is
+    transformed a piece at a time)."""
     sizes = {"test": n_test, "train": raw.n_rows - n_test}
     files = {name: open(folder / f"{name}-X.npy", "wb") for name in sizes}
     try:
         for name, f in files.items():
             f.write(stream.npy_header(dtype, (sizes[name], pre.n_features_out)))
+        step = _chunk_rows(pre.n_features_out)  # rows, encoded, in CHUNK_BYTES
         for start, block in buckets.blocks():
-            X = _prepared(raw, pre, block, dtype)
-            cut = min(max(n_test - start, 0), len(block))
-            X[:cut].tofile(files["test"])  # no copy of the rows in bytes
-            X[cut:].tofile(files["train"])
+            for at in range(0, len(block), step):
+                X = _prepared(raw, pre, block[at : at + step], dtype)
+                cut = min(max(n_test - start - at, 0), len(X))
+                X[:cut].tofile(files["test"])  # no copy of the rows in bytes
+                X[cut:].tofile(files["train"])
     finally:
         for f in files.values():
             f.close()

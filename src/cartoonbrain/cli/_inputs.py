@@ -84,7 +84,8 @@ def feature_names(net: Any, model: str, columns: list[str], data: str) -> list[s
     names = pre.feature_names_in_ if pre is not None else net.metadata.get("feature_names")
     if names is None:
         raise CommandError(f"{model}: the model does not record its feature names")
-    missing = [n for n in names if n not in columns]
+    present = set(columns)
+    missing = [n for n in names if n not in present]
     if missing:
         raise CommandError(
             f"{data}: missing feature column(s) {', '.join(missing)} that the model was trained on"

@@ -13,7 +13,9 @@ with, when the file has them), ``prediction`` (the user's label for a classifier
 number in the target's units for a regressor; ``prediction_0``, ... for several outputs)
 and a classifier's ``p_<class>`` probabilities. The file's other columns are left out, as
 ``Network.predict`` leaves out a DataFrame's. The model file carries its preprocessing,
-so this gives what ``cb.load(PATH).predict`` gives in Python.
+so this gives what ``cb.load(PATH).predict`` gives in Python. A label a spreadsheet would
+evaluate (``=cmd|' /C calc'!A0``) is written with a ``'`` before it unless ``--raw-cells``
+(:func:`cartoonbrain.data.csvdata.spreadsheet_safe`).
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from typing import Any, cast
 
 import numpy as np
 
-from ._args import add_model_option
+from ._args import add_model_option, add_raw_cells_option
 from ._columns import few
 from ._errors import CommandError
 from ._files import CSV, Files, naming
@@ -68,20 +70,20 @@ def add_parser(sub: Any) -> None:
         metavar="A,B",
         help="the cells that mean 'missing' (default: as train)",
     )
+    add_raw_cells_option(p)
     p.set_defaults(
         handler=run, dataset=None, target=None, files=Files(("model", "data"), {"out": CSV})
     )
 
 
 def run(args: argparse.Namespace) -> int:
-    """Predict chunk by chunk (:data:`cartoonbrain.data.stream.DEFAULT_ROWS` rows at a time):
-    memory holds one chunk of rows and its predictions, whatever the file's length."""
+    """Predict chunk by chunk (:func:`_rows` rows at a time): memory holds one chunk of
+    rows, encoded, and its predictions, whatever the file's length or its one-hot width."""
     import itertools
 
     import cartoonbrain as cb
 
-    from ..data import stream
-    from ..data.csvdata import CsvFile, write_csv_atomic
+    from ..data.csvdata import CsvFile, SafeWriter, write_csv_atomic
 
     net = cb.load(args.model)
     skip = args.on_error == "skip"
@@ -94,7 +96,10 @@ def run(args: argparse.Namespace) -> int:
         options["text"] = [*options.get("text", []), *ids]
         options["empty"] = [*options.get("empty", []), *ids]
         tables = f.chunks(
-            [*names, *ids], stream.DEFAULT_ROWS, on_error="collect" if skip else "raise", **options
+            [*names, *ids],
+            _rows(net, [*names, *ids]),
+            on_error="collect" if skip else "raise",
+            **options,
         )
         chunks = (
             _predict_chunk(net, t, args.data, names, ids, (failed, unseen), skip) for t in tables
@@ -105,13 +110,13 @@ def run(args: argparse.Namespace) -> int:
         counted = (row for row, _ in zip(rows, count))
         if args.out:
             with naming(args.out):  # writerows takes any iterable of rows
-                write_csv_atomic(args.out, header, cast("list[list[Any]]", counted))
+                write_csv_atomic(
+                    args.out, header, cast("list[list[Any]]", counted), raw=args.raw_cells
+                )
             n_rows = next(count)
             print(f"wrote {n_rows} predictions to {args.out}")
         else:
-            import csv
-
-            writer = csv.writer(sys.stdout)
+            writer = SafeWriter(sys.stdout, args.raw_cells)
             writer.writerow(header)
             writer.writerows(counted)
             n_rows = next(count)
@@ -134,6 +139,16 @@ def run(args: argparse.Namespace) -> int:
         if len(failed) > _SHOWN:
             print(f"  ... and {len(failed) - _SHOWN} more rows", file=sys.stderr)
     return 0
+
+
+def _rows(net: Any, names: list[str]) -> int:
+    """Rows per chunk, from the widest a row becomes: its raw columns, the model's input
+    (one-hot encoded) or its outputs (:func:`cartoonbrain.data.stream.chunk_rows`)."""
+    from ..data import stream
+
+    pre = net.preprocessor
+    encoded = pre.n_features_out if pre is not None else 0
+    return stream.chunk_rows(max(len(names), encoded, net.output_shape[-1]))
 
 
 def _id_columns(

@@ -36,6 +36,7 @@ from typing import Any
 import numpy as np
 
 from ..data.csvdata import Columns
+from ._args import add_raw_cells_option
 from ._data import Data, fit_targets, model_inputs
 from ._errors import CommandError
 from ._files import CSV, Files, naming
@@ -109,6 +110,7 @@ def _add_search(p: Any) -> None:
         help="worker processes of the local cluster (default 2; 0: run in this process)",
     )
     p.add_argument("--out", metavar="FILE.csv", help="also write the results table as CSV")
+    add_raw_cells_option(p)
     p.add_argument("--quiet", action="store_true", help="no line per finished fold")
 
 
@@ -390,7 +392,8 @@ def _write(
 
         header = list(table[0])
         with naming(args.out):
-            write_csv_atomic(args.out, header, [[_cell(row[k]) for k in header] for row in table])
+            rows = [[_cell(row[k]) for k in header] for row in table]
+            write_csv_atomic(args.out, header, rows, raw=args.raw_cells)
         what = "the finished tasks' " if partial else ""
         print(f"wrote {what}{len(table)} rows to {args.out}", flush=True)
 

@@ -19,7 +19,8 @@ Needs the ``dask`` extra: ``pip install "cartoonbrain[dask]"``.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+import re
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -126,18 +127,46 @@ def output_columns(net: Network) -> list[str]:
     return [target] if n_out == 1 else [f"{target}_{j}" for j in range(n_out)]
 
 
-def _predict_block(block: Any, net: Network, batch_size: int | None) -> Any:
-    """One block's predictions (on a worker: ``net`` arrives pickled)."""
+def _predict_block(block: Any, net: Network, batch_size: int | None, block_info: Any = None) -> Any:
+    """One block's predictions (on a worker: ``net`` arrives pickled); an error naming a
+    row names it in the whole array (the block's first row from dask's ``block_info``)."""
     if len(block) == 0:  # dask may call with an empty block to learn the output's type
         return np.empty((0, *net.output_shape), dtype=net.dtype)
-    return net.predict(block, batch_size=batch_size)
+    start = block_info[0]["array-location"][0][0] if block_info else 0
+    try:
+        return net.predict(block, batch_size=batch_size)
+    except ValueError as exc:
+        raise _in_whole(exc, lambda row: f"at row {start + row}") from None
 
 
-def _predict_partition(part: Any, net: Network, batch_size: int | None, columns: list[str]) -> Any:
-    """One partition's predictions as a pandas DataFrame with the partition's index."""
+#: how a check names a row within the rows it was given
+_ROW = re.compile(r"\bat row (\d+)")
+
+
+def _in_whole(exc: ValueError, where: Callable[[int], str]) -> ValueError:
+    """The error with its first "at row N" (N counted within a block) said by ``where``."""
+    message = _ROW.sub(lambda m: where(int(m.group(1))), str(exc), count=1)
+    return type(exc)(message) if message != str(exc) else exc
+
+
+def _predict_partition(
+    part: Any,
+    net: Network,
+    batch_size: int | None,
+    columns: list[str],
+    partition_info: Any = None,
+) -> Any:
+    """One partition's predictions as a pandas DataFrame with the partition's index; an
+    error naming a row names its partition and its index label too."""
     import pandas as pd
 
     if len(part) == 0:
         return pd.DataFrame({name: [] for name in columns}, index=part.index, dtype=net.dtype)
-    outputs = net.predict(part, batch_size=batch_size)
+    number = (partition_info or {}).get("number")
+    try:
+        outputs = net.predict(part, batch_size=batch_size)
+    except ValueError as exc:  # a partition's length is not known before it is read
+        raise _in_whole(
+            exc, lambda row: f"at row {row} of partition {number} (index {part.index[row]!r})"
+        ) from None
     return pd.DataFrame(outputs, index=part.index, columns=columns)

@@ -143,10 +143,8 @@ def check_targets(
             "expected one target per sample"
         )
     if y_arr.dtype.kind == "f" and not np.isfinite(y_arr).all():
-        row = int(np.argwhere(~np.isfinite(y_arr))[0][0])
-        raise ValueError(
-            f"{name} contains a non-finite value at row {row}; expected finite targets"
-        )
+        at = tuple(np.argwhere(~np.isfinite(y_arr))[0])
+        raise ValueError(f"{name} contains {y_arr[at]} at row {at[0]}; expected finite targets")
     return loss.prepare_targets(y_arr, n_outputs, dtype)
 
 

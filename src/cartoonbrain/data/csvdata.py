@@ -27,7 +27,8 @@ import csv
 import io
 import os
 from array import array
-from collections.abc import Collection, Iterator, Sequence
+from collections import Counter
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -64,6 +65,7 @@ __all__ = [
     "Columns",
     "CsvFile",
     "DataFileError",
+    "SafeWriter",
     "Table",
     "TargetColumn",
     "TextColumn",
@@ -71,6 +73,7 @@ __all__ = [
     "open_regular",
     "read_table",
     "sniff_separator",
+    "spreadsheet_safe",
     "write_csv_atomic",
 ]
 
@@ -95,6 +98,22 @@ class _Cells:
     hint: str
     collect: bool = False
     blank_rows: bool = False  # a row of empty cells is a row (else skipped as a blank line)
+
+
+def _first_bad_utf8(path: Path) -> tuple[int, int]:
+    """(line, byte) of the first byte of ``path`` that is not UTF-8. The text reader
+    decodes ahead of the rows, a block at a time, so it cannot say which line failed: the
+    file is read again, a line at a time, to find it (UTF-8 never puts a CR or LF byte
+    inside a character; a CR alone ends a line too, as the csv module counts lines)."""
+    line = 1
+    with open(path, "rb") as f:
+        for raw in f:
+            try:
+                raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                return line + raw.count(b"\r", 0, exc.start), raw[exc.start]
+            line += 1 + raw.rstrip(b"\r\n").count(b"\r")
+    return line, 0  # pragma: no cover - only called once decoding failed
 
 
 class CsvFile:
@@ -171,9 +190,10 @@ class CsvFile:
                 raise DataFileError(
                     f"{self.path}: not a CSV text file (it contains binary data)"
                 ) from None
+            number, byte = _first_bad_utf8(self.path)
             raise DataFileError(
-                f"{self.path}: not UTF-8 text (byte {exc.object[exc.start]:#04x} near line "
-                f"{self._line + 1}); expected a CSV text file"
+                f"{self.path}: not UTF-8 text (byte {byte:#04x} on line {number}); expected a "
+                "CSV text file"
             ) from None
 
     def _rows(self) -> Iterator[tuple[int, list[str]]]:
@@ -209,7 +229,9 @@ class CsvFile:
             header[0] = "rownames"  # R's write.csv: the row names' column has no name
         if any(not name for name in header):
             raise DataFileError(f"{self.path}: the header row has an empty column name: {row!r}")
-        duplicates = sorted({name for name in header if header.count(name) > 1})
+        # each name's column, found once: lookups by name stay linear in the columns
+        self._positions = {name: j for j, name in reversed(list(enumerate(header)))}
+        duplicates = sorted({n for n, count in Counter(header).items() if count > 1})
         if duplicates:
             raise DataFileError(
                 f"{self.path}: the header names {', '.join(duplicates)} more than once"
@@ -217,10 +239,10 @@ class CsvFile:
         return header
 
     def index(self, name: str) -> int:
-        if name not in self.columns:
+        if name not in self._positions:
             shown = ", ".join(self.columns[:8]) + (", ..." if len(self.columns) > 8 else "")
             raise DataFileError(f"{self.path}: no column {name!r}; the columns are {shown}")
-        return self.columns.index(name)
+        return self._positions[name]
 
     def read(
         self,
@@ -293,10 +315,11 @@ class CsvFile:
         hint: str,
         detect: bool = False,
     ) -> _Cells:
-        for name in [*text, *(() if isinstance(empty, bool) else empty)]:
-            if name not in features:
+        known, allowed = set(features), set() if isinstance(empty, bool) else set(empty)
+        for name in [*text, *allowed]:
+            if name not in known:
                 raise ValueError(f"{name!r} is not one of the features {list(features)}")
-        ok = [empty is True or (empty is not False and name in empty) for name in features]
+        ok = [empty is True or name in allowed for name in features]
         at = {k for k, name in enumerate(features) if name in text}
         return _Cells(at, ok, detect, hint)
 
@@ -500,18 +523,57 @@ def read_table(
         return f.read(features, target, **cells)
 
 
+#: what a spreadsheet evaluates when a cell starts with it (OWASP, "CSV Injection")
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(cell: Any) -> Any:
+    """A text cell a spreadsheet would evaluate as a formula (``=cmd|' /C calc'!A0``,
+    ``+HYPERLINK(...)``, ``@SUM(...)``, one starting with a tab or CR) prefixed with ``'``,
+    as OWASP recommends, so it shows as text; any other cell, numbers written as text
+    included (``-1.5``, ``+3``, ``-inf``), as it is."""
+    if not isinstance(cell, str) or not cell.startswith(FORMULA_STARTS):
+        return cell
+    try:
+        float(cell)
+    except ValueError:
+        return "'" + cell
+    return cell
+
+
 def write_csv_atomic(
-    path: str | os.PathLike[str], header: list[str], rows: list[list[Any]]
+    path: str | os.PathLike[str],
+    header: list[str],
+    rows: Iterable[list[Any]],
+    *,
+    raw: bool = False,
 ) -> None:
-    """Write a CSV file so that an existing file is only ever replaced by a complete one."""
+    """Write a CSV file so that an existing file is only ever replaced by a complete one.
+    Text cells a spreadsheet would evaluate are neutralised (:func:`spreadsheet_safe`)
+    unless ``raw``."""
     from ..io import atomic_write
 
     def write(f: Any) -> None:
         text = io.TextIOWrapper(f, encoding="utf-8", newline="")
-        writer = csv.writer(text)
+        writer = SafeWriter(text, raw)
         writer.writerow(header)
         writer.writerows(rows)
         text.flush()
         text.detach()
 
     atomic_write(path, write)
+
+
+class SafeWriter:
+    """``csv.writer(stream)`` whose rows pass through :func:`spreadsheet_safe` unless
+    ``raw``."""
+
+    def __init__(self, stream: Any, raw: bool = False) -> None:
+        self._writer, self._raw = csv.writer(stream), raw
+
+    def writerow(self, row: Sequence[Any]) -> None:
+        self._writer.writerow(row if self._raw else [spreadsheet_safe(c) for c in row])
+
+    def writerows(self, rows: Iterable[Sequence[Any]]) -> None:
+        for row in rows:
+            self.writerow(row)

@@ -30,6 +30,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .._validation import is_number
+from .columnchecks import categorical_names, check_categorical, check_distinct, check_real
 
 Array = NDArray[Any]
 
@@ -45,6 +46,7 @@ def columns_of(X: Any, names: list[str] | None = None) -> tuple[list[Array], lis
     other columns): only a missing one is an error."""
     if hasattr(X, "columns") and hasattr(X, "to_numpy"):  # a DataFrame, without pandas
         given = [str(c) for c in X.columns]
+        check_distinct(given, "X's columns")  # X[name] would be a frame of them all
         if names is not None:
             missing = [n for n in names if n not in given]
             if missing:
@@ -97,7 +99,8 @@ def _mean_and_scale(values: Array, name: str) -> tuple[float, float]:
     taken of the values divided by their largest magnitude, then scaled back."""
     big = float(np.max(np.abs(values))) if values.size else 0.0
     if not math.isfinite(big):
-        raise ValueError(f"column {name!r} holds an infinite value; expected finite numbers")
+        bad = values[~np.isfinite(values)][0]  # NaN is not called infinite
+        raise ValueError(f"column {name!r} holds {bad}; expected finite numbers")
     unit = big if big > 0 else 1.0
     mean_u, std_u = float(np.mean(values / unit)), float(np.std(values / unit))
     mean, std = mean_u * unit, std_u * unit
@@ -136,6 +139,7 @@ class Preprocessor:
             raise ValueError(f"impute must be None, 'mean' or 'most_frequent'; got {impute!r}")
         if handle_unknown not in ("error", "ignore"):
             raise ValueError(f"handle_unknown must be 'error' or 'ignore'; got {handle_unknown!r}")
+        check_categorical(categorical)
         self.impute, self.handle_unknown = impute, handle_unknown
         self.standardize, self.categorical = bool(standardize), categorical
         self.indicator = bool(indicator)
@@ -163,11 +167,13 @@ class Preprocessor:
 
     def fit(self, X: Any, feature_names: list[str] | None = None) -> Preprocessor:
         """Learn each column's kind, its statistics or categories, from training rows."""
+        given = "feature_names" if feature_names else "X's columns"
         columns, names = columns_of(X)
         names = [str(n) for n in (feature_names or names or range(len(columns)))]
         if len(names) != len(columns):
             raise ValueError(f"{len(names)} feature names for {len(columns)} columns")
-        chosen = {str(c) if not isinstance(c, int) else names[c] for c in self.categorical or []}
+        check_distinct(names, given)
+        chosen = categorical_names(self.categorical or [], names)
         self.feature_names_in_ = names
         self.columns_ = [
             self._fit_column(col, name, name in chosen) for col, name in zip(columns, names)
@@ -175,6 +181,7 @@ class Preprocessor:
         return self
 
     def _fit_column(self, column: Array, name: str, text: bool) -> dict[str, Any]:
+        check_real(column, name)
         missing = _missing(column)
         numbers = None if text else _as_numbers(column)
         if numbers is None:  # a text column
@@ -214,6 +221,7 @@ class Preprocessor:
         return np.column_stack(parts) if parts else np.empty((0, 0))
 
     def _transform_column(self, column: Array, spec: dict[str, Any]) -> Array:
+        check_real(column, spec["name"])
         missing, name = _missing(column), spec["name"]
         if missing.any() and spec["fill"] is None:
             row = int(np.flatnonzero(missing)[0])

@@ -38,10 +38,30 @@ from .csvdata import (
     _Target,
 )
 
-__all__ = ["DEFAULT_ROWS", "RawRows", "csv_chunks", "csv_to_npy", "csv_to_raw", "npy_header"]
+__all__ = [
+    "CHUNK_BYTES",
+    "DEFAULT_ROWS",
+    "RawRows",
+    "chunk_rows",
+    "csv_chunks",
+    "csv_to_npy",
+    "csv_to_raw",
+    "npy_header",
+]
 
-#: rows per chunk: 65,536 rows of 10 features are 5 MB of float64
+#: rows per chunk at most: 65,536 rows of 10 features are 5 MB of float64
 DEFAULT_ROWS = 1 << 16
+#: bytes a chunk may take as the float64 rows it becomes (the model's input, one-hot
+#: encoded: 5 text columns of 256 categories make 65,536 rows 671 MB, 819 rows 8 MB)
+CHUNK_BYTES = 1 << 23
+
+
+def chunk_rows(width: int, budget: int | None = None) -> int:
+    """Rows per chunk: as many rows of ``width`` float64 numbers as ``budget`` bytes
+    (default :data:`CHUNK_BYTES`) hold, at most :data:`DEFAULT_ROWS`, at least 1. Give the
+    widest the rows become: the raw columns, or the encoded (one-hot) features."""
+    budget = CHUNK_BYTES if budget is None else budget
+    return max(1, min(DEFAULT_ROWS, budget // (8 * max(1, width))))
 
 
 def csv_chunks(
