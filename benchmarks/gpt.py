@@ -19,6 +19,7 @@ ms per iteration, and the two targets (|Δ val loss| ≤ 0.05; cartoonbrain's ti
     python3 dev.py bench gpt                                # installs what it needs
     .venv/bin/python benchmarks/gpt.py --iterations 2000 --threads 1
     .venv/bin/python benchmarks/gpt.py --iterations 50      # a quick look
+    .venv/bin/python benchmarks/gpt.py --save gpt.npz       # then: examples/shakespeare_gpt.py sample gpt.npz
 """
 
 from __future__ import annotations
@@ -153,6 +154,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=1, help="BLAS and PyTorch threads")
     parser.add_argument("--eval-batches", type=int, default=50, help="validation batches of 12")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--save", help="save cartoonbrain's trained model here (to sample from)")
     args = parser.parse_args(argv)
 
     import torch
@@ -172,7 +174,8 @@ def main(argv: list[str] | None = None) -> int:
     windows = [random_windows(train_ids, T, B, rng) for _ in range(args.iterations)]
 
     layers = gpt(len(vocabulary), T, RECIPE["n_layers"], RECIPE["n_heads"], RECIPE["d_model"])
-    net = cb.Network(layers, input_shape=(T,), seed=args.seed)
+    metadata = {"vocabulary": vocabulary.get_config(), "block_size": T}
+    net = cb.Network(layers, input_shape=(T,), seed=args.seed, metadata=metadata)
     model = torch_gpt(net, len(vocabulary))
 
     print("\n".join(machine_lines()))
@@ -202,6 +205,8 @@ def main(argv: list[str] | None = None) -> int:
             ],
         )
     )
+    if args.save:
+        net.save(args.save)  # python examples/shakespeare_gpt.py sample PATH
     (_, _, torch_loss, torch_s), (_, _, cb_loss, cb_s) = rows
     print(f"{verdict(abs(cb_loss - torch_loss) <= 0.05)} val loss within 0.05 of PyTorch's "
           f"({cb_loss - torch_loss:+.4f})")  # fmt: skip
