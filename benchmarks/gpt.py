@@ -19,7 +19,7 @@ ms per iteration, and the two targets (|Δ val loss| ≤ 0.05; cartoonbrain's ti
     python3 dev.py bench gpt                                # installs what it needs
     .venv/bin/python benchmarks/gpt.py --iterations 2000 --threads 1
     .venv/bin/python benchmarks/gpt.py --iterations 50      # a quick look
-    .venv/bin/python benchmarks/gpt.py --save gpt.npz       # then: examples/shakespeare_gpt.py sample gpt.npz
+    .venv/bin/python benchmarks/gpt.py --save gpt.npz       # then sample it with examples/
 """
 
 from __future__ import annotations
