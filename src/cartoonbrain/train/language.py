@@ -72,25 +72,34 @@ def fit_language_model(
     clipped to norm 1). Each step draws ``random_windows(train_ids, block_size,
     batch_size, rng)``, unless ``batches`` gives the (X, Y) of every step (a benchmark
     handing two systems the same windows). Returns one record per evaluation: ``{"step", "val_loss",
-    "train_loss", "seconds"}`` (train_loss: the mean of the steps since the last one;
-    seconds: training time so far, evaluations excluded).
+    "train_loss", "seconds", "cpu_seconds"}`` (train_loss: the mean of the steps since the
+    last one; seconds and cpu_seconds: the training's wall-clock and CPU time so far,
+    evaluations excluded).
     """
     rng = np.random.default_rng(0) if rng is None else rng
     if optimizer is None:
         optimizer = AdamW(learning_rate, beta_2=0.99, weight_decay=0.1, clip_norm=1.0)
     records: list[dict[str, float]] = []
-    seconds, losses = 0.0, list[float]()
+    seconds, cpu_seconds, losses = 0.0, 0.0, list[float]()
     for step in range(iterations + 1):
         if step % eval_every == 0 or step == iterations:
             val = evaluate_windows(net, validation_windows)
             train = float(np.mean(losses)) if losses else math.nan
-            records.append({"step": step, "val_loss": val, "train_loss": train, "seconds": seconds})
+            records.append(
+                {
+                    "step": step,
+                    "val_loss": val,
+                    "train_loss": train,
+                    "seconds": seconds,
+                    "cpu_seconds": cpu_seconds,
+                }
+            )
             if log is not None:
                 log(f"step {step}: train {train:.4f}  val {val:.4f}  ({seconds:.1f} s)")
             losses = []
         if step == iterations:
             break
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), time.process_time()
         if batches is None:
             X, Y = random_windows(train_ids, block_size, batch_size, rng)
         else:
@@ -100,5 +109,6 @@ def fit_language_model(
         optimizer.learning_rate = warmup_cosine(step, learning_rate, warmup, iterations, min_lr)
         optimizer.step([net.flat_parameters], [net.flat_gradients])
         seconds += time.perf_counter() - start
+        cpu_seconds += time.process_time() - cpu_start
         losses.append(value)
     return records
