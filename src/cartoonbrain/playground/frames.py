@@ -32,7 +32,15 @@ from numpy.typing import NDArray
 from .datasets import HALF_WIDTH
 from .features import transform
 
-__all__ = ["GRID", "UNIT_STRIDE", "binary_loss", "forward", "frame", "grid_points"]
+__all__ = [
+    "GRID",
+    "UNIT_STRIDE",
+    "affines_in_blocks",
+    "binary_loss",
+    "forward",
+    "frame",
+    "grid_points",
+]
 
 Array = NDArray[np.float64]
 #: the decision map's size, and the stride of the units' smaller maps (100 / 5 = 20)
@@ -48,12 +56,27 @@ def grid_points(size: int = GRID, half_width: float = HALF_WIDTH) -> Array:
     return np.column_stack([x1.ravel(), x2.ravel()])
 
 
+#: rows per matmul in :func:`affines_in_blocks`
+BLOCK = 1000
+
+
+def affines_in_blocks(o: Array, W: Array, b: Array) -> Array:
+    """a = o Wᵀ + b, BLOCK rows at a time: OpenBLAS spreads one (10000, 8) @ (8, 8) over
+    its threads, which took 22 ms on this 2-core machine at load 10, against 0.52 ms in
+    blocks of 1000 rows, which it keeps on one thread (the grid is 10000 rows)."""
+    a = np.empty((o.shape[0], W.shape[0]), dtype=np.result_type(o, W))
+    for start in range(0, o.shape[0], BLOCK):
+        np.matmul(o[start : start + BLOCK], W.T, out=a[start : start + BLOCK])
+    a += b
+    return a
+
+
 def forward(layers: Sequence[Any], o: Array) -> list[Array]:
     """The transforms o_1 … o_{L-1} of the hidden layers and the last layer's affines a_L,
     for the Dense ``layers`` (each with W, b and activation) on inputs o = o_0."""
     outputs = []
     for i, layer in enumerate(layers):
-        a = o @ layer.W.T + layer.b
+        a = affines_in_blocks(o, layer.W, layer.b)
         o = a if i == len(layers) - 1 else layer.activation.f(a)
         outputs.append(o)
     return outputs

@@ -81,7 +81,11 @@ class _Driver(Callback):
         self.session._publish(self.network, epoch=0, force=True)
 
     def on_batch_begin(self, batch: int, logs: dict[str, float]) -> None:
-        self.session._wait_for_play()
+        s = self.session
+        if not s._playing and s._steps > 0:  # pausing: the findings and weights of now
+            s._diagnose()
+            s._publish(self.network, epoch=s._epoch, force=True)
+        s._wait_for_play()
 
     def on_batch_end(self, batch: int, logs: dict[str, float]) -> None:
         self.session._steps += 1
@@ -119,7 +123,7 @@ class Session:
         self._epoch = self._steps = 0
         self._frame: dict[str, Any] | None = None
         self._sequence = 0
-        self._last_sent = 0.0
+        self._last_sent = self._frame_cost = 0.0
         self._snapshot: np.ndarray | None = None
         self._findings: list[dict[str, Any]] = []
         self._error: str | None = None
@@ -226,7 +230,8 @@ class Session:
 
     def _publish(self, net: Network, epoch: int, force: bool = False) -> None:
         now = time.perf_counter()
-        if not force and now - self._last_sent < 1.0 / FPS:
+        # at most FPS frames a second, and never more than half the worker's time
+        if not force and now - self._last_sent < max(1.0 / FPS, 2 * self._frame_cost):
             return
         self._last_sent = now
         dense = [layer for layer in net.layers if isinstance(layer, Dense)]
@@ -240,6 +245,7 @@ class Session:
             error=self._error,
         )
         snapshot = net.flat_parameters.copy()
+        self._frame_cost = time.perf_counter() - now
         with self._changed:
             self._frame, self._snapshot = content, snapshot
             self._sequence += 1
