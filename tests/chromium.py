@@ -203,10 +203,17 @@ def main(out: str) -> int:
     server = PlaygroundServer("127.0.0.1", 0)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     query = "dataset=spiral&noise=0.05&hidden=8,8,4&features=x1,x2,x1sq,x2sq,sinx1,sinx2"
-    query += "&learning_rate=0.03&optimizer=adam&batch_size=10&seed=1"
+    query += "&learning_rate=0.01&optimizer=adam&batch_size=10&seed=1"
     with tempfile.TemporaryDirectory() as folder:
         browser = Chromium.start(Path(folder))
         try:
+            browser.send(
+                "Emulation.setDeviceMetricsOverride",
+                width=1280,
+                height=900,
+                deviceScaleFactor=1,
+                mobile=False,
+            )
             browser.navigate(f"{server.url}?{query}")
             browser.wait_for("window.playgroundStats.frames > 0")
             browser.click("#play")

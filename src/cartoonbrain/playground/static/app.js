@@ -169,12 +169,12 @@
     return out;
   }
 
-  function paint(canvas, values, size, toUnit) {
+  function paint(canvas, values, size, toUnit, strength = 1) {
     canvas.width = size;
     canvas.height = size;
     const ctx = canvas.getContext("2d"), image = ctx.createImageData(size, size);
     for (let i = 0; i < size * size; i++) {
-      const [r, g, b] = colour(toUnit(values[i]));
+      const [r, g, b] = colour(strength * toUnit(values[i]));
       image.data[4 * i] = r; image.data[4 * i + 1] = g; image.data[4 * i + 2] = b;
       image.data[4 * i + 3] = 255;
     }
@@ -315,15 +315,12 @@
   function drawBoundary(frame) {
     const size = 100, values = bytes(frame.boundary);
     const small = document.createElement("canvas");
-    paint(small, values, size, (v) => (2 * v) / 255 - 1);
+    paint(small, values, size, (v) => (2 * v) / 255 - 1, 0.6);
     const out = document.querySelector('canvas[data-node="out:0"]');
     if (out) paint(out, values.filter((_, i) => (i % size) % 5 === 0 && Math.floor(i / size) % 5 === 0), 20, (v) => (2 * v) / 255 - 1);
     const canvas = $("boundary"), ctx = canvas.getContext("2d");
     ctx.imageSmoothingEnabled = true;
-    ctx.globalAlpha = 0.85;
-    ctx.clearRect(0, 0, canvas.width, canvas.height);
     ctx.drawImage(small, 0, 0, canvas.width, canvas.height);
-    ctx.globalAlpha = 1;
     const sets = $("show_test").checked ? [["train", "#fff"], ["test", "#000"]] : [["train", "#fff"]];
     for (const [which, edge] of sets) {
       for (const [x1, x2, t] of points[which]) {
