@@ -415,6 +415,27 @@ def test_stopping_the_server_stops_every_training():
     assert not any(s.alive for s in sessions)
 
 
+def test_ipv6_loopback_takes_its_own_host_header():
+    try:
+        server = PlaygroundServer("::1", 0)
+    except OSError:
+        pytest.skip("no IPv6 loopback here")
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        assert server.url == f"http://[::1]:{server.port}/"
+        for host, status in ((f"[::1]:{server.port}", 200), (f"evil.example:{server.port}", 403)):
+            connection = http.client.HTTPConnection("::1", server.port, timeout=20)
+            connection.putrequest("GET", "/static/style.css", skip_host=True)
+            connection.putheader("Host", host)
+            connection.endheaders()
+            response = connection.getresponse()
+            response.read()
+            connection.close()
+            assert response.status == status
+    finally:
+        server.stop()
+
+
 def test_a_remote_host_needs_allow_remote(capsys):
     assert cli.main(["playground", "--host", "0.0.0.0", "--no-browser"]) == 2
     err = capsys.readouterr().err.strip()
