@@ -8,7 +8,10 @@ machine's load average is printed with the result, since other work shares the c
 Also the cost of one frame alone (frames.frame), in this process, and of the grid's first
 matmul as one call against 1000-row blocks (frames.affines_in_blocks).
 
-    python benchmarks/playground_frames.py [--seconds 10] [--hidden 8,8]
+    python benchmarks/playground_frames.py [--seconds 10] [--hidden 8,8] [--browser]
+
+``--browser`` also opens the page in headless Chromium (tests/chromium.py) and counts the
+frames the page receives and draws (window.playgroundStats), Chromium sharing the cores.
 """
 
 from __future__ import annotations
@@ -75,6 +78,41 @@ def _stream_rate(hidden: list[int], seconds: float, warm: float) -> tuple[float,
         process.wait(30)
 
 
+def _browser_rates(hidden: list[int], seconds: float, warm: float) -> tuple[float, float, float]:
+    """(frames received a second, frames drawn a second, ms from load to the first frame)."""
+    import tempfile
+    import threading
+
+    sys.path.insert(0, str(SRC.parent / "tests"))
+    from cartoonbrain.cli.playground import _one_blas_thread
+    from cartoonbrain.playground import PlaygroundServer
+    from cartoonbrain.playground.session import warm_up
+    from chromium import Chromium  # type: ignore[import-not-found]
+
+    warm_up()
+    server = PlaygroundServer("127.0.0.1", 0)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    counts = "[window.playgroundStats.boundaryFrames, window.playgroundStats.drawn]"
+    try:
+        with tempfile.TemporaryDirectory() as folder, _one_blas_thread():
+            browser = Chromium.start(Path(folder))
+            try:
+                query = f"?hidden={','.join(map(str, hidden))}&features=x1,x2"
+                browser.navigate(server.url + query)
+                browser.wait_for("window.playgroundStats.frames > 0")
+                first = browser.evaluate("window.playgroundStats.firstFrameAt")
+                browser.click("#play")
+                time.sleep(warm)
+                received, drawn = browser.evaluate(counts)
+                time.sleep(seconds)
+                received_after, drawn_after = browser.evaluate(counts)
+            finally:
+                browser.close()
+    finally:
+        server.stop()
+    return (received_after - received) / seconds, (drawn_after - drawn) / seconds, first
+
+
 def _frame_cost(hidden: list[int], repeats: int = 30) -> float:
     from cartoonbrain import Dense
     from cartoonbrain.playground import Settings, build_network, datasets, frames
@@ -115,6 +153,7 @@ def main() -> int:
         "--warm", type=float, default=2.0, help="seconds skipped after training starts"
     )
     parser.add_argument("--hidden", default="8,8", help="hidden layer sizes (default 8,8)")
+    parser.add_argument("--browser", action="store_true", help="also count them in Chromium")
     args = parser.parse_args()
     hidden = [int(h) for h in args.hidden.split(",")]
     load_before = os.getloadavg()
@@ -130,6 +169,12 @@ def main() -> int:
     print(f"{network}: {rate:.1f} boundary frames/s streamed (100x100), {epochs:.1f} epochs/s")
     verdict = "PASS" if rate >= TARGET else "FAIL"
     print(f"  ratio to the target of {TARGET:.0f} frames/s: {rate / TARGET:.2f}x  {verdict}")
+    if args.browser:
+        received, drawn, first = _browser_rates(hidden, args.seconds, args.warm)
+        print(
+            f"in headless Chromium: {received:.1f} frames/s received, {drawn:.1f}/s drawn; "
+            f"the first frame {first:.0f} ms after the page began (load {os.getloadavg()[0]:.2f})"
+        )
     print(f"one frame computed alone: {cost * 1e3:.2f} ms (median of 30, this process)")
     print(
         f"grid matmul (10000, 8) @ (8, 8): {one_call * 1e3:.2f} ms in one call, "

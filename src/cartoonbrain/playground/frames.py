@@ -5,8 +5,8 @@ page shows, with the post's equations (dropout is off at inference, so it is ski
 
     o_0 = features(x),   a_l = o_{l-1} W_lᵀ + b_l,   o_l = f(a_l),   p = σ(a_L)
 
-A frame holds the decision map p on a ``GRID`` × ``GRID`` grid (the heat map under the
-points), each hidden unit's o_l on every ``UNIT_STRIDE``-th row and column of it (the
+A frame holds the decision map p (in float32) on a ``GRID`` × ``GRID`` grid (the heat
+map under the points), each hidden unit's o_l on every ``UNIT_STRIDE``-th row and column of it (the
 small maps), every W_l and b_l (the lines of the network drawing), and the training and
 test loss, the binary cross-entropy of p against t without the L2 penalty:
 
@@ -73,10 +73,11 @@ def affines_in_blocks(o: Array, W: Array, b: Array) -> Array:
 
 def forward(layers: Sequence[Any], o: Array) -> list[Array]:
     """The transforms o_1 … o_{L-1} of the hidden layers and the last layer's affines a_L,
-    for the Dense ``layers`` (each with W, b and activation) on inputs o = o_0."""
+    for the Dense ``layers`` (each with W, b and activation) on inputs o = o_0, in the
+    dtype of o."""
     outputs = []
     for i, layer in enumerate(layers):
-        a = affines_in_blocks(o, layer.W, layer.b)
+        a = affines_in_blocks(o, layer.W.astype(o.dtype), layer.b.astype(o.dtype))
         o = a if i == len(layers) - 1 else layer.activation.f(a)
         outputs.append(o)
     return outputs
@@ -114,8 +115,10 @@ def frame(
     grid : the points of :func:`grid_points`, shape (GRID², 2)
     """
     x_train, t_train, x_test, t_test = data
-    *hidden, a_grid = forward(layers, transform(grid, features))
-    p = 1.0 / (1.0 + np.exp(-np.clip(a_grid.ravel(), -40.0, 40.0)))
+    # the maps in float32: tanh of the (10000, 8) affines took 4.0 ms in float64 and 0.75 ms
+    # in float32 on this machine, and a map shows 1/255 steps
+    *hidden, a_grid = forward(layers, transform(grid, features).astype(np.float32))
+    p = 1.0 / (1.0 + np.exp(-np.clip(a_grid.ravel().astype(np.float64), -40.0, 40.0)))
     units = []
     for o in hidden:
         small = o.reshape(GRID, GRID, -1)[::UNIT_STRIDE, ::UNIT_STRIDE]
