@@ -7,6 +7,7 @@ says how to install them); CI installs both.
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 
@@ -75,3 +76,68 @@ def test_step_reset_and_a_refused_setting_are_shown_in_the_page(server, browser)
     browser.wait_for("document.getElementById('epoch').textContent === '0'")
     # the only problem: the 400 of the refused setting, which the page showed in words
     assert [p for p in browser.problems() if "/api/reset" not in p] == []
+
+
+def _change(browser: Chromium, selector: str, value: object) -> None:
+    """Set a select, slider or number field as a user does: its value, then 'change'."""
+    browser.evaluate(
+        f"(() => {{ const el = document.querySelector({json.dumps(selector)}); "
+        f"el.value = {json.dumps(str(value))}; "
+        "el.dispatchEvent(new Event('change')); })()"
+    )
+
+
+def test_every_control_reaches_the_training_on_the_server(server, browser):
+    browser.navigate(server.url)
+    browser.wait_for("window.playgroundStats.run === 1")
+    actions = [
+        (lambda: browser.click('[data-dataset="moons"]'), {"dataset": "moons"}),
+        (lambda: _change(browser, "#noise", 20), {"noise": 0.2}),
+        (lambda: _change(browser, "#train_share", 70), {"train_share": 0.7}),
+        (lambda: _change(browser, "#n_points", 200), {"n_points": 200}),
+        (lambda: browser.click('[aria-label="Feature x₁x₂"]'), {"features": ["x1", "x2", "x1x2"]}),
+        (
+            lambda: browser.click('[aria-label="Feature sin x₂"]'),
+            {"features": ["x1", "x2", "x1x2", "sinx2"]},
+        ),
+        (lambda: browser.click("#add_layer"), {"hidden": [4, 2, 2]}),
+        (lambda: browser.click('[aria-label="Add a unit to layer 1"]'), {"hidden": [5, 2, 2]}),
+        (lambda: browser.click('[aria-label="Remove a unit from layer 2"]'), {"hidden": [5, 1, 2]}),
+        (lambda: browser.click("#remove_layer"), {"hidden": [5, 1]}),
+        (lambda: _change(browser, "#activation", "relu"), {"activation": "relu"}),
+        (lambda: _change(browser, "#learning_rate", "0.1"), {"learning_rate": 0.1}),
+        (lambda: _change(browser, "#optimizer", "adam"), {"optimizer": "adam"}),
+        (lambda: _change(browser, "#l2", "0.001"), {"l2": 0.001}),
+        (lambda: _change(browser, "#dropout", "0.1"), {"dropout": 0.1}),
+        (lambda: _change(browser, "#batch_size", 20), {"batch_size": 20}),
+        (lambda: _change(browser, "#seed", 42), {"seed": 42}),
+    ]
+    token = browser.evaluate("document.querySelector('meta[name=\"playground-token\"]').content")
+    page = server.page(token)
+    expected = page.session.settings.as_dict()
+    for run, (act, change) in enumerate(actions, start=2):
+        act()
+        browser.wait_for(f"window.playgroundStats.run === {run}")
+        expected.update(change)
+        assert page.session.settings.as_dict() == expected, change
+    # the address holds them all: opened again, it gives the same settings
+    browser.navigate(server.url + browser.evaluate("window.location.search"))
+    browser.wait_for("window.playgroundStats.run === 1")
+    token = browser.evaluate("document.querySelector('meta[name=\"playground-token\"]').content")
+    assert server.page(token).session.settings.as_dict() == expected
+    units = browser.evaluate("document.querySelectorAll('canvas[data-node^=\"0:\"]').length")
+    assert units == 5
+    browser.click("#new_seed")
+    browser.wait_for("window.playgroundStats.run === 2")
+    assert server.page(token).session.settings.seed != 42
+    # the exports download from the page's links
+    for link, start in (("#export_model", "PK"), ("#export_script", '"""Rebuild')):
+        got = browser.evaluate(
+            f"fetch(document.querySelector('{link}').href).then(async (r) => "
+            "[r.status, (await r.text()).slice(0, 10)])"
+        )
+        assert got[0] == 200 and got[1].startswith(start), link
+    before = browser.evaluate("document.getElementById('points').toDataURL()")
+    browser.click("#show_test")
+    assert browser.evaluate("document.getElementById('points').toDataURL()") != before
+    assert browser.problems() == []

@@ -24,7 +24,7 @@
   const BLUE = [8, 119, 189], ORANGE = [245, 147, 34], WHITE = [232, 234, 235];
 
   // what the page counts, for the browser test and for anyone curious
-  const stats = { frames: 0, boundaryFrames: 0, firstFrameAt: null, drawn: 0, started: performance.now() };
+  const stats = { frames: 0, boundaryFrames: 0, firstFrameAt: null, drawn: 0, run: 0, started: performance.now() };
   window.playgroundStats = stats;
 
   const $ = (id) => document.getElementById(id);
@@ -147,6 +147,7 @@
 
   function accept(frame) {
     stats.frames += 1;
+    stats.run = frame.run;
     if (frame.boundary) stats.boundaryFrames += 1;
     if (stats.firstFrameAt === null) stats.firstFrameAt = performance.now() - stats.started;
     latest = frame;
@@ -211,11 +212,11 @@
   function unitButtons(col, layer) {
     const box = document.createElement("div");
     box.className = "units";
-    for (const [text, change, label] of [["+", 1, "Add a unit"], ["\u2212", -1, "Remove a unit"]]) {
+    for (const [text, change, label] of [["+", 1, "Add a unit to"], ["\u2212", -1, "Remove a unit from"]]) {
       const b = document.createElement("button");
       b.type = "button";
       b.textContent = text;
-      b.setAttribute("aria-label", label + " to layer " + (layer + 1));
+      b.setAttribute("aria-label", label + " layer " + (layer + 1));
       b.addEventListener("click", () => {
         const units = settings.hidden[layer] + change;
         if (units < 1 || units > MAX_UNITS) return;
