@@ -215,3 +215,17 @@ def test_the_diagnostics_findings_come_with_the_frames_as_the_report_gives_them(
         {"kind": f.kind, "layer": f.layer, "message": f.message, "suggestion": f.suggestion}
         for f in report
     ]
+
+
+def test_no_hidden_layer_and_the_smallest_data_train_too():
+    session = Session(parse({"hidden": [], "n_points": 10, "train_share": 0.1, "batch_size": 10}))
+    try:
+        session.play()
+        _wait(lambda: session.epoch >= 3)
+        session.pause()
+        time.sleep(0.2)
+        _, frame = session.wait_frame(0, timeout=1)
+    finally:
+        session.stop()
+    assert frame["units"] == [] and [np.shape(W) for W in frame["weights"]] == [(1, 2)]
+    assert np.isfinite(frame["train_loss"]) and np.isfinite(frame["test_loss"])

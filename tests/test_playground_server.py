@@ -11,6 +11,7 @@ import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -446,3 +447,15 @@ def test_a_remote_host_needs_allow_remote(capsys):
     with pytest.raises(SystemExit):
         cli.main(["playground", "--port", "70000"])
     assert "must be a port number from 0 to 65535" in capsys.readouterr().err
+
+
+def test_a_port_in_use_is_one_line(capsys):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert cli.main(["playground", "--port", str(port), "--no-browser"]) == 2
+    assert capsys.readouterr().err.strip() == (
+        f"cartoonbrain playground: error: cannot listen on 127.0.0.1 port {port}: Address "
+        "already in use (--port 0 picks a free port)"
+    )

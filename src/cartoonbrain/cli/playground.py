@@ -93,7 +93,13 @@ def run(args: argparse.Namespace) -> int:
             f"--host {args.host} is not a loopback address; add --allow-remote to serve "
             "other machines"
         )
-    server = PlaygroundServer(args.host, args.port)  # takes Host: HOST:PORT as well
+    try:
+        server = PlaygroundServer(args.host, args.port)  # takes Host: HOST:PORT as well
+    except OSError as exc:
+        raise CommandError(
+            f"cannot listen on {args.host} port {args.port}: {exc.strerror or exc} "
+            "(--port 0 picks a free port)"
+        ) from None
     print(server.url, flush=True)
     threading.Thread(target=warm_up, name="playground-warm-up", daemon=True).start()
     if not args.no_browser:
