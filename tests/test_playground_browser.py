@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+import urllib.request
 
 import pytest
 
@@ -141,3 +142,18 @@ def test_every_control_reaches_the_training_on_the_server(server, browser):
     browser.click("#show_test")
     assert browser.evaluate("document.getElementById('points').toDataURL()") != before
     assert browser.problems() == []
+
+
+def test_a_page_whose_training_was_dropped_says_so(server, browser):
+    from cartoonbrain.playground.server import MAX_PAGES
+
+    browser.navigate(server.url)
+    browser.wait_for("window.playgroundStats.run === 1")
+    for _ in range(MAX_PAGES):  # newer pages push this one out
+        with urllib.request.urlopen(server.url, timeout=20) as reply:
+            assert reply.status == 200
+    browser.wait_for("!document.getElementById('message').hidden", timeout=30)
+    text = browser.evaluate("document.getElementById('message').textContent")
+    assert text.startswith("This page's training has ended")
+    # what the console saw: the stream refused (403) when it came back, nothing else
+    assert all("/api/stream" in p or "EventSource" in p for p in browser.problems())

@@ -137,6 +137,12 @@
 
   function listen() {
     const source = new EventSource("/api/stream?token=" + encodeURIComponent(TOKEN));
+    source.onerror = () => {
+      if (source.readyState === EventSource.CLOSED) {
+        message("This page's training has ended (the server stopped, or too many pages are " +
+          "open): reload the page to start again.");
+      }
+    };
     source.onmessage = (event) => {
       const frame = JSON.parse(event.data);
       if (frame.run > run) early = frame; // before the reply to its reset: kept for it
