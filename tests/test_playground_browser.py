@@ -59,8 +59,36 @@ def test_play_trains_and_the_canvas_changes_without_a_console_problem(server, br
     assert "seed=3" in address and "dataset=spiral" in address and "hidden=8%2C8" in address
     units = browser.evaluate("document.querySelectorAll('canvas[data-node^=\"1:\"]').length")
     assert units == 8
+    # the weights' lines, the loss curves and each unit's map are drawn
+    for canvas in ("wires", "curves"):
+        assert not browser.evaluate(_BLANK.replace("ID", canvas)), canvas
+    unit = "document.querySelector('canvas[data-node=\"1:0\"]').toDataURL()"
+    shown = browser.evaluate(unit)
+    browser.wait_for(f"{unit} !== {json.dumps(shown)}")  # changing as it learns
     browser.click("#play")  # Pause
     browser.wait_for("document.querySelector('#play').textContent === 'Play'")
+    assert browser.problems() == []
+
+
+#: true when the canvas ID has not a single painted pixel
+_BLANK = (
+    "(() => { const c = document.getElementById('ID'); const d = c.getContext('2d')"
+    ".getImageData(0, 0, c.width, c.height).data; return d.every((v) => v === 0); })()"
+)
+
+
+def test_the_diagnostics_findings_appear_on_the_page(server, browser):
+    everything = "x1,x2,x1sq,x2sq,x1x2,sinx1,sinx2"
+    browser.navigate(
+        f"{server.url}?dataset=spiral&hidden=8,8&learning_rate=3&features={everything}"
+    )
+    browser.wait_for("window.playgroundStats.run === 1")
+    browser.click("#play")
+    browser.wait_for("document.querySelectorAll('#findings .kind').length > 0", timeout=60)
+    kinds = browser.evaluate(
+        "[...document.querySelectorAll('#findings .kind')].map((k) => k.textContent)"
+    )
+    assert "[saturation] " in kinds
     assert browser.problems() == []
 
 
