@@ -46,7 +46,7 @@ FLAGS = [
 def find_chromium() -> str | None:
     """The Chromium to run: $CHROMIUM, else chromium, chromium-browser or google-chrome."""
     if os.environ.get("CHROMIUM"):
-        return os.environ["CHROMIUM"]
+        return shutil.which(os.environ["CHROMIUM"])
     names = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
     return next((path for path in map(shutil.which, names) if path), None)
 
