@@ -39,6 +39,7 @@ RECIPES = {
     "blog": ["blog", "--epochs", "1", "--samples", "4"],
     "sweep": "sweep --data pets.csv --target animal --grid hidden=4 --folds 2 --workers 0 "
     "--epochs 1 --quiet".split(),
+    "playground": ["playground", "--port", "0", "--no-browser"],  # reads and writes no file
 }
 #: what an output of each kind needs to be written
 NEEDS = {REPORT: "matplotlib", "onnx": "onnx"}

@@ -49,7 +49,8 @@ def add_parser(sub: Any) -> None:
     p.add_argument(
         "--allow-remote",
         action="store_true",
-        help="allow a --host that is not loopback (anyone who can reach it can train on it)",
+        help="allow a --host that is not loopback (anyone who can reach it can train on it); "
+        "give the address the browser will use, as only it is taken in the Host header",
     )
     p.add_argument("--no-browser", action="store_true", help="do not open a browser")
     p.set_defaults(handler=run, files=Files())
@@ -92,15 +93,19 @@ def run(args: argparse.Namespace) -> int:
             f"--host {args.host} is not a loopback address; add --allow-remote to serve "
             "other machines"
         )
-    remote = () if _is_loopback(args.host) else (args.host,)
-    server = PlaygroundServer(args.host, args.port, allowed_hosts=remote)
+    try:
+        server = PlaygroundServer(args.host, args.port)  # takes Host: HOST:PORT as well
+    except OSError as exc:
+        raise CommandError(
+            f"cannot listen on {args.host} port {args.port}: {exc.strerror or exc} "
+            "(--port 0 picks a free port)"
+        ) from None
+    print(server.url, flush=True)
     threading.Thread(target=warm_up, name="playground-warm-up", daemon=True).start()
-    url = server.url if not remote else f"http://{args.host}:{server.port}/"
-    print(url, flush=True)
     if not args.no_browser:
         import webbrowser
 
-        threading.Thread(target=webbrowser.open, args=(url,), daemon=True).start()
+        threading.Thread(target=webbrowser.open, args=(server.url,), daemon=True).start()
     in_main = threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGTERM, _terminate) if in_main else None
     try:

@@ -93,7 +93,8 @@ class PlaygroundServer(ThreadingHTTPServer):
             self.address_family = socket.AF_INET6
         super().__init__((host, port), _Handler)
         self.port = int(self.server_address[1])
-        names = ("127.0.0.1", "localhost", *allowed_hosts)
+        self.host = host
+        names = ("127.0.0.1", "localhost", host, *allowed_hosts)
         self.hosts = {f"{name}:{self.port}" for name in names}
         self.hosts |= {f"[{name}]:{self.port}" for name in names if ":" in name}
         self.pages: OrderedDict[str, _Page] = OrderedDict()
@@ -107,15 +108,18 @@ class PlaygroundServer(ThreadingHTTPServer):
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/"
+        """The page's address: http://HOST:PORT/ (an IPv6 address in brackets)."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}/"
 
     def new_page(self) -> _Page:
-        page = _Page()
+        page, dropped = _Page(), []
         with self.lock:
             self.pages[page.token] = page
             while len(self.pages) > MAX_PAGES:
-                _, oldest = self.pages.popitem(last=False)
-                oldest.replace(None)
+                dropped.append(self.pages.popitem(last=False)[1])
+        for oldest in dropped:  # outside the lock: other pages' requests go on meanwhile
+            oldest.replace(None)
         return page
 
     def page(self, token: str | None) -> _Page | None:

@@ -4,12 +4,13 @@ The worker runs ``net.fit`` on the page's data for up to :data:`MAX_EPOCHS` epoc
 two callbacks: a :class:`~cartoonbrain.diagnostics.TrainingMonitor` (the same records the
 report diagnoses) and :class:`_Driver`, which holds the loop still while the page is
 paused, lets one epoch through for Step, and publishes a frame (:mod:`.frames`) at most
-:data:`FPS` times a second, at the end of a batch. The findings of
-:func:`cartoonbrain.diagnostics.diagnose` are refreshed every :data:`DIAGNOSE_EVERY`
-seconds and go out with the frames. Page threads only set flags and read the latest
-frame (:meth:`Session.wait_frame`); the network itself is touched by the worker alone,
-and an export is built from the weights of the last frame sent, so the exported model
-predicts exactly what the page showed.
+:data:`FPS` times a second (and for at most half the worker's time), at the end of a
+batch. The findings of :func:`cartoonbrain.diagnostics.diagnose` are refreshed every
+:data:`DIAGNOSE_EVERY` seconds (less often once they cost more than a tenth of the time),
+at the end of an epoch and when the page pauses, and go out with the frames. Page
+threads only set flags and read the latest frame (:meth:`Session.wait_frame`); the
+network itself is touched by the worker alone, and an export is built from the weights
+of the last frame sent, so the exported model predicts exactly what the page showed.
 """
 
 from __future__ import annotations
@@ -75,13 +76,17 @@ class _Driver(Callback):
 
     def __init__(self, session: Session) -> None:
         self.session = session
-        self.last_frame = self.last_diagnosis = 0.0
+        self.last_diagnosis = self.diagnosis_cost = 0.0
 
     def on_train_begin(self, logs: dict[str, float]) -> None:
         self.session._publish(self.network, epoch=0, force=True)
 
     def on_batch_begin(self, batch: int, logs: dict[str, float]) -> None:
-        self.session._wait_for_play()
+        s = self.session
+        if not s._playing and s._steps > 0:  # pausing: the findings and weights of now
+            s._diagnose()
+            s._publish(self.network, epoch=s._epoch, force=True)
+        s._wait_for_play()
 
     def on_batch_end(self, batch: int, logs: dict[str, float]) -> None:
         self.session._steps += 1
@@ -91,9 +96,12 @@ class _Driver(Callback):
         s = self.session
         s._epoch = epoch + 1
         now = time.perf_counter()
-        if now - self.last_diagnosis >= DIAGNOSE_EVERY:
-            self.last_diagnosis = now
+        # the records grow with the run (77 ms to diagnose 3,200 epochs): at most a tenth
+        # of the worker's time goes to the diagnostics
+        if now - self.last_diagnosis >= max(DIAGNOSE_EVERY, 10 * self.diagnosis_cost):
             s._diagnose()
+            self.last_diagnosis = time.perf_counter()
+            self.diagnosis_cost = self.last_diagnosis - now
         if s._end_of_step():
             s._publish(self.network, epoch=s._epoch, force=True)
 
@@ -119,11 +127,13 @@ class Session:
         self._epoch = self._steps = 0
         self._frame: dict[str, Any] | None = None
         self._sequence = 0
-        self._last_sent = 0.0
+        self._last_sent = self._frame_cost = 0.0
         self._snapshot: np.ndarray | None = None
         self._findings: list[dict[str, Any]] = []
         self._error: str | None = None
-        self._monitor = TrainingMonitor(every=10, targets=self.data[1])
+        # about one sample of the layers an epoch: the records a long run keeps stay small
+        batches = -(-len(self.data[0]) // settings.batch_size)
+        self._monitor = TrainingMonitor(every=max(10, batches), targets=self.data[1])
         self.network = build_network(settings)
         self._thread = threading.Thread(target=self._train, name="playground-training", daemon=True)
         self._thread.start()
@@ -226,7 +236,8 @@ class Session:
 
     def _publish(self, net: Network, epoch: int, force: bool = False) -> None:
         now = time.perf_counter()
-        if not force and now - self._last_sent < 1.0 / FPS:
+        # at most FPS frames a second, and never more than half the worker's time
+        if not force and now - self._last_sent < max(1.0 / FPS, 2 * self._frame_cost):
             return
         self._last_sent = now
         dense = [layer for layer in net.layers if isinstance(layer, Dense)]
@@ -240,6 +251,7 @@ class Session:
             error=self._error,
         )
         snapshot = net.flat_parameters.copy()
+        self._frame_cost = time.perf_counter() - now
         with self._changed:
             self._frame, self._snapshot = content, snapshot
             self._sequence += 1

@@ -24,7 +24,7 @@
   const BLUE = [8, 119, 189], ORANGE = [245, 147, 34], WHITE = [232, 234, 235];
 
   // what the page counts, for the browser test and for anyone curious
-  const stats = { frames: 0, boundaryFrames: 0, firstFrameAt: null, drawn: 0, started: performance.now() };
+  const stats = { frames: 0, boundaryFrames: 0, firstFrameAt: null, drawn: 0, run: 0, started: performance.now() };
   window.playgroundStats = stats;
 
   const $ = (id) => document.getElementById(id);
@@ -104,6 +104,7 @@
       message("");
       run = reply.run;
       points = { train: reply.train, test: reply.test };
+      drawPoints();
       curve = [];
       latest = null;
       setPlaying(false);
@@ -136,6 +137,12 @@
 
   function listen() {
     const source = new EventSource("/api/stream?token=" + encodeURIComponent(TOKEN));
+    source.onerror = () => {
+      if (source.readyState === EventSource.CLOSED) {
+        message("This page's training has ended (the server stopped, or too many pages are " +
+          "open): reload the page to start again.");
+      }
+    };
     source.onmessage = (event) => {
       const frame = JSON.parse(event.data);
       if (frame.run > run) early = frame; // before the reply to its reset: kept for it
@@ -146,6 +153,7 @@
 
   function accept(frame) {
     stats.frames += 1;
+    stats.run = frame.run;
     if (frame.boundary) stats.boundaryFrames += 1;
     if (stats.firstFrameAt === null) stats.firstFrameAt = performance.now() - stats.started;
     latest = frame;
@@ -169,16 +177,18 @@
     return out;
   }
 
-  function paint(canvas, values, size, toUnit) {
-    canvas.width = size;
-    canvas.height = size;
-    const ctx = canvas.getContext("2d"), image = ctx.createImageData(size, size);
+  function paint(canvas, values, size, toUnit, strength = 1) {
+    if (canvas.width !== size) { canvas.width = size; canvas.height = size; }
+    const ctx = canvas.getContext("2d");
+    if (!canvas.image) canvas.image = ctx.createImageData(size, size);
+    const data = canvas.image.data;
+    // bytes (the frames' maps) go through a table of their 256 colours
+    const table = values instanceof Uint8Array ? [...Array(256).keys()].map((v) => colour(strength * toUnit(v))) : null;
     for (let i = 0; i < size * size; i++) {
-      const [r, g, b] = colour(toUnit(values[i]));
-      image.data[4 * i] = r; image.data[4 * i + 1] = g; image.data[4 * i + 2] = b;
-      image.data[4 * i + 3] = 255;
+      const [r, g, b] = table ? table[values[i]] : colour(strength * toUnit(values[i]));
+      data[4 * i] = r; data[4 * i + 1] = g; data[4 * i + 2] = b; data[4 * i + 3] = 255;
     }
-    ctx.putImageData(image, 0, 0);
+    ctx.putImageData(canvas.image, 0, 0);
   }
 
   function featureMap(name, size) {
@@ -208,11 +218,11 @@
   function unitButtons(col, layer) {
     const box = document.createElement("div");
     box.className = "units";
-    for (const [text, change, label] of [["+", 1, "Add a unit"], ["\u2212", -1, "Remove a unit"]]) {
+    for (const [text, change, label] of [["+", 1, "Add a unit to"], ["\u2212", -1, "Remove a unit from"]]) {
       const b = document.createElement("button");
       b.type = "button";
       b.textContent = text;
-      b.setAttribute("aria-label", label + " to layer " + (layer + 1));
+      b.setAttribute("aria-label", label + " layer " + (layer + 1));
       b.addEventListener("click", () => {
         const units = settings.hidden[layer] + change;
         if (units < 1 || units > MAX_UNITS) return;
@@ -225,6 +235,7 @@
   }
 
   function buildDiagram() {
+    centres = null;
     const columns = $("columns");
     columns.textContent = "";
     const inputs = column("Features");
@@ -275,19 +286,26 @@
     columns.appendChild(out);
   }
 
-  function centre(key, box) {
-    const el = document.querySelector('canvas[data-node="' + key + '"]');
-    if (!el) return null;
-    const r = el.getBoundingClientRect();
-    return [r.left - box.left + r.width / 2, r.top - box.top + r.height / 2, r.width / 2];
+  // where each node's canvas sits in the diagram, measured once per layout
+  let centres = null;
+  function measure() {
+    const box = $("diagram").getBoundingClientRect();
+    centres = { width: box.width, height: box.height, at: {} };
+    for (const el of document.querySelectorAll("#columns canvas[data-node]")) {
+      const r = el.getBoundingClientRect();
+      centres.at[el.dataset.node] = [r.left - box.left + r.width / 2, r.top - box.top + r.height / 2, r.width / 2];
+    }
   }
 
   function drawWires(weights) {
-    const canvas = $("wires"), diagram = $("diagram");
-    const box = diagram.getBoundingClientRect();
-    canvas.width = box.width;
-    canvas.height = box.height;
+    if (!centres) measure();
+    const canvas = $("wires");
+    if (canvas.width !== centres.width || canvas.height !== centres.height) {
+      canvas.width = centres.width;
+      canvas.height = centres.height;
+    }
     const ctx = canvas.getContext("2d");
+    ctx.clearRect(0, 0, canvas.width, canvas.height);
     let biggest = 0;
     for (const W of weights) for (const row of W) for (const w of row) biggest = Math.max(biggest, Math.abs(w));
     const n = weights.length;
@@ -295,9 +313,9 @@
       const from = (j) => (l === 0 ? "in:" + j : l - 1 + ":" + j);
       const to = (i) => (l === n - 1 ? "out:" + i : l + ":" + i);
       W.forEach((row, i) => {
-        const b = centre(to(i), box);
+        const b = centres.at[to(i)];
         row.forEach((w, j) => {
-          const a = centre(from(j), box);
+          const a = centres.at[from(j)];
           if (!a || !b) return;
           const [r, g, bl] = w < 0 ? ORANGE : BLUE;
           ctx.strokeStyle = "rgba(" + r + "," + g + "," + bl + ",0.85)";
@@ -312,18 +330,24 @@
   }
 
   // ------------------------------------------------------------------ one frame
+  const small = document.createElement("canvas"); // the 100x100 map, scaled up
   function drawBoundary(frame) {
     const size = 100, values = bytes(frame.boundary);
-    const small = document.createElement("canvas");
-    paint(small, values, size, (v) => (2 * v) / 255 - 1);
+    paint(small, values, size, (v) => (2 * v) / 255 - 1, 0.6);
     const out = document.querySelector('canvas[data-node="out:0"]');
-    if (out) paint(out, values.filter((_, i) => (i % size) % 5 === 0 && Math.floor(i / size) % 5 === 0), 20, (v) => (2 * v) / 255 - 1);
+    if (out) {
+      const corner = new Uint8Array(400);
+      for (let r = 0; r < 20; r++) for (let c = 0; c < 20; c++) corner[20 * r + c] = values[500 * r + 5 * c];
+      paint(out, corner, 20, (v) => (2 * v) / 255 - 1);
+    }
     const canvas = $("boundary"), ctx = canvas.getContext("2d");
     ctx.imageSmoothingEnabled = true;
-    ctx.globalAlpha = 0.85;
-    ctx.clearRect(0, 0, canvas.width, canvas.height);
     ctx.drawImage(small, 0, 0, canvas.width, canvas.height);
-    ctx.globalAlpha = 1;
+  }
+
+  function drawPoints() { // on their own canvas over the map: drawn when they change
+    const canvas = $("points"), ctx = canvas.getContext("2d");
+    ctx.clearRect(0, 0, canvas.width, canvas.height);
     const sets = $("show_test").checked ? [["train", "#fff"], ["test", "#000"]] : [["train", "#fff"]];
     for (const [which, edge] of sets) {
       for (const [x1, x2, t] of points[which]) {
@@ -398,8 +422,10 @@
     if (!frame) return;
     stats.drawn += 1;
     drawBoundary(frame);
+    const nodes = document.querySelectorAll("#columns canvas[data-node]"), byKey = {};
+    for (const el of nodes) byKey[el.dataset.node] = el;
     frame.units.forEach((layer, l) => layer.forEach((text, j) => {
-      const canvas = document.querySelector('canvas[data-node="' + l + ":" + j + '"]');
+      const canvas = byKey[l + ":" + j];
       if (canvas) paint(canvas, bytes(text), 20, (v) => (v - 128) / 127);
     }));
     drawWires(frame.weights);
@@ -433,7 +459,7 @@
     $("noise").addEventListener("change", () => { settings.noise = Number($("noise").value) / 100; reset(true); });
     $("seed").addEventListener("change", () => { settings.seed = Number($("seed").value); reset(true); });
     $("new_seed").addEventListener("click", () => { settings.seed = Math.floor(Math.random() * 1e6); reset(true); });
-    $("show_test").addEventListener("change", () => { if (latest) drawBoundary(latest); });
+    $("show_test").addEventListener("change", drawPoints);
     for (const b of document.querySelectorAll("#datasets button")) {
       b.addEventListener("click", () => { settings.dataset = b.dataset.dataset; reset(true); });
     }
@@ -450,7 +476,7 @@
     const token = "?token=" + encodeURIComponent(TOKEN);
     $("export_model").href = "/api/export/model" + token;
     $("export_script").href = "/api/export/script" + token;
-    window.addEventListener("resize", () => { if (latest) drawWires(latest.weights); });
+    window.addEventListener("resize", () => { centres = null; if (latest) drawWires(latest.weights); });
   }
 
   wire();
