@@ -33,8 +33,10 @@ BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
 # what a benchmark needs beyond PyTorch (which every benchmark gets) and the dev extra
 # (which brings numba, the accelerator, for tests and benchmarks alike): not in pyproject,
-# since no part of cartoonbrain uses them
-BENCH_EXTRAS: dict[str, list[str]] = {}
+# since no part of cartoonbrain uses them. mlp and scaling compare with JAX (optax's Adam)
+# and Keras 3 on JAX too (benchmarks/jax_peers.py)
+_JAX_PEERS = ["jax", "optax", "keras"]
+BENCH_EXTRAS: dict[str, list[str]] = {"mlp": _JAX_PEERS, "scaling": _JAX_PEERS}
 
 
 def _pip(*args: str) -> None:

@@ -59,6 +59,7 @@ from _common import (
     cpu_model,
     fmt,
     gemm_seconds,
+    limit_threads,
     load_line,
     machine_lines,
     median,
@@ -953,6 +954,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--b-samples", type=int, help="job B's samples per epoch (quick checks)")
     parser.add_argument("--a-epochs", type=int, help="job A's epochs (quick checks; default 30)")
+    parser.add_argument("--threads", type=int, help="threads for every system (default: all)")
     parser.add_argument(
         "--systems",
         default=",".join(SYSTEMS),
@@ -993,6 +995,7 @@ def main(argv: list[str] | None = None) -> int:
     global A_EPOCHS
     args = parse_args(argv)
     A_EPOCHS = args.a_epochs or A_EPOCHS
+    limit_threads(args.threads)
     if args.worker:
         return worker(args)
     dtypes = ["float32", "float64"] if args.dtype == "both" else [args.dtype]
