@@ -130,13 +130,13 @@ class CSVLogger(Callback):
                 "write to a new file"
             )
         text = io.StringIO()
-        writer = csv.writer(text, delimiter=self.separator, lineterminator="\n")
+        writer = csv.writer(text, delimiter=self.separator)  # rows end "\r\n", as before
         if header is not None:
             writer.writerow(header)
         writer.writerow([epoch, *(logs.get(k, "") for k in self.keys)])
         try:  # one write of whole rows: an appending writer beside it never splits one
             with open(self.filename, "a", newline="", encoding="utf-8") as f:
-                f.write(("\n" if self.needs_newline else "") + text.getvalue())
+                f.write(("\r\n" if self.needs_newline else "") + text.getvalue())
         except OSError as exc:  # a full disk, a file made read-only: say which file
             raise OSError(
                 exc.errno,
