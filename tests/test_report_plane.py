@@ -162,8 +162,10 @@ def test_no_legend_covers_a_plot(tmp_path):
     drawn = [
         figures.curves_figure(logs, records),
         figures.gradients_figure(records),
+        figures.units_figure(records),
         figures.boundary_figure(decision_grid(net, X, 20), two_features(X), y),
     ]
+    assert all(fig is not None for fig in drawn)
     for fig in drawn:
         assert legends_off_the_axes(fig)
     # the check can fail: a legend inside its axes
