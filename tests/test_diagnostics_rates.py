@@ -13,6 +13,9 @@ import re
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 import cartoonbrain as cb
 from cartoonbrain.diagnostics import Finding, TrainingMonitor, diagnose
@@ -227,3 +230,19 @@ def test_cli_train_report_measures_its_advice_with_a_probe(tmp_path, capsys):
     assert not RAISE.search(out), out
     page = (tmp_path / "r" / "report.html").read_text(encoding="utf-8")
     assert "a short probe run at learning_rate=2 scored" in page
+
+
+@hypothesis_settings(max_examples=40, deadline=None)
+@given(
+    start=st.floats(0.1, 100),
+    slope=st.floats(-5, 5),
+    n=st.integers(2, 30),
+    outlier=st.floats(-1e3, 1e3),
+)
+def test_robust_slope_recovers_a_line_and_shrugs_off_one_outlier(start, slope, n, outlier):
+    line = [start + slope * i for i in range(n)]
+    assert robust_slope(line) == pytest.approx(slope, abs=1e-9)
+    assert noise(line) == pytest.approx(0.0, abs=1e-9)
+    if n >= 6:  # one wild epoch: its n − 1 pairs are outvoted by the (n − 1)(n − 2)/2 others
+        spoiled = [*line[:-1], outlier]
+        assert robust_slope(spoiled) == pytest.approx(slope, abs=1e-9)

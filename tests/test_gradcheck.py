@@ -3,6 +3,9 @@ for a deliberately broken derivative, verbose output, float32 networks checked i
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 import cartoonbrain as cb
 from cartoonbrain.diagnostics.gradcheck import central_difference, numerical_gradients
@@ -293,3 +296,29 @@ def test_summary_numbers_layers_from_1_as_gradcheck_does():
     net = cb.Network([cb.Dense(3, 4, "tanh"), cb.Dense(4, 2)], seed=0)
     rows = net.summary(print_fn=None).splitlines()[2:4]
     assert [row.split()[0] for row in rows] == ["1", "2"]
+
+
+@hypothesis_settings(max_examples=15, deadline=None)
+@given(
+    sizes=st.lists(st.integers(1, 5), min_size=2, max_size=4),
+    data=st.data(),
+)
+def test_a_wrong_input_gradient_anywhere_fails_x_and_every_layer_below(sizes, data):
+    """For any stack of Dense layers, a layer k whose g_prev is 10% off spoils ∂L/∂X and
+    the gradients of layers 1 … k−1, never those of k and above; the culprit named is the
+    failing layer nearest the output (k − 1, or k itself when k is the first)."""
+    n_layers = len(sizes) - 1
+    k = data.draw(st.integers(1, n_layers), label="wrong layer (from 1)")
+    layers = [
+        (WrongInputGradient if i + 1 == k else cb.Dense)(sizes[i], sizes[i + 1], "tanh")
+        for i in range(n_layers)
+    ]
+    net = cb.Network(layers, seed=0, dtype="float64")
+    rng = np.random.default_rng(len(sizes) * 10 + k)
+    X, y = rng.normal(size=(4, sizes[0])), rng.normal(size=(4, sizes[-1]))
+    errors = cb.gradient_errors(net, X, y)
+    assert errors["X"] > 1e-3
+    for number in range(1, n_layers + 1):
+        assert (errors[f"layer{number}.W"] > 1e-3) is (number < k), (number, errors)
+    fault = cb.diagnostics.gradcheck.likely_fault(net, errors)
+    assert fault.startswith(f"layer {max(k - 1, 1)} (")

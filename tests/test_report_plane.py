@@ -162,8 +162,10 @@ def test_no_legend_covers_a_plot(tmp_path):
     drawn = [
         figures.curves_figure(logs, records),
         figures.gradients_figure(records),
+        figures.units_figure(records),
         figures.boundary_figure(decision_grid(net, X, 20), two_features(X), y),
     ]
+    assert all(fig is not None for fig in drawn)
     for fig in drawn:
         assert legends_off_the_axes(fig)
     # the check can fail: a legend inside its axes
@@ -183,3 +185,17 @@ def test_the_architecture_table_numbers_layers_from_1_as_summary_does(tmp_path):
     for number, layer in zip(rows, net.layers, strict=True):
         assert f"<tr><td>{number}</td><td>" in page and type(layer).__name__ in page
     assert "<tr><td>0</td>" not in page
+
+
+def test_the_boundary_names_the_model_s_classes_and_colours_points_as_the_plane():
+    X, y = moons(60)
+    grid = decision_grid(two_class_net(), X, 10)
+    fig = figures.boundary_figure(grid, X, y, ["cat", "dog"])
+    (legend,) = fig.legends
+    assert [t.get_text() for t in legend.get_texts()] == ["cat", "dog"]
+    colorbar = fig.axes[1]
+    assert colorbar.get_ylabel() == "p(dog)"
+    from matplotlib import colormaps
+
+    points = [c for c in fig.axes[0].collections if c.get_offsets().shape[0] == len(X[y == 0])]
+    np.testing.assert_allclose(points[0].get_facecolor()[0], colormaps["RdBu_r"](0.12))

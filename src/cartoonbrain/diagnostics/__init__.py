@@ -13,6 +13,11 @@ that need them. :func:`diagnose` (:mod:`.diagnosis`) turns the records into
                 divergence, overfitting, underfitting (:mod:`.curves`)
     symptoms    exploding and vanishing gradients, dead and saturated units (:mod:`.units`)
 
+The learning-rate advice cannot point the wrong way (:mod:`.diagnosis`): never "too small"
+for a network with dead, saturated or vanishing units or a loss that rose above its start,
+never raise and lower in one report, and, given ``diagnose(..., probe=...)`` (a short run
+with some settings changed), every advised rate measured against the current one.
+
 :func:`explain_blog_floor` says in words why the post's network stops where it does.
 :func:`format_findings` / :func:`print_findings` are the console side. NumPy only.
 """

@@ -200,7 +200,8 @@ def gradient_errors(
     Keys are numbered from 1 as :meth:`Network.summary` and the report number layers:
     ``"layer1.W"``, ``"layer1.b"``, ..., then ``"X"`` for ∂L/∂X (checked with
     ``inputs=True`` when the first layer takes quantities; the first layer is then made
-    to compute its input gradient, which training skips).
+    to compute its input gradient, which training skips). ``max_entries`` caps the entries
+    checked per parameter array and of X alike.
     """
     net64 = _float64_copy(net)
     Xp, t = _prepared(net64, X, y)

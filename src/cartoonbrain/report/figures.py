@@ -244,16 +244,20 @@ def _label_ids(y: Any) -> tuple[Array, list[Any]]:
     return ids, list(labels)
 
 
-def boundary_figure(grid: Grid, X: Array, y: Any | None) -> Figure:
+def boundary_figure(
+    grid: Grid, X: Array, y: Any | None, class_names: list[Any] | None = None
+) -> Figure:
     """The plane coloured by the prediction, the decision boundary (where the predicted
-    class changes) drawn over it, and the data points coloured by their label."""
+    class changes) drawn over it, and the data points coloured by their label (for two
+    classes, in the plane's own colours: class 0 blue, class 1 red). ``class_names``
+    names class ids 0 … k−1 in the legend (the model's own labels)."""
     fig = _figure(6.4, 5.0)
     ax = fig.subplots()
     classification = grid.classes is not None
     cmap = "RdBu_r" if classification else "viridis"
     levels = np.linspace(0, 1, 11) if classification and grid.outputs.shape[-1] <= 2 else 20
     filled = ax.contourf(grid.xs, grid.ys, grid.score, levels=levels, cmap=cmap, alpha=0.75)
-    fig.colorbar(filled, ax=ax, shrink=0.85, label=_score_label(grid))
+    fig.colorbar(filled, ax=ax, shrink=0.85, label=_score_label(grid, class_names))
     if classification and grid.classes is not None and np.ptp(grid.classes) > 0:
         edges = np.arange(grid.classes.max() + 1) + 0.5  # between neighbouring class ids
         ax.contour(grid.xs, grid.ys, grid.classes, levels=edges, colors="black", linewidths=1.6)
@@ -261,8 +265,12 @@ def boundary_figure(grid: Grid, X: Array, y: Any | None) -> Figure:
         if classification:
             ids, labels = _label_ids(y)
             markers = "osD^v<>"
+            colors = _point_colors(len(labels), cmap)
             for k, label in enumerate(labels):
                 mine = ids == k
+                named = label
+                if class_names and isinstance(label, (int, np.integer)):
+                    named = class_names[int(label)] if 0 <= label < len(class_names) else label
                 ax.scatter(
                     X[mine, 0],
                     X[mine, 1],
@@ -270,8 +278,8 @@ def boundary_figure(grid: Grid, X: Array, y: Any | None) -> Figure:
                     marker=markers[k % len(markers)],
                     edgecolors="black",
                     linewidths=0.4,
-                    color=_layer_colors(len(labels))[k],
-                    label=str(label),
+                    color=colors[k],
+                    label=str(named),
                 )
             fig.legend(title="label", frameon=False, fontsize=8, loc="outside right lower")
         else:
@@ -291,10 +299,22 @@ def boundary_figure(grid: Grid, X: Array, y: Any | None) -> Figure:
     return fig
 
 
-def _score_label(grid: Grid) -> str:
+def _point_colors(n: int, cmap: str) -> list[Any]:
+    """Two classes in the plane's colours (the ends of its map); more in tab10's."""
+    if n == 2:
+        from matplotlib import colormaps
+
+        return [colormaps[cmap](0.12), colormaps[cmap](0.88)]
+    return _layer_colors(n)
+
+
+def _score_label(grid: Grid, class_names: list[Any] | None = None) -> str:
     if grid.classes is None:
         return "prediction y"
-    return "p(class 1)" if grid.outputs.shape[-1] <= 2 else "p(predicted class)"
+    if grid.outputs.shape[-1] > 2:
+        return "p(predicted class)"
+    name = class_names[1] if class_names and len(class_names) == 2 else "class 1"
+    return f"p({str(name).replace('$', chr(92) + '$')})"  # no mathtext
 
 
 def unit_maps_figure(xs: Array, ys: Array, maps: list[UnitMap]) -> Figure | None:

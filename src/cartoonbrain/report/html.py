@@ -210,7 +210,9 @@ def _plane(network: Network, X: Any, y: Any) -> str:
     )
     parts = [
         _figure_section(
-            f"What the network learned: the {kind}", boundary_figure(grid, points, y), note
+            f"What the network learned: the {kind}",
+            boundary_figure(grid, points, y, network.metadata.get("classes")),
+            note,
         )
     ]
     xs, ys, maps = unit_maps(network, points)
