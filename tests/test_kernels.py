@@ -271,7 +271,15 @@ def test_a_strided_or_float16_parameter_takes_the_numpy_way():
 
 
 # ---------------------------------------------------------------------- activations: same bits
-KERNEL_ACTIVATIONS = ["identity", "relu", "leaky_relu", "sigmoid", "tanh", "elu"]
+KERNEL_ACTIVATIONS = ["relu", "leaky_relu", "sigmoid", "tanh", "elu"]
+
+
+def test_identity_hands_g_on_with_its_bits():
+    """identity's f'(a) = 1: backward returns g as it is (what g ⊙ 1 gives, without a pass)."""
+    g = np.array([1.5, -0.0, np.inf, -np.inf, np.nan, 5e-324], dtype=np.float64)
+    a = np.linspace(-1, 1, g.size)
+    out = ACTIVATIONS["identity"].backward(g, a, a)
+    assert_same_bits(out, g * np.ones_like(a))
 
 
 @NUMBA

@@ -205,6 +205,8 @@ def test_zeros_initialiser_and_unknown_name():
         "he_uniform",
         "he_normal",
         "lecun_normal",
+        "lecun_uniform",
+        "fan_in_uniform",
         "zeros",
     }
 
