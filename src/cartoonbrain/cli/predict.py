@@ -5,7 +5,7 @@
 Classifiers write the user's own label and one probability column per class; regressors
 write the predicted numbers under the target's name, in its units. A label a spreadsheet
 would evaluate (``=cmd|' /C calc'!A0``) is written with a ``'`` before it unless
-``--raw-cells`` (:func:`cartoonbrain.data.csvdata.spreadsheet_safe`). The model file carries
+``--raw-cells`` (:func:`cartoonbrain.data.csvwrite.spreadsheet_safe`). The model file carries
 its preprocessing, so this gives what ``cb.load(PATH).predict`` gives in Python.
 """
 
@@ -47,7 +47,8 @@ def run(args: argparse.Namespace) -> int:
 
     import cartoonbrain as cb
 
-    from ..data.csvdata import CsvFile, SafeWriter, write_csv_atomic
+    from ..data.csvdata import CsvFile
+    from ..data.csvwrite import SafeWriter, write_csv_atomic
 
     net = cb.load(args.model)
     with CsvFile(args.data) as f:

@@ -304,7 +304,7 @@ def run(args: argparse.Namespace) -> int:
     table = summarize(tasks, results, metric)
     print(format_table(table, list(configs[0]), metric))
     if args.out:
-        from ..data.csvdata import write_csv_atomic
+        from ..data.csvwrite import write_csv_atomic
 
         header = list(table[0])
         with naming(args.out):
