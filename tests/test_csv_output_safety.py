@@ -15,7 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from cartoonbrain.cli import main
-from cartoonbrain.data.csvdata import FORMULA_STARTS, SafeWriter, spreadsheet_safe
+from cartoonbrain.data.csvwrite import FORMULA_STARTS, SafeWriter, spreadsheet_safe
 from csv_files import write_csv
 
 EVIL = ["=cmd|' /C calc'!A0", '+HYPERLINK("http://x","y")', "@SUM(1+1)", "-2+3", "\tx", "\rx"]

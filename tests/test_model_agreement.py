@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import cartoonbrain as cb
@@ -155,3 +155,65 @@ def test_a_network_refuses_a_target_encoder_of_another_width():
         [cb.Dense(2, 1, activation="identity")], "binary_cross_entropy", target_encoder=binary
     )
     assert net.target_encoder is binary
+
+
+def _json_values():
+    scalars = st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=10)
+    return st.recursive(
+        scalars,
+        lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner),
+        max_leaves=8,
+    )
+
+
+def _fields(network):
+    """(path, value) of every field of the preprocessor's and target encoder's state."""
+    out = []
+
+    def walk(value, path):
+        out.append(path)
+        if isinstance(value, dict):
+            for key, item in value.items():
+                walk(item, (*path, key))
+        elif isinstance(value, list):
+            for i, item in enumerate(value):
+                walk(item, (*path, i))
+
+    for name in ("preprocessor", "target_encoder", "metadata"):
+        walk(network[name], (name,))
+    return out
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(data=st.data())
+def test_a_mutated_preprocessing_state_predicts_or_is_refused_in_one_line(
+    trained, tmp_path_factory, capsys, data
+):
+    """Any field of the preprocessor's, the target encoder's or the metadata's state
+    replaced by any JSON value: ``predict`` writes a well-formed CSV (exit 0) or refuses
+    in one line that says what is wrong (exit 2), never an unexpected error."""
+    folder, csv_path = trained
+    network = config_of(members_of(cb.load(folder / "m.npz")))["network"]
+    path = data.draw(st.sampled_from([p for p in _fields(network) if len(p) > 1]))
+    value = data.draw(_json_values())
+    tmp = tmp_path_factory.mktemp("state")
+
+    def edit(network):
+        inner = network
+        for key in path[:-1]:
+            inner = inner[key]
+        inner[path[-1]] = value
+
+    model, data_path = _crafted((folder, csv_path), tmp, edit)
+    out = tmp / "p.csv"
+    capsys.readouterr()
+    status = main(["predict", "--model", model, "--data", data_path, "--out", str(out)])
+    err = capsys.readouterr().err
+    assert "--debug shows where" not in err, err  # an error of a type nobody expected
+    if status == 0:
+        lines = out.read_text().splitlines()
+        assert len(lines) == 121 and len({line.count(",") for line in lines}) == 1
+    else:
+        assert status == 2 and not out.exists() and err.count("\n") == 1, err

@@ -211,9 +211,7 @@ def _check_fields(manifest: dict[str, Any], pre: Any) -> None:
         if task == "classification"
         else classes is None,
         "features": features == pre.feature_names_in_ and bool(features),
-        "text_columns": texts
-        == [c["name"] for c in pre.columns_ if c["kind"] == "text" and c["name"] in texts]
-        and all(c["name"] in texts for c in pre.columns_ if c["kind"] == "text"),
+        "text_columns": texts == [c["name"] for c in pre.columns_ if c["kind"] == "text"],
         "reason": isinstance(manifest["reason"], str),
         "rows": isinstance(rows, dict)
         and all(type(rows.get(part)) is int and rows[part] >= 0 for part in ("train", "test"))

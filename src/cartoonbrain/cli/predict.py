@@ -15,7 +15,7 @@ and a classifier's ``p_<class>`` probabilities. The file's other columns are lef
 ``Network.predict`` leaves out a DataFrame's. The model file carries its preprocessing,
 so this gives what ``cb.load(PATH).predict`` gives in Python. A label a spreadsheet would
 evaluate (``=cmd|' /C calc'!A0``) is written with a ``'`` before it unless ``--raw-cells``
-(:func:`cartoonbrain.data.csvdata.spreadsheet_safe`).
+(:func:`cartoonbrain.data.csvwrite.spreadsheet_safe`).
 """
 
 from __future__ import annotations
@@ -83,7 +83,8 @@ def run(args: argparse.Namespace) -> int:
 
     import cartoonbrain as cb
 
-    from ..data.csvdata import CsvFile, SafeWriter, write_csv_atomic
+    from ..data.csvdata import CsvFile
+    from ..data.csvwrite import SafeWriter, write_csv_atomic
 
     net = cb.load(args.model)
     skip = args.on_error == "skip"

@@ -388,7 +388,7 @@ def _write(
     table = summarize(results, metric)
     print(format_table(table, list(configs[0]), metric))
     if args.out:
-        from ..data.csvdata import write_csv_atomic
+        from ..data.csvwrite import write_csv_atomic
 
         header = list(table[0])
         with naming(args.out):

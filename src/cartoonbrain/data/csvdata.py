@@ -28,7 +28,7 @@ import io
 import os
 from array import array
 from collections import Counter
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -47,6 +47,7 @@ from .csvcolumns import (
     _Target,
     _Texts,
 )
+from .csvwrite import write_csv_atomic
 from .readable import (
     _SNIFF_CHARS,
     NA_VALUES,
@@ -65,7 +66,6 @@ __all__ = [
     "Columns",
     "CsvFile",
     "DataFileError",
-    "SafeWriter",
     "Table",
     "TargetColumn",
     "TextColumn",
@@ -73,7 +73,6 @@ __all__ = [
     "open_regular",
     "read_table",
     "sniff_separator",
-    "spreadsheet_safe",
     "write_csv_atomic",
 ]
 
@@ -521,59 +520,3 @@ def read_table(
     ``empty`` and ``empty_hint``)."""
     with CsvFile(path) as f:
         return f.read(features, target, **cells)
-
-
-#: what a spreadsheet evaluates when a cell starts with it (OWASP, "CSV Injection")
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def spreadsheet_safe(cell: Any) -> Any:
-    """A text cell a spreadsheet would evaluate as a formula (``=cmd|' /C calc'!A0``,
-    ``+HYPERLINK(...)``, ``@SUM(...)``, one starting with a tab or CR) prefixed with ``'``,
-    as OWASP recommends, so it shows as text; any other cell, numbers written as text
-    included (``-1.5``, ``+3``, ``-inf``), as it is."""
-    if not isinstance(cell, str) or not cell.startswith(FORMULA_STARTS):
-        return cell
-    try:
-        float(cell)
-    except ValueError:
-        return "'" + cell
-    return cell
-
-
-def write_csv_atomic(
-    path: str | os.PathLike[str],
-    header: list[str],
-    rows: Iterable[list[Any]],
-    *,
-    raw: bool = False,
-) -> None:
-    """Write a CSV file so that an existing file is only ever replaced by a complete one.
-    Text cells a spreadsheet would evaluate are neutralised (:func:`spreadsheet_safe`)
-    unless ``raw``."""
-    from ..io import atomic_write
-
-    def write(f: Any) -> None:
-        text = io.TextIOWrapper(f, encoding="utf-8", newline="")
-        writer = SafeWriter(text, raw)
-        writer.writerow(header)
-        writer.writerows(rows)
-        text.flush()
-        text.detach()
-
-    atomic_write(path, write)
-
-
-class SafeWriter:
-    """``csv.writer(stream)`` whose rows pass through :func:`spreadsheet_safe` unless
-    ``raw``."""
-
-    def __init__(self, stream: Any, raw: bool = False) -> None:
-        self._writer, self._raw = csv.writer(stream), raw
-
-    def writerow(self, row: Sequence[Any]) -> None:
-        self._writer.writerow(row if self._raw else [spreadsheet_safe(c) for c in row])
-
-    def writerows(self, rows: Iterable[Sequence[Any]]) -> None:
-        for row in rows:
-            self.writerow(row)

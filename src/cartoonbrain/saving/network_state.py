@@ -37,6 +37,7 @@ from ..data.preprocessing import Preprocessor, TargetEncoder
 from ..layers import LAYERS, Layer, layer_from_config, layer_states, load_layer_states
 from ..losses import LOSSES
 from ..optimizers import OPTIMIZERS, Optimizer
+from .agreement import check_agreement
 from .optimizer_state import stored_optimizer
 
 if TYPE_CHECKING:
@@ -46,7 +47,6 @@ Array = NDArray[Any]
 
 __all__ = [
     "build_network",
-    "check_agreement",
     "check_saveable",
     "check_state",
     "network_arguments",
@@ -293,46 +293,6 @@ def stored_rng_state(config: dict[str, Any]) -> Any:
     if rng_state is None and isinstance(training, dict):  # 0.1.0 checkpoints kept it there
         rng_state = training.get("rng_state")
     return rng_state
-
-
-def check_agreement(net: Network) -> None:
-    """What the metadata says (what ``cartoonbrain predict`` and ``evaluate`` write and
-    read by) must agree with the network and its codecs, before anything is predicted:
-    the class list with the target encoder's and with the outputs' width, the task with
-    the loss, the feature names with the preprocessor's. ValueError naming the first
-    disagreement (``cb.load`` makes it a ModelFileError naming the file)."""
-    meta, encoder, pre = net.metadata, net.target_encoder, net.preprocessor
-    classes, task = meta.get("classes"), meta.get("task")
-    if task is not None and task != ("classification" if net.loss.classification else "regression"):
-        raise ValueError(
-            f"metadata task {str(task)[:40]!r} disagrees with the loss {net.loss.name!r}"
-        )
-    if classes is not None:
-        if not isinstance(classes, list) or not all(type(c) in (str, int, float) for c in classes):
-            raise ValueError("metadata classes must be a list of labels (strings or numbers)")
-        if not net.loss.classification:
-            raise ValueError(
-                f"metadata lists classes but the loss {net.loss.name!r} is a regression's"
-            )
-        if encoder is not None and encoder.classes and classes != encoder.classes:
-            raise ValueError(
-                f"metadata classes {_cut(classes)} disagree with the target encoder's "
-                f"{_cut(encoder.classes)}"
-            )
-        listed = TargetEncoder("classes")
-        listed.classes = list(classes)
-        listed.check_width(net.output_shape[-1], net.independent_outputs)
-    names = meta.get("feature_names")
-    if pre is not None and names is not None and list(names) != pre.feature_names_in_:
-        raise ValueError(
-            f"metadata feature_names {_cut(names)} disagree with the preprocessor's "
-            f"{_cut(pre.feature_names_in_)}"
-        )
-
-
-def _cut(values: Any, n: int = 6) -> str:
-    shown = ", ".join(repr(v)[:30] for v in list(values)[:n])
-    return f"[{shown}{', ...' if len(values) > n else ''}]"
 
 
 def build_network(
