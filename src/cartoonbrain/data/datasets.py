@@ -410,7 +410,14 @@ def load(name: str, *, seed: int = 0) -> Dataset:
     for module, package in info.requires:
         if importlib.util.find_spec(module) is None:
             raise _missing(name, package)
-    X_train, y_train, X_test, y_test = _arrays(name, int(seed) if info.uses_seed else 0)
+    # a loader's imports (scikit-learn's, mnist1d's) may draw from or seed the global
+    # ``random`` and ``np.random`` streams: the caller's come back as they were
+    numpy_state, python_state = np.random.get_state(), random.getstate()  # noqa: NPY002
+    try:
+        X_train, y_train, X_test, y_test = _arrays(name, int(seed) if info.uses_seed else 0)
+    finally:
+        np.random.set_state(numpy_state)  # noqa: NPY002
+        random.setstate(python_state)
     classification = info.task == "classification"
     return Dataset(
         name=name,
