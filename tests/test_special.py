@@ -74,3 +74,19 @@ def test_gelu_equal_to_pytorch():
     np.testing.assert_allclose(
         gelu.backward(np.ones(1000), a, gelu.f(a)), at.grad.numpy(), rtol=1e-12, atol=1e-14
     )
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_gelu_derivative_reads_phi_back_from_the_output(dtype):
+    """f'(a) = o / a + a φ(a) with o = a Φ(a) from the forward pass: Φ(a) + a φ(a) to
+    rounding, also at 0, for subnormal a (Φ = ½ there) and far in the tails."""
+    gelu = get_activation("gelu")
+    tiny = np.finfo(dtype).tiny
+    a = np.array([0.0, -0.0, tiny / 4, -tiny / 4, tiny, 1e-20, -3.0, 2.5, -12.0, 12.0, -40.0])
+    a = a.astype(dtype)
+    expected = normal_cdf(a.astype(np.float64)) + a * np.exp(-0.5 * a.astype(np.float64) ** 2) / (
+        math.sqrt(2 * math.pi)
+    )
+    got = gelu.df(a, gelu.f(a.copy()))
+    assert got.dtype == dtype
+    np.testing.assert_allclose(got, expected, rtol=4 * np.finfo(dtype).eps, atol=1e-30)
