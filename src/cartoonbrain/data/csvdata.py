@@ -336,7 +336,7 @@ class CsvFile:
                 if not cells.collect:
                     raise self._ragged(start, row)
                 errors[len(lines)] = str(self._ragged(start, row))
-                row = [""] * len(self.columns)
+                row = (row + [""] * len(self.columns))[: len(self.columns)]  # kept, for its IDs
             try:
                 if careful:
                     raise ValueError("text or numeric missing markers: cell by cell")
@@ -471,7 +471,7 @@ class CsvFile:
 def _collect_infinite(table: Table) -> None:
     """An infinite value becomes NaN, and an error of its row (``on_error="collect"``)."""
     X = table.X
-    if not X.size or np.isfinite(np.add.reduce(np.nan_to_num(X, nan=0.0), axis=None)):
+    if not X.size or not np.isinf(X).any():
         return
     for i, j in np.argwhere(np.isinf(X)):
         table.errors.setdefault(
