@@ -416,7 +416,13 @@ def test_a_value_that_cannot_be_scaled_into_the_model_names_its_row(
     fields[1] = value
     lines[row + 1] = ",".join(fields)
     (ws / "far.csv").write_text("\n".join(lines) + "\n")
-    assert cli.main(_set(RECIPES[command], "data", "far.csv")) == 2
+    argv = _set(RECIPES[command], "data", "far.csv")
+    if command == "predict":  # by default the row keeps its place, its reason on stderr
+        assert cli.main(argv) == 1
+        out, err = capsys.readouterr()
+        assert len(out.splitlines()) == len(lines) and f"far.csv: row {row + 2}" in err
+        argv = _set(argv, "on_error", "fail")
+    assert cli.main(argv) == 2
     line = _one_error_line(capsys)
     assert f"far.csv: row {row + 2}" in line
 
@@ -431,7 +437,14 @@ def test_a_prediction_that_overflows_from_finite_inputs_names_its_row(command, r
     net.save(ws / "huge.npz")
     rows = ["1,1,0" if i == row else "0,0,0" for i in range(10)]
     (ws / "rows.csv").write_text("\n".join(["a,b,t", *rows]) + "\n")
-    assert cli.main([command, "--model", "huge.npz", "--data", "rows.csv"]) == 2
+    argv = [command, "--model", "huge.npz", "--data", "rows.csv"]
+    if command == "predict":  # by default: the other rows predicted, this one reported
+        assert cli.main(argv) == 1
+        out, err = capsys.readouterr()
+        assert out.splitlines()[row + 1] in ("", '""')  # one empty cell, quoted by csv
+        assert f"rows.csv: row {row + 2}: the prediction is [inf]" in err
+        argv += ["--on-error", "fail"]
+    assert cli.main(argv) == 2
     line = _one_error_line(capsys)
     assert f"rows.csv: row {row + 2}: the prediction is [inf]" in line
 
@@ -461,7 +474,7 @@ def test_a_feature_near_1e154_is_standardised_not_zeroed(ws, capsys):
 
 
 @pytest.mark.parametrize("row", [0, 5, 19])
-@pytest.mark.parametrize("value", ["nan", "inf", "-1e999"])
+@pytest.mark.parametrize("value", ["inf", "-1e999"])
 def test_evaluate_names_a_target_that_is_not_a_finite_number(row, value, ws, capsys):
     rng = np.random.default_rng(1)
     X = rng.normal(size=(20, 2))
@@ -474,3 +487,18 @@ def test_evaluate_names_a_target_that_is_not_a_finite_number(row, value, ws, cap
     capsys.readouterr()
     assert cli.main(["evaluate", "--model", "h.npz", "--data", "bad.csv"]) == 2
     assert f"bad.csv: row {row + 2}, column 'price'" in _one_error_line(capsys)
+
+
+@pytest.mark.parametrize("value", ["nan", "NA", "", "?"])
+def test_evaluate_leaves_out_a_row_whose_target_is_missing_with_a_note(value, ws, capsys):
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(20, 2))
+    lines = ["x1,x2,price"] + [f"{a:.5f},{b:.5f},{3 * a - b:.5f}" for a, b in X]
+    (ws / "houses.csv").write_text("\n".join(lines) + "\n")
+    argv = ["train", "--data", "houses.csv", "--target", "price", "--epochs", "1", "--quiet"]
+    assert cli.main([*argv, "--out", "h.npz"]) == 0
+    lines[4] = lines[4].rsplit(",", 1)[0] + "," + value
+    (ws / "gap.csv").write_text("\n".join(lines) + "\n")
+    capsys.readouterr()
+    assert cli.main(["evaluate", "--model", "h.npz", "--data", "gap.csv"]) == 0
+    assert "note: left out 1 rows whose target 'price' is missing" in capsys.readouterr().out

@@ -287,20 +287,12 @@ def test_predict_names_an_unseen_category_and_an_empty_cell_the_model_cannot_fil
         tmp_path / "new.csv", ["colour", "size"], [["red", "1"], ["", ""], ["pink", "2"]]
     )
     capsys.readouterr()
-    assert (
-        cli.main(["predict", "--model", str(model), "--data", str(new), "--on-error", "fail"]) == 2
-    )
-    assert (
-        "new.csv: row 4, column 'colour': 'pink' was not seen in training"
-        in capsys.readouterr().err
-    )
-    # by default every row keeps its place: the gap imputed, the unseen category reported
+    # every row keeps its place: the gap imputed, the unseen category encoded as zeros and said
     assert cli.main(["predict", "--model", str(model), "--data", str(new)]) == 0
     captured = capsys.readouterr()
     lines = captured.out.splitlines()
-    assert len(lines) == 4 and lines[1].split(",")[0] and lines[2].split(",")[0]
-    assert lines[3].split(",")[0] == ""
-    assert "1 of 3 rows could not be predicted" in captured.err
+    assert len(lines) == 4 and all(line.split(",")[0] for line in lines[1:])
+    assert "1 of 3 rows hold a category not seen in training, encoded as all zeros" in captured.err
     assert "new.csv: row 4, column 'colour': 'pink' was not seen in training" in captured.err
     strict = tmp_path / "strict.npz"
     complete = write_csv(
@@ -348,6 +340,10 @@ def test_predict_names_an_unseen_category_and_an_empty_cell_the_model_cannot_fil
     assert cli.main(["predict", "--model", str(strict), "--data", str(gap), *fail]) == 2
     err = capsys.readouterr().err
     assert "gap.csv: row 3, column 'size': empty cell" in err and "without --impute" in err
+    assert cli.main(["predict", "--model", str(strict), "--data", str(gap)]) == 1  # skip
+    captured = capsys.readouterr()
+    assert captured.out.splitlines()[2].strip(",") == ""  # row 3 keeps its place, empty
+    assert "1 of 2 rows could not be predicted" in captured.err
 
 
 @pytest.mark.parametrize(

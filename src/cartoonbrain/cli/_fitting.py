@@ -103,19 +103,21 @@ def _refits(args: argparse.Namespace, data: Data) -> bool:
 
 def _refit(args: argparse.Namespace, data: Data, epochs: int) -> Any:
     """A new network of the same options, its preprocessing learned from every row of the
-    file, trained on all of them for ``epochs`` epochs (no validation)."""
+    file, trained on all of them for ``epochs`` epochs (no validation), on the scored
+    run's learning-rate schedule."""
     everything = Data(**{**vars(data)})
     if data.X_test is not None and data.y_test is not None:
         everything.X = concat_rows(data.X, data.X_test)
         everything.y = np.concatenate([np.asarray(data.y), np.asarray(data.y_test)])
     everything.X_test = everything.y_test = None
-    options = argparse.Namespace(
-        **{**vars(args), "epochs": epochs, "validation_split": 0.0, "patience": 0}
-    )
+    options = argparse.Namespace(**{**vars(args), "validation_split": 0.0, "patience": 0})
     net = _network(options, everything)
     X, y = _fit_inputs(net, everything)
     settings = fit_settings(options, net, everything, len(X))
     settings.pop("stopper")
+    # the scored run's learning-rate path (its schedule spans --epochs), stopped where the
+    # validation chose: a schedule squeezed into the chosen epochs would decay too soon
+    settings["epochs"] = epochs
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         net.fit(X, y, verbose=0, **settings)
     print(f"refit on all {len(X)} rows for {epochs} epochs", flush=True)

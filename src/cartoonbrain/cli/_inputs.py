@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from ..data.csvdata import CsvFile, DataFileError, Table
+from ._columns import few
 from ._data import fit_targets, load_dataset, model_inputs, scaled
 from ._errors import CommandError
 
@@ -172,7 +173,7 @@ def _unseen(column: Any, spec: dict[str, Any]) -> tuple[np.ndarray, str, Callabl
     known = set(spec["categories"])
     unseen = [k for k, t in enumerate(column.texts) if t and t not in known]
     rows = np.flatnonzero(np.isin(column.codes, unseen)) if unseen else np.empty(0, np.int64)
-    shown = ", ".join(spec["categories"][:10]) + (", ..." if len(known) > 10 else "")
+    shown = few(list(spec["categories"]))
 
     def problem(i: int) -> str:
         return f"{column.texts[column.codes[i]]!r} was not seen in training (categories: {shown})"

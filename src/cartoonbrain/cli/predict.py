@@ -11,11 +11,12 @@ reported on stderr, by file row and column (``--on-error fail`` stops at the fir
 instead). The output's columns: the ID columns (``--id``, and those the model was trained
 with, when the file has them), ``prediction`` (the user's label for a classifier, the
 number in the target's units for a regressor; ``prediction_0``, ... for several outputs)
-and a classifier's ``p_<class>`` probabilities. The file's other columns are left out, as
-``Network.predict`` leaves out a DataFrame's. The model file carries its preprocessing,
-so this gives what ``cb.load(PATH).predict`` gives in Python. A label a spreadsheet would
-evaluate (``=cmd|' /C calc'!A0``) is written with a ``'`` before it unless ``--raw-cells``
-(:func:`cartoonbrain.data.csvwrite.spreadsheet_safe`).
+and a classifier's ``p_<class>`` probabilities. The exit status is 1 when some rows could
+not be predicted (the output is complete all the same), 2 on an error that stops it. The
+file's other columns are left out, as ``Network.predict`` leaves out a DataFrame's. The
+model file carries its preprocessing, so this gives what ``cb.load(PATH).predict`` gives.
+A label a spreadsheet would evaluate (``=cmd|' /C calc'!A0``) is written with a ``'``
+before it unless ``--raw-cells`` (:func:`cartoonbrain.data.csvwrite.spreadsheet_safe`).
 """
 
 from __future__ import annotations
@@ -139,6 +140,7 @@ def run(args: argparse.Namespace) -> int:
             print(f"  {message}", file=sys.stderr)
         if len(failed) > _SHOWN:
             print(f"  ... and {len(failed) - _SHOWN} more rows", file=sys.stderr)
+        return 1  # the output is complete; some of its rows have no prediction
     return 0
 
 

@@ -29,12 +29,12 @@ import os
 from array import array
 from collections import Counter
 from collections.abc import Collection, Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from .csvcells import CellReader, _Cells, _NewText
 from .csvcolumns import (
     MAX_CLASSES,
     Columns,
@@ -43,7 +43,6 @@ from .csvcolumns import (
     TargetColumn,
     TextColumn,
     _check_finite,
-    _shown,
     _Target,
     _Texts,
 )
@@ -77,28 +76,6 @@ __all__ = [
 ]
 
 
-class _NewText(Exception):
-    """Raised while finding the text columns: these columns hold text after all."""
-
-    def __init__(self, names: set[str]) -> None:
-        super().__init__(", ".join(sorted(names)))
-        self.names = names
-
-
-@dataclass
-class _Cells:
-    """What the feature cells may hold besides numbers: ``text`` columns (by position in
-    the features), ``empty`` cells (per feature), and whether to ``detect`` text columns;
-    ``hint`` ends the message for an empty cell that may not be."""
-
-    text: set[int]
-    empty: list[bool]
-    detect: bool
-    hint: str
-    collect: bool = False
-    blank_rows: bool = False  # a row of empty cells is a row (else skipped as a blank line)
-
-
 def _first_bad_utf8(path: Path) -> tuple[int, int]:
     """(line, byte) of the first byte of ``path`` that is not UTF-8. The text reader
     decodes ahead of the rows, a block at a time, so it cannot say which line failed: the
@@ -115,7 +92,7 @@ def _first_bad_utf8(path: Path) -> tuple[int, int]:
     return line, 0  # pragma: no cover - only called once decoding failed
 
 
-class CsvFile:
+class CsvFile(CellReader):
     """An open CSV file whose header has been read; :meth:`read` streams the rows.
 
     >>> with CsvFile("pets.csv") as f:            # doctest: +SKIP
@@ -171,10 +148,6 @@ class CsvFile:
 
     def _csv_reader(self) -> Any:
         return csv.reader(self._lines(self._file), delimiter=self.sep, strict=True)
-
-    def missing(self, text: str) -> bool:
-        """Whether a cell is missing: empty, or one of :attr:`na_values`."""
-        return text.strip() in self.na_values
 
     def _lines(self, text: io.TextIOWrapper) -> Iterator[str]:
         try:
@@ -358,7 +331,7 @@ class CsvFile:
                 if not cells.collect:
                     raise self._ragged(start, row)
                 errors[len(lines)] = str(self._ragged(start, row))
-                row = [""] * len(self.columns)
+                row = (row + [""] * len(self.columns))[: len(self.columns)]  # kept, for its IDs
             try:
                 if careful:
                     raise ValueError("text or numeric missing markers: cell by cell")
@@ -384,58 +357,6 @@ class CsvFile:
         elif not seen:
             raise DataFileError(f"{self.path}: the file has a header but no data rows")
 
-    def _row(
-        self,
-        start: int,
-        row: list[str],
-        at: list[int],
-        cells: _Cells,
-        texts: dict[int, _Texts],
-        errors: dict[int, str],
-        i: int,
-    ) -> list[float]:
-        """One row's feature values cell by cell: NaN for a text or an allowed missing
-        cell. A cell that is wrong raises, or (``cells.collect``) is NaN, and the row's first
-        such error goes into ``errors[i]``."""
-
-        def wrong(error: DataFileError) -> None:
-            if not cells.collect:
-                raise error
-            errors.setdefault(i, str(error))
-
-        values: list[float] = []
-        for k, j in enumerate(at):
-            cell = row[j]
-            missing = cell.strip() in self.na_values
-            if missing and not cells.empty[k]:
-                wrong(self._empty(start, j, cells.hint, k in texts, cell))
-            if k in texts:
-                texts[k].add("" if missing else cell.strip())
-                values.append(np.nan)
-                continue
-            if missing:
-                values.append(np.nan)
-                continue
-            try:
-                values.append(float(cell))
-            except ValueError:
-                if cells.detect:
-                    raise _NewText(self._texts_in(row, at, texts)) from None
-                wrong(self._not_a_number(start, row, [j]))
-                values.append(np.nan)
-        return values
-
-    def _texts_in(self, row: list[str], at: list[int], texts: dict[int, _Texts]) -> set[str]:
-        """The number columns whose cell in ``row`` is text (not a missing marker)."""
-        found = set()
-        for k, j in enumerate(at):
-            if k not in texts and not self.missing(row[j]):
-                try:
-                    float(row[j])
-                except ValueError:
-                    found.add(self.columns[j])
-        return found
-
     def _table(
         self,
         features: Sequence[str],
@@ -456,44 +377,11 @@ class CsvFile:
             _check_finite(table, nan_ok)
         return table
 
-    def _open_quote(self, start: int) -> str:
-        """A hint when a row spans lines: a quote left open swallows the rows after it."""
-        if self._line <= start:
-            return ""
-        return f" (the row runs from line {start} to {self._line}: is a quote left open?)"
-
-    def _ragged(self, start: int, row: list[str]) -> DataFileError:
-        return DataFileError(
-            f"{self.path}: row {start} has {len(row)} fields; the header has "
-            f"{len(self.columns)}{self._open_quote(start)}"
-        )
-
-    def _empty(
-        self, start: int, j: int, hint: str = "", text: bool = False, cell: str = ""
-    ) -> DataFileError:
-        where = f"{self.path}: row {start}, column {self.columns[j]!r}"
-        what = f"missing cell ({_shown(cell.strip())})" if cell.strip() else "empty cell"
-        expected = "a value" if text else "a number"
-        return DataFileError(f"{where}: {what}; expected {expected}{hint}")
-
-    def _not_a_number(self, start: int, row: list[str], at: list[int]) -> DataFileError:
-        for j in at:
-            text = row[j]
-            where = f"{self.path}: row {start}, column {self.columns[j]!r}"
-            if not text.strip():
-                return self._empty(start, j)
-            try:
-                float(text)
-            except ValueError:
-                hint = self._open_quote(start)
-                return DataFileError(f"{where}: {_shown(text)} is not a number{hint}")
-        raise AssertionError("no field failed to parse")  # pragma: no cover
-
 
 def _collect_infinite(table: Table) -> None:
     """An infinite value becomes NaN, and an error of its row (``on_error="collect"``)."""
     X = table.X
-    if not X.size or np.isfinite(np.add.reduce(np.nan_to_num(X, nan=0.0), axis=None)):
+    if not X.size or not np.isinf(X).any():
         return
     for i, j in np.argwhere(np.isinf(X)):
         table.errors.setdefault(

@@ -62,6 +62,11 @@ def columns_of(X: Any, names: list[str] | None = None) -> tuple[list[Array], lis
     return [rows[:, j] for j in range(rows.shape[1])], None
 
 
+def _few(names: list[str], n: int = 8) -> str:
+    """Up to ``n`` names for a message, then how many there are in all."""
+    return ", ".join(names[:n]) + (f", ... ({len(names)} in all)" if len(names) > n else "")
+
+
 def _has_text(X: Any) -> bool:
     try:
         return np.asarray(X).dtype.kind in "OUS"
@@ -251,7 +256,7 @@ class Preprocessor:
             row = int(np.flatnonzero(unknown)[0])
             raise ValueError(
                 f"column {name!r} has category {str(text[row])!r} at row {row}, not seen in "
-                f"training ({', '.join(spec['categories'])}); refit, or use "
+                f"training ({_few(spec['categories'])}); refit, or use "
                 "handle_unknown='ignore' for all zeros"
             )
         return hot.astype(np.float64)
