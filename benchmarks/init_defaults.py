@@ -126,6 +126,7 @@ def main() -> None:
             for seed in range(args.seeds):
                 for c in candidates:
                     results[c].append(cnn(c, seed, data, args.steps, m))
+                    print(f"  cnn seed {seed} {c}: {results[c][-1]:.1f}", flush=True)
                 results["PyTorch"].append(m.run_torch("cnn", data, args.steps, seed, False)[0])
         else:
             m = _module("mlp")
