@@ -42,6 +42,7 @@ def _module(name: str) -> Any:
     spec = importlib.util.spec_from_file_location(f"bench_{name}", HERE / f"{name}.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # (dataclasses look their module up)
     spec.loader.exec_module(module)
     return module
 
@@ -125,6 +126,7 @@ def main() -> None:
             for seed in range(args.seeds):
                 for c in candidates:
                     results[c].append(cnn(c, seed, data, args.steps, m))
+                    print(f"  cnn seed {seed} {c}: {results[c][-1]:.1f}", flush=True)
                 results["PyTorch"].append(m.run_torch("cnn", data, args.steps, seed, False)[0])
         else:
             m = _module("mlp")

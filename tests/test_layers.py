@@ -177,6 +177,8 @@ FAN_IN, FAN_OUT = 400, 300  # a 300×400 W: 120,000 draws, std known to ~0.3 %
         ("lecun_normal", "normal", math.sqrt(1 / FAN_IN)),
         ("glorot_uniform", "uniform", math.sqrt(6 / (FAN_IN + FAN_OUT))),
         ("he_uniform", "uniform", math.sqrt(6 / FAN_IN)),
+        ("lecun_uniform", "uniform", math.sqrt(3 / FAN_IN)),
+        ("fan_in_uniform", "uniform", 1 / math.sqrt(FAN_IN)),
     ],
 )
 def test_initial_weights_have_the_documented_scale(init, kind, scale):
@@ -209,6 +211,20 @@ def test_zeros_initialiser_and_unknown_name():
         "fan_in_uniform",
         "zeros",
     }
+
+
+def test_fan_in_uniform_is_pytorchs_default_for_linear_and_conv_weights():
+    """nn.Linear's and nn.Conv1d's kaiming_uniform_(a=√5) draw U(±1/√fan_in): the same
+    bound as fan_in_uniform, fan_in = n_in (times the kernel's taps for a convolution)."""
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(0)
+    for module, fan_in in ((torch.nn.Linear(400, 300), 400), (torch.nn.Conv1d(25, 30, 3), 75)):
+        weights = module.weight.detach().double().numpy()
+        bound = 1 / math.sqrt(fan_in)
+        assert np.abs(weights).max() <= bound and np.abs(weights).max() > 0.99 * bound
+    net = cb.Network([cb.Conv1D(25, 30, 3, init="fan_in_uniform")], seed=0, input_shape=(25, 9))
+    W = net.parameters()[0]
+    assert np.abs(W).max() <= 1 / math.sqrt(75) and np.abs(W).max() > 0.99 / math.sqrt(75)
 
 
 @pytest.mark.parametrize("init", sorted(INITIALIZERS))
