@@ -10,7 +10,7 @@ was before the update into ``keep`` in the same pass (``fit``'s copy of the last
 weights, which a separate copy would read from memory again; pass ``w`` otherwise):
 
     sgd       d = g (+ λ w);  v ← μ v + d;  w ← w − lr d | w − lr v | w − lr d − (lr μ) v
-    rmsprop   d = g (+ λ w);  s ← ρ s + (1 − ρ) d²;  u = d / (√s + ε);  b ← μ b + u;
+    rmsprop   d = g (+ λ w);  s ← ρ s + (1 − ρ) d²;  u = d / (√s + ε) or d / √(s + ε);  b ← μ b + u;
               w ← w − lr u | w − lr b
     adam      d = g (+ λ w);  w ← (1 − lr λ) w (AdamW);  m ← β₁ m + (1 − β₁) d;
               v ← β₂ v + (1 − β₂) d²;  w ← w − step · m / (√v + ε')
@@ -80,11 +80,17 @@ def rmsprop(
     momentum,
     coupled,
     keeping,
+    inside,
 ):
-    """RMSprop's step; ``momentum_buffer`` is read only when ``momentum`` > 0."""
+    """RMSprop's step; ``momentum_buffer`` is read only when ``momentum`` > 0. ``inside``:
+    Keras's u = d / √(s + ε) instead of PyTorch's d / (√s + ε)."""
     wf, gf, kf = w.reshape(w.size), g.reshape(g.size), keep.reshape(keep.size)
     s, b = square_average.reshape(w.size), momentum_buffer.reshape(momentum_buffer.size)
     accelerated = momentum > 0
+    # ε inside the root or outside, branch-free: x + 0 is x exactly, so the bits are the
+    # NumPy code's either way (a branch in the loop made the PyTorch rule 8× slower)
+    zero = epsilon - epsilon  # 0 in ε's own type (ε · 0 would be a float64)
+    within, beyond = (epsilon, zero) if inside else (zero, epsilon)
     for i in range(wf.size):
         wi = wf[i]
         if keeping:
@@ -94,7 +100,7 @@ def rmsprop(
             d = wi * weight_decay + d
         si = s[i] * rho + (d * d) * one_minus_rho
         s[i] = si
-        u = d / (np.sqrt(si) + epsilon)
+        u = d / (np.sqrt(si + within) + beyond)
         if accelerated:
             bi = b[i] * momentum + u
             b[i] = bi
