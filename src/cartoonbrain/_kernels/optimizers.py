@@ -155,6 +155,8 @@ def warm_up(dtype: np.dtype) -> None:
     for keep in (w, np.zeros(2, dtype)):
         keeping = keep is not w
         sgd(w, g, m, keep, f(0.1), f(0), f(0), f(0), False, False, keeping)
-        rmsprop(w, g, m, v, keep, f(0.1), f(0), f(0.9), f(0.1), f(1e-7), f(0), False, keeping)
+        for inside in (False, True):
+            scalars = (f(0.1), f(0), f(0.9), f(0.1), f(1e-7), f(0))
+            rmsprop(w, g, m, v, keep, *scalars, False, keeping, inside)
         scalars = (f(0), f(1), f(0.9), f(0.1), f(0.999), f(0.001), f(1e-8), f(0.1))
         adam(w, g, m, v, keep, *scalars, False, False, keeping)
