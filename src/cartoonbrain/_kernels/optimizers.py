@@ -156,7 +156,7 @@ def warm_up(dtype: np.dtype) -> None:
         keeping = keep is not w
         sgd(w, g, m, keep, f(0.1), f(0), f(0), f(0), False, False, keeping)
         for inside in (False, True):
-            scalars = (f(0.1), f(0), f(0.9), f(0.1), f(1e-7), f(0))
-            rmsprop(w, g, m, v, keep, *scalars, False, keeping, inside)
+            rates = (f(0.1), f(0), f(0.9), f(0.1), f(1e-7), f(0))
+            rmsprop(w, g, m, v, keep, *rates, False, keeping, inside)
         scalars = (f(0), f(1), f(0.9), f(0.1), f(0.999), f(0.001), f(1e-8), f(0.1))
         adam(w, g, m, v, keep, *scalars, False, False, keeping)
