@@ -34,6 +34,7 @@ import cartoonbrain as cb
 from cartoonbrain import _kernels, blog
 from cartoonbrain.activations import ACTIVATIONS, get_activation, softmax
 from cartoonbrain.losses import get_loss
+from cartoonbrain.optimizers import StepDecay
 
 NUMBA = pytest.mark.skipif(not _kernels.available(), reason="numba is not installed")
 DTYPES = pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["f32", "f64"])
@@ -199,6 +200,8 @@ OPTIMIZERS = [
     (cb.SGD, {"learning_rate": 0.1, "weight_decay": 0.01}),
     (cb.SGD, {"learning_rate": 0.1, "momentum": 0.9}),
     (cb.SGD, {"learning_rate": 0.1, "momentum": 0.9, "nesterov": True, "weight_decay": 0.1}),
+    (cb.RMSprop, {"learning_rate": 0.01}),
+    (cb.RMSprop, {"learning_rate": StepDecay(0.01, 1, 0.5), "momentum": 0.5}),
     (cb.RMSprop, {"learning_rate": 0.01, "formula": "pytorch"}),
     (
         cb.RMSprop,

@@ -705,3 +705,28 @@ def test_a_diverging_fit_with_early_stopping_finishes_with_a_nan_score():
         model = NeuralNetRegressor(**options).fit(X, y)
     assert np.isnan(model.validation_scores_[-1])
     assert all(np.isfinite(c).all() for c in model.coefs_)  # the best weights, kept
+
+
+@pytest.mark.parametrize("nesterov", [False, True])
+def test_sgd_with_momentum_and_invscaling_steps_as_mlp(nesterov):
+    """MLP's SGD keeps the rate inside its velocity (v ← μ v − lr g), Keras's rule, which
+    SGD follows: with a rate that falls every epoch (invscaling) and momentum, four
+    full-batch epochs from the same weights give MLP's weights."""
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(30, 4)), rng.integers(0, 3, size=30)
+    options = _sgd_options(
+        momentum=0.9, nesterovs_momentum=nesterov, learning_rate="invscaling", power_t=0.5
+    )
+    ours, theirs = NeuralNetClassifier(**options), MLPClassifier(**options)
+    with pytest.warns(ConvergenceWarning):
+        ours.fit(X, y)
+        theirs.fit(X, y)
+    theirs.coefs_ = [c.copy() for c in ours.coefs_]
+    theirs.intercepts_ = [b.copy() for b in ours.intercepts_]
+    for model in (ours, theirs):
+        model.set_params(warm_start=True, max_iter=4)
+        with pytest.warns(ConvergenceWarning):
+            model.fit(X, y)
+    assert ours._optimizer.learning_rate != options["learning_rate_init"]  # it fell
+    for a, b in zip(ours.coefs_ + ours.intercepts_, theirs.coefs_ + theirs.intercepts_):
+        np.testing.assert_allclose(a, b, rtol=0, atol=1e-12)

@@ -8,7 +8,7 @@ so it gives the same bits. The arrays may have any shape but must be C-contiguou
 share one dtype; they are updated in place:
 
     sgd       d = g (+ λ w);  v ← μ v + d;  w ← w − lr d | w − lr v | w − lr d − (lr μ) v
-    rmsprop   d = g (+ λ w);  s ← ρ s + (1 − ρ) d²;  u = d / (√s + ε);  b ← μ b + u;
+    rmsprop   d = g (+ λ w);  s ← ρ s + (1 − ρ) d²;  u = d / (√s + ε) or d / √(s + ε);  b ← μ b + u;
               w ← w − lr u | w − lr b
     adam      d = g (+ λ w);  w ← (1 − lr λ) w (AdamW);  m ← β₁ m + (1 − β₁) d;
               v ← β₂ v + (1 − β₂) d²;  w ← w − step · m / (√v + ε')
@@ -71,11 +71,17 @@ def rmsprop(
     epsilon,
     momentum,
     coupled,
+    inside,
 ):
-    """RMSprop's step; ``momentum_buffer`` is read only when ``momentum`` > 0."""
+    """RMSprop's step; ``momentum_buffer`` is read only when ``momentum`` > 0. ``inside``:
+    Keras's u = d / √(s + ε) instead of PyTorch's d / (√s + ε)."""
     wf, gf = w.reshape(w.size), g.reshape(g.size)
     s, b = square_average.reshape(w.size), momentum_buffer.reshape(momentum_buffer.size)
     accelerated = momentum > 0
+    # ε inside the root or outside, branch-free: x + 0 is x exactly, so the bits are the
+    # NumPy code's either way (a branch in the loop made the PyTorch rule 8× slower)
+    zero = epsilon - epsilon  # 0 in ε's own type (ε · 0 would be a float64)
+    within, beyond = (epsilon, zero) if inside else (zero, epsilon)
     for i in range(wf.size):
         wi = wf[i]
         d = gf[i]
@@ -83,7 +89,7 @@ def rmsprop(
             d = wi * weight_decay + d
         si = s[i] * rho + (d * d) * one_minus_rho
         s[i] = si
-        u = d / (np.sqrt(si) + epsilon)
+        u = d / (np.sqrt(si + within) + beyond)
         if accelerated:
             bi = b[i] * momentum + u
             b[i] = bi
@@ -131,6 +137,8 @@ def warm_up(dtype: np.dtype) -> None:
     f = dtype.type
     w, g, m, v = (np.zeros(2, dtype) for _ in range(4))
     sgd(w, g, m, f(0.1), f(0), f(0), f(0), False, False)
-    rmsprop(w, g, m, v, f(0.1), f(0), f(0.9), f(0.1), f(1e-7), f(0), False)
+    for inside in (False, True):
+        rates = (f(0.1), f(0), f(0.9), f(0.1), f(1e-7), f(0))
+        rmsprop(w, g, m, v, *rates, False, inside)
     scalars = (f(0), f(1), f(0.9), f(0.1), f(0.999), f(0.001), f(1e-8), f(0.1))
     adam(w, g, m, v, *scalars, False, False)

@@ -104,16 +104,19 @@ class RMSprop(Optimizer):
         _subtract_scaled(w, b, learning_rate, work)
 
     def _fused(self, i: int, w: Array, g: Array, learning_rate: float) -> bool:
-        """The PyTorch formula, uncentered, as one compiled pass (the accelerator's), if
-        it can take the arrays."""
+        """The uncentered update as one compiled pass (the accelerator's), if it can take
+        the arrays: the same operations as the NumPy code, so the same bits."""
         kernel = _kernels.get("rmsprop", w.size)
-        if kernel is None or self.formula != "pytorch" or self.centered:
+        if kernel is None or self.centered:
             return False
         s = self._state["square_average"][i]
         b = self._state["momentum_buffer"][i] if self.momentum else s
         if not _kernels.fits(w, g, s, b):
             return False
-        rho, decay = self.rho, self.weight_decay
-        scalars = (learning_rate, decay, rho, 1.0 - rho, self.epsilon, self.momentum)
-        kernel(w, g, s, b, *_rounded(scalars, w), bool(self._decayed))
+        rho, decay, momentum = self.rho, self.weight_decay, self.momentum
+        if momentum and self.formula == "keras":
+            momentum *= self._ratio(self.iterations, learning_rate, self.learning_rate)
+        scalars = (learning_rate, decay, rho, 1.0 - rho, self.epsilon, momentum)
+        flags = (bool(self._decayed), self.formula == "keras")
+        kernel(w, g, s, b, *_rounded(scalars, w), *flags)
         return True
