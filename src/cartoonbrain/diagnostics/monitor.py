@@ -225,6 +225,14 @@ class TrainingMonitor(Callback):
         self.targets = _as_targets(targets)
         self.records = Records(targets=self.targets)
 
+    def get_config(self) -> dict[str, Any]:
+        """The sampling settings as JSON data (the targets, an array, are not part of it)."""
+        return {
+            "name": type(self).__name__,
+            "samples_per_epoch": self.samples_per_epoch,
+            "every": self.fixed_every,
+        }
+
     # ------------------------------------------------------------------ hooks
     def on_train_begin(self, logs: dict[str, float]) -> None:
         self.records = Records(layers=_layer_infos(self.network), targets=self.targets)

@@ -32,6 +32,7 @@ from typing import Any
 
 import numpy as np
 
+from .._validation import is_number
 from .base import Array, Layer, Shape, _positive_int, register_layer
 
 __all__ = ["MultiHeadAttention", "causal_mask"]
@@ -97,7 +98,7 @@ class MultiHeadAttention(Layer):
             )
         self.d_head = self.d_model // self.n_heads
         self.causal = bool(causal)
-        if isinstance(dropout, bool) or not isinstance(dropout, (int, float)):
+        if not is_number(dropout):
             raise ValueError(f"dropout must be a number in [0, 1); got {dropout!r}")
         if not 0.0 <= dropout < 1.0:
             raise ValueError(f"dropout must be in [0, 1); got {dropout!r}")
