@@ -32,6 +32,7 @@ def test_an_old_path_is_the_new_module_with_a_warning_naming_it(old):
         sys.modules.pop(old, None)
         module = importlib.import_module(old)
     assert module is importlib.import_module(MOVED[old])
+    assert module.__spec__.name == MOVED[old]  # its own relative imports still resolve
 
 
 @pytest.mark.parametrize("old", sorted(QUIET))

@@ -49,6 +49,9 @@ QUIET = ("cartoonbrain.gradcheck", "cartoonbrain.datasets")
 class MovedModules(importlib.abc.MetaPathFinder, importlib.abc.Loader):
     """Serves each old path of :data:`MOVED` with the module at its new place."""
 
+    def __init__(self) -> None:
+        self._specs: dict[str, importlib.machinery.ModuleSpec | None] = {}
+
     def find_spec(
         self, fullname: str, path: object = None, target: object = None
     ) -> importlib.machinery.ModuleSpec | None:
@@ -64,10 +67,17 @@ class MovedModules(importlib.abc.MetaPathFinder, importlib.abc.Loader):
             DeprecationWarning,
             stacklevel=4,
         )
-        return importlib.import_module(new)
+        module = importlib.import_module(new)
+        self._specs[spec.name] = module.__spec__
+        return module
 
     def exec_module(self, module: ModuleType) -> None:
-        """The module at the new place has run already."""
+        """The module at the new place has run already; the import system has just given
+        it the old name's spec, which would make its own relative imports resolve (and
+        warn) as if it lived at the old place: its spec is put back."""
+        for old, spec in self._specs.items():
+            if module.__name__ == MOVED[old]:
+                module.__spec__ = spec
 
 
 def install() -> None:
