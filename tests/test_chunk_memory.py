@@ -58,9 +58,9 @@ def test_predict_chunks_are_sized_by_the_one_hot_width(texts_model, monkeypatch,
     seen: list[int] = []
     real = predict._predict_chunk
 
-    def recorded(net, table, name):
+    def recorded(net, table, *args):
         seen.append(len(table.X))
-        return real(net, table, name)
+        return real(net, table, *args)
 
     monkeypatch.setattr(predict, "_predict_chunk", recorded)
     out = folder / "p.csv"

@@ -89,6 +89,14 @@ def test_predict_writes_formula_labels_as_text_unless_raw(evil_model, capsys, to
     assert rows[0][0] == "prediction"
 
 
+def test_a_header_cell_that_is_a_formula_is_neutralised(tmp_path):
+    from cartoonbrain.data.csvwrite import write_csv_atomic
+
+    write_csv_atomic(tmp_path / "h.csv", ["=y", "-1", "p"], [[-1.5, "=x", "ok"]])
+    # a number written as text ("-1") is a number to a spreadsheet too: kept as it is
+    assert _cells((tmp_path / "h.csv").read_text()) == [["'=y", "-1", "p"], ["-1.5", "'=x", "ok"]]
+
+
 def test_negative_regression_predictions_are_written_as_numbers(tmp_path, capsys):
     rng = np.random.default_rng(1)
     X = rng.normal(size=(80, 2))
@@ -100,6 +108,6 @@ def test_negative_regression_predictions_are_written_as_numbers(tmp_path, capsys
     argv = ["predict", "--model", str(tmp_path / "r.npz"), "--data", str(data), "--out", str(out)]
     assert main(argv) == 0
     rows = _cells(out.read_text())
-    assert rows[0] == ["'=y"]  # the header: a column name that is a formula
+    assert rows[0] == ["prediction"]  # one naming for both tasks (a target's own name aside)
     values = [float(row[0]) for row in rows[1:]]  # every cell a number, none prefixed
     assert len(values) == 80 and max(values) < 0
