@@ -186,7 +186,9 @@ def test_predicting_a_dask_array_block_by_block_equals_predicting_in_memory():
     lazy = predict_dask(net, da.from_array(X, chunks=(128, 3)))  # features rechunked whole
     assert lazy.chunks[0] == da.from_array(X, chunks=128).chunks[0]
     outputs = lazy.compute(scheduler="processes", num_workers=2)  # net pickled to each
-    np.testing.assert_array_equal(outputs, net.predict(X, batch_size=128))
+    # the workers are fresh processes: the accelerator there may not be loaded (it loads
+    # where the work pays), so theirs is another computation of the same numbers
+    assert_same_maths(outputs, net.predict(X, batch_size=128))
     assert_same_maths(outputs, net.predict(X))
 
 
