@@ -509,3 +509,25 @@ def test_run_fused_compiled_or_not_gives_the_same_losses():
     compiled = blog.run_fused(compiled=True, **kwargs)
     np.testing.assert_allclose(compiled, numpy_steps, rtol=1e-12, atol=0)
     assert compiled != numpy_steps or _kernels.active() != "numba"  # two computations
+
+
+def test_the_blog_report_measures_advised_rates_with_a_probe(tmp_path, monkeypatch):
+    """blog --report hands diagnose a probe: the post's network again, a few epochs, at the
+    rate an advice names (a diverging rate scores inf, never better)."""
+    pytest.importorskip("matplotlib")
+    from cartoonbrain.blog import inspect as blog_inspect
+
+    seen = {}
+    real = blog_inspect.diagnose
+
+    def spy(*args, probe=None, **kwargs):
+        seen["probe"] = probe
+        return real(*args, probe=probe, **kwargs)
+
+    monkeypatch.setattr(blog_inspect, "diagnose", spy)
+    blog_inspect.blog_report(tmp_path, epochs=4, log=lambda line: None)
+    probe = seen["probe"]
+    assert probe is not None
+    now, slow = probe({}), probe({"learning_rate": 0.5})
+    assert np.isfinite(now) and np.isfinite(slow) and now != slow
+    assert probe({"learning_rate": 1e9}) >= now

@@ -77,6 +77,24 @@ def _fit_monitored(
     return monitor, history, None, [float(v) for v in history["loss"]]
 
 
+#: a probe run of the post's network trains at most this many epochs
+PROBE_EPOCHS = 3
+
+
+def _probe(n_samples: int, seed: int, epochs: int, learning_rate: float) -> Any:
+    """``probe(changes) -> score`` for :func:`diagnose`: the post's network trained again
+    from the same weights, for at most PROBE_EPOCHS epochs, at the learning rate the
+    advice names; the score is its last epoch's loss, inf if it diverged."""
+
+    def probe(changes: dict[str, Any]) -> float:
+        rate = changes.get("learning_rate") or learning_rate
+        network, X, T = blog_network(n_samples, seed)
+        _, _, error, losses = _fit_monitored(network, X, T, min(epochs, PROBE_EPOCHS), rate)
+        return float("inf") if error is not None or not losses else losses[-1]
+
+    return probe
+
+
 def _config(epochs: int, n_samples: int, learning_rate: float, seed: int) -> dict[str, Any]:
     return {
         "experiment": "the blog post's: cartoonbrain blog / blog.run",
@@ -121,7 +139,9 @@ def blog_report(
     reference = experiment(epochs, n_samples, learning_rate, seed=seed, log=emit)
     network, X, T = blog_network(n_samples, seed)
     monitor, history, error, losses = _fit_monitored(network, X, T, epochs, learning_rate)
-    emit(format_findings(diagnose(monitor, history, error=error)))
+    probe = _probe(n_samples, seed, epochs, learning_rate)  # an advised rate, measured
+    findings = diagnose(monitor, history, error=error, probe=probe)
+    emit(format_findings(findings))
     gap = max((abs(a - b) / abs(b) for a, b in zip(losses, reference) if b), default=0.0)
     notes = [
         "The post's network and data, rebuilt from cb.Dense layers and trained by fit; its "
@@ -137,5 +157,6 @@ def blog_report(
         notes=notes,
         title="The blog post's network",
         error=error,
+        findings=findings,
     )
     return path, losses
