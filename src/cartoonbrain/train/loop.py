@@ -29,7 +29,7 @@ from ..data.checks import dense_rows, is_sparse
 from ..metrics import default_metrics, get_metric
 from ..optimizers import Optimizer, get_optimizer
 from ..optimizers.schedules import Schedule
-from .callbacks import Callback, History, ProgressBar
+from .callbacks import Callback, History, ProgressBar, attach
 from .checkpoint import restore_checkpoint, save_checkpoint
 from .data import TrainingData, prepare
 from .lbfgs import minimize_lbfgs
@@ -134,17 +134,17 @@ class Trainer:
             raise ValueError(f"verbose must be 0, 1 or 2; got {verbose!r}")
         if isinstance(optimizer, str) and optimizer == "lbfgs":
             data = prepare(self, X, y, sample_weight, class_weight, None, 0.0, preprocessed)
-            return _fit_lbfgs(self, data, epochs, _callbacks(self, callbacks))
+            return _fit_lbfgs(self, data, epochs, attach(self, callbacks))
         opt = _optimizer(self, optimizer, learning_rate)
         data = prepare(
             self, X, y, sample_weight, class_weight, validation_data, validation_split, preprocessed
         )
         names = _metric_names(self, metrics)
-        user = _callbacks(self, callbacks)
+        user = attach(self, callbacks)
         history, start_epoch, states = _resume(self, opt, checkpoint, resume, user)
         self.optimizer = opt  # the next fit goes on with it; save(include_optimizer=True) stores it
         progress = ProgressBar(verbose, epochs, -(-data.X.shape[0] // batch_size))
-        everyone = _callbacks(self, [history, progress, *user])
+        everyone = attach(self, [history, progress, *user])
         loop = _Epochs(self, opt, data, batch_size, shuffle, names, everyone)
         logs: dict[str, float] = {}
         for callback in everyone:
@@ -189,7 +189,7 @@ fit = Trainer.fit
 def _fit_lbfgs(net: Network, data: TrainingData, epochs: int, user: list[Callback]) -> History:
     """``optimizer="lbfgs"``: full-batch L-BFGS for at most ``epochs`` iterations."""
     history = History()
-    everyone = _callbacks(net, [history, *user])
+    everyone = attach(net, [history, *user])
     for callback in everyone:
         callback.on_train_begin({})
     result = minimize_lbfgs(
@@ -228,15 +228,6 @@ def _metric_names(net: Network, metrics: Sequence[str] | None) -> list[str]:
     for name in metrics:
         get_metric(name)  # a ValueError naming it, now rather than after an epoch
     return list(metrics)
-
-
-def _callbacks(net: Network, callbacks: Iterable[Callback]) -> list[Callback]:
-    callbacks = list(callbacks)
-    for callback in callbacks:
-        if not isinstance(callback, Callback):
-            raise ValueError(f"callbacks must be Callback objects; got {callback!r}")
-        callback.network = net
-    return callbacks
 
 
 def _resume(
