@@ -119,3 +119,18 @@ def add_raw_cells_option(p: Any) -> None:
         help="write text cells as they are, even those a spreadsheet would evaluate as a "
         "formula (by default a cell starting with = + - @, a tab or CR is prefixed with ')",
     )
+
+
+def comma_list(text: str) -> list[str]:
+    """``"NA, ?"`` as ``["NA", "?"]``: an option's comma-separated values."""
+    return [v.strip() for v in text.split(",")]
+
+
+def add_reading_options(
+    p: Any,
+    sep_help: str = "the field separator (default: sniffed)",
+    na_help: str = "the cells that mean 'missing' (default: as train)",
+) -> None:
+    """``--sep`` and ``--na-values``: how a command reads its CSV file."""
+    p.add_argument("--sep", metavar="CHAR", help=sep_help)
+    p.add_argument("--na-values", type=comma_list, metavar="A,B", help=na_help)

@@ -11,6 +11,7 @@ import argparse
 from typing import Any
 
 from ..data.readable import NA_VALUES
+from ._args import add_reading_options
 from ._cache import CachedData, cached_data
 from ._data import CsvOptions, Data, load_dataset, read_training_csv, split_test
 from ._errors import CommandError
@@ -36,16 +37,10 @@ def add_columns(p: Any) -> None:
         "more than 30 distinct values, a regression target; in between: give --task; the "
         "decision is always printed with its reason), classification or regression",
     )
-    p.add_argument(
-        "--sep",
-        metavar="CHAR",
-        help="the field separator of --data: , ; | or tab (default: sniffed from the file)",
-    )
-    p.add_argument(
-        "--na-values",
-        type=lambda text: [v.strip() for v in text.split(",")],
-        metavar="A,B",
-        help="the cells that mean 'missing', comma-separated (default: empty, "
+    add_reading_options(
+        p,
+        sep_help="the field separator of --data: , ; | or tab (default: sniffed from the file)",
+        na_help="the cells that mean 'missing', comma-separated (default: empty, "
         + " ".join(sorted(v for v in NA_VALUES if v))
         + ")",
     )

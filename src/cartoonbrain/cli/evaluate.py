@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from ._args import add_model_option
+from ._args import add_model_option, add_reading_options
 from ._files import Files
 from ._inputs import features_for, predict_rows
 
@@ -40,13 +40,7 @@ def add_parser(sub: Any) -> None:
         metavar="M1,M2",
         help="metrics by the library's names (f1, f1_macro, auc, precision, recall, r2, ...)",
     )
-    p.add_argument("--sep", metavar="CHAR", help="the field separator (default: sniffed)")
-    p.add_argument(
-        "--na-values",
-        type=lambda text: [v.strip() for v in text.split(",")],
-        metavar="A,B",
-        help="the cells that mean 'missing' (default: as train)",
-    )
+    add_reading_options(p)
     p.set_defaults(handler=run, files=Files(inputs=("model", "data")))
 
 

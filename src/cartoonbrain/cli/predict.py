@@ -27,7 +27,7 @@ from typing import Any, cast
 
 import numpy as np
 
-from ._args import add_model_option, add_raw_cells_option
+from ._args import add_model_option, add_raw_cells_option, add_reading_options
 from ._columns import few
 from ._errors import CommandError
 from ._files import CSV, Files, naming
@@ -64,13 +64,7 @@ def add_parser(sub: Any) -> None:
         help="a row that cannot be predicted: skip (default: keep its place with an empty "
         "prediction, the reason on stderr) or fail (stop there)",
     )
-    p.add_argument("--sep", metavar="CHAR", help="the field separator (default: sniffed)")
-    p.add_argument(
-        "--na-values",
-        type=lambda text: [v.strip() for v in text.split(",")],
-        metavar="A,B",
-        help="the cells that mean 'missing' (default: as train)",
-    )
+    add_reading_options(p)
     add_raw_cells_option(p)
     p.set_defaults(
         handler=run, dataset=None, target=None, files=Files(("model", "data"), {"out": CSV})
